@@ -1,0 +1,10 @@
+/**
+ * Every migration, in order. Listed here rather than discovered on disk so
+ * that they load the same way under tsx, jest and a bundler.
+ */
+import type { Migration } from 'kysely';
+import * as callsAndReports from './2026-11-24-001-calls-and-reports.js';
+
+export const migrations: Record<string, Migration> = {
+  '2026-11-24-001-calls-and-reports': callsAndReports,
+};

@@ -1,0 +1,132 @@
+/**
+ * The one place that reads `process.env`. Parsed once with zod, frozen, and
+ * passed down. An invalid value stops the process with one line naming the
+ * variable.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const perMinute = z.coerce.number().int().min(0);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional()),
+  REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional()),
+  DATA_DIR: z.string().default('./data'),
+  AT_USERNAME: optionalString,
+  AT_API_KEY: optionalString,
+  AT_SENDER_ID: optionalString,
+  WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters (128 bits)').optional()),
+  USSD_SERVICE_CODES: optionalString,
+  PHONE_HASH_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  DATA_ENCRYPTION_KEY: optionalString.pipe(
+    z.string().regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, as 64 hex digits or base64').optional(),
+  ),
+  FLOWS_DIR: z.string().default('./flows'),
+  LOCALES_DIR: z.string().default('./locales'),
+  DEFAULT_LANGUAGE: z.enum(['fr', 'bm']).default('fr'),
+  BAMBARA_SPELLING: z.enum(['standard', 'gsm7']).default('standard'),
+  USSD_MAX_CHARS_GSM7: z.coerce.number().int().min(40).max(182).default(182),
+  USSD_MAX_CHARS_UCS2: z.coerce.number().int().min(20).max(91).default(80),
+  RATE_LIMIT_PER_PHONE: perMinute.default(30),
+  RATE_LIMIT_PER_IP: perMinute.default(0),
+  SESSION_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  readonly env: Env['NODE_ENV'];
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl?: string;
+  readonly redisUrl?: string;
+  readonly dataDir: string;
+  readonly at?: { readonly username: string; readonly apiKey: string; readonly senderId?: string };
+  readonly webhookSecret?: string;
+  /** empty: any service code */
+  readonly serviceCodes: readonly string[];
+  readonly phoneHashKey?: string;
+  readonly dataEncryptionKey?: string;
+  readonly flowsDir: string;
+  readonly localesDir: string;
+  readonly defaultLanguage: 'fr' | 'bm';
+  readonly bambaraSpelling: 'standard' | 'gsm7';
+  readonly limits: { readonly gsm7: number; readonly ucs2: number };
+  readonly rateLimitPerPhone: number;
+  readonly rateLimitPerIp: number;
+  readonly sessionTtlSeconds: number;
+  readonly logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Parses the environment into a frozen config.
+ *
+ * @example
+ * const config = loadConfig({ ...process.env, PORT: '8080' });
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`invalid ${name}=${JSON.stringify(source[name] ?? '')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if ((e.AT_USERNAME === undefined) !== (e.AT_API_KEY === undefined)) {
+    throw new ConfigError('invalid AT_USERNAME/AT_API_KEY: set both for Africa\'s Talking, or neither for the dry-run SMS transport');
+  }
+  if (production) {
+    for (const name of ['WEBHOOK_SECRET', 'PHONE_HASH_KEY', 'DATA_ENCRYPTION_KEY'] as const) {
+      if (!e[name]) throw new ConfigError(`missing ${name}: required when NODE_ENV=production`);
+    }
+  }
+  const config: Config = {
+    env: e.NODE_ENV,
+    production,
+    port: e.PORT,
+    host: e.HOST,
+    ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
+    ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
+    dataDir: resolve(e.DATA_DIR),
+    ...(e.AT_USERNAME && e.AT_API_KEY
+      ? { at: { username: e.AT_USERNAME, apiKey: e.AT_API_KEY, ...(e.AT_SENDER_ID ? { senderId: e.AT_SENDER_ID } : {}) } }
+      : {}),
+    ...(e.WEBHOOK_SECRET ? { webhookSecret: e.WEBHOOK_SECRET } : {}),
+    serviceCodes: (e.USSD_SERVICE_CODES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    ...(e.PHONE_HASH_KEY ? { phoneHashKey: e.PHONE_HASH_KEY } : {}),
+    ...(e.DATA_ENCRYPTION_KEY ? { dataEncryptionKey: e.DATA_ENCRYPTION_KEY } : {}),
+    flowsDir: resolve(e.FLOWS_DIR),
+    localesDir: resolve(e.LOCALES_DIR),
+    defaultLanguage: e.DEFAULT_LANGUAGE,
+    bambaraSpelling: e.BAMBARA_SPELLING,
+    limits: { gsm7: e.USSD_MAX_CHARS_GSM7, ucs2: e.USSD_MAX_CHARS_UCS2 },
+    rateLimitPerPhone: e.RATE_LIMIT_PER_PHONE,
+    rateLimitPerIp: e.RATE_LIMIT_PER_IP,
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    logLevel: e.LOG_LEVEL,
+  };
+  return deepFreeze(config);
+}

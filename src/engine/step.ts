@@ -1,0 +1,235 @@
+/**
+ * The two ways into the engine: start a session, and step it with the caller's
+ * newest input. Pure: the same flows, session, input and time give the same
+ * result; I/O is returned as effects for the shell to run.
+ */
+import { renderPages, toScreen } from './render.js';
+import type {
+  CompiledFlows,
+  Effect,
+  EngineEvent,
+  FlowNode,
+  Lang,
+  Outcome,
+  Session,
+  StartOptions,
+  StepResult,
+} from './types.js';
+
+/** Navigation codes, the same on every screen. */
+export const NAV = Object.freeze({ back: '0', home: '00', more: '98', language: '99' });
+
+/** Bounds the back stack so that a caller looping through menus cannot grow the session. */
+const MAX_TRAIL = 32;
+
+class Step {
+  readonly effects: Effect[] = [];
+  readonly events: EngineEvent[] = [];
+  constructor(
+    readonly flows: CompiledFlows,
+    public session: Session,
+  ) {}
+
+  get node(): FlowNode | undefined {
+    return this.flows.nodes.get(this.session.node);
+  }
+
+  update(patch: Partial<Session>): void {
+    this.session = { ...this.session, ...patch };
+  }
+
+  /** Moves to `target`; `forward` keeps the current node on the back stack. */
+  goTo(target: string, how: 'forward' | 'back' | 'home', trail?: readonly string[]): StepResult {
+    let nextTrail: readonly string[];
+    if (trail) nextTrail = trail;
+    else if (how === 'home' || target === this.flows.home) nextTrail = [];
+    else nextTrail = [...this.session.trail, this.session.node].slice(-MAX_TRAIL);
+    this.update({ node: target, page: 0, invalid: 0, trail: nextTrail });
+    const node = this.node;
+    if (!node) return this.fail();
+    this.events.push({ type: 'entered', node: node.id });
+    if (how === 'forward') this.runEffects(node);
+    if (node.kind === 'end') return this.end('completed', node.id);
+    return this.show();
+  }
+
+  runEffects(node: FlowNode): void {
+    const { ref, lang, answers } = this.session;
+    for (const spec of node.effects) {
+      if (spec.type === 'save_report') {
+        const fields: Record<string, string> = {};
+        for (const f of spec.fields) fields[f] = answers[f] ?? '';
+        this.effects.push({ type: 'save_report', ref, lang, fields });
+      } else {
+        // Only the reference: the outbox must not copy what the caller typed.
+        this.effects.push({ type: 'send_sms', ref, lang, template: spec.template, vars: { ref } });
+      }
+    }
+  }
+
+  show(): StepResult {
+    const node = this.node!;
+    const pages = renderPages(this.flows, node, this.session);
+    const page = Math.min(this.session.page, pages.length - 1);
+    if (page !== this.session.page) this.update({ page });
+    return this.result(toScreen(pages[page]!, node.kind === 'end'));
+  }
+
+  end(outcome: Outcome, nodeId: string, text?: string): StepResult {
+    this.update({ ended: true, outcome });
+    this.events.push({ type: 'ended', node: nodeId, outcome });
+    if (text !== undefined) return this.result(toScreen(text, true));
+    const node = this.node!;
+    return this.result(toScreen(renderPages(this.flows, node, this.session)[0]!, true));
+  }
+
+  fail(): StepResult {
+    const text = this.flows.texts(this.session.lang, this.flows.common.unavailable);
+    return this.end('error', this.session.node, text);
+  }
+
+  /** Re-prompts from the first page, with the error above it; ends the call after too many. */
+  invalid(): StepResult {
+    const node = this.node!;
+    this.events.push({ type: 'invalid', node: node.id });
+    const invalid = this.session.invalid + 1;
+    this.update({ invalid, page: 0 });
+    if (invalid >= this.flows.maxInvalid) {
+      return this.end('too_many_invalid', node.id, this.flows.texts(this.session.lang, this.flows.common.tooManyInvalid));
+    }
+    return this.show();
+  }
+
+  result(screen: StepResult['screen']): StepResult {
+    return { session: this.session, screen, effects: this.effects, events: this.events };
+  }
+}
+
+/** Parses a 1-based option number, or returns 0. */
+function optionNumber(input: string, count: number): number {
+  if (!/^[1-9][0-9]?$/.test(input)) return 0;
+  const n = Number(input);
+  return n <= count ? n : 0;
+}
+
+/** Normalizes what the caller typed: NFC, trimmed, inner runs of space folded. */
+export function normalizeInput(raw: string): string {
+  return raw.normalize('NFC').replace(/\s+/g, ' ').trim();
+}
+
+function isValidInput(node: Extract<FlowNode, { kind: 'input' }>, value: string): boolean {
+  const length = [...value].length;
+  const v = node.validate;
+  if (length < v.min || length > v.max) return false;
+  if (v.digits && !/^[0-9]+$/.test(value)) return false;
+  if (v.pattern && !v.pattern.test(value)) return false;
+  return true;
+}
+
+/**
+ * Starts a call: the language menu, or the home menu for a caller whose
+ * language is known, or the start of `options.flow`.
+ *
+ * @example
+ * const first = start(flows, { id, ref: 'KA-7Q4M2XH', lang: 'fr', languageKnown: false }, Date.now());
+ * first.screen.text; // "Choisissez votre langue ..."
+ */
+export function start(flows: CompiledFlows, options: StartOptions, now: number): StepResult {
+  const target = options.flow
+    ? flows.starts.get(options.flow) ?? flows.languageNode
+    : options.languageKnown
+      ? flows.home
+      : flows.languageNode;
+  const session: Session = {
+    v: 1,
+    id: options.id,
+    flowHash: flows.hash,
+    lang: options.lang,
+    node: target,
+    page: 0,
+    trail: [],
+    answers: {},
+    invalid: 0,
+    ref: options.ref,
+    ended: false,
+    startedAt: now,
+    updatedAt: now,
+  };
+  const s = new Step(flows, session);
+  return s.goTo(target, 'forward', []);
+}
+
+/**
+ * Advances a session by the caller's newest input.
+ *
+ * @example
+ * const next = step(flows, first.session, '1', Date.now());
+ */
+export function step(flows: CompiledFlows, session: Session, rawInput: string, now: number): StepResult {
+  const s = new Step(flows, { ...session, updatedAt: now });
+  const node = s.node;
+  if (session.ended) {
+    return node ? s.result(toScreen(renderPages(flows, node, session)[0]!, true)) : s.fail();
+  }
+  if (!node) return s.fail();
+  const input = normalizeInput(rawInput);
+  const navigable = node.nav && session.trail.length > 0;
+
+  if (input === NAV.more) {
+    const pages = renderPages(flows, node, session);
+    if (session.page < pages.length - 1) {
+      s.update({ page: session.page + 1 });
+      s.events.push({ type: 'paged', node: node.id, page: session.page + 1 });
+      return s.show();
+    }
+  }
+  if (input === NAV.back && (session.page > 0 || navigable)) {
+    if (session.page > 0) {
+      s.update({ page: session.page - 1 });
+      return s.show();
+    }
+    const previous = session.trail[session.trail.length - 1]!;
+    return s.goTo(previous, 'back', session.trail.slice(0, -1));
+  }
+  if (input === NAV.home && navigable) return s.goTo(flows.home, 'home');
+  if (input === NAV.language && node.id !== flows.languageNode && node.kind !== 'input') {
+    return s.goTo(flows.languageNode, 'forward');
+  }
+
+  switch (node.kind) {
+    case 'menu': {
+      const n = optionNumber(input, node.options.length);
+      if (!n) return s.invalid();
+      const option = node.options[n - 1]!;
+      if (option.language) setLanguage(s, option.language);
+      return s.goTo(option.next, 'forward');
+    }
+    case 'choice': {
+      const n = optionNumber(input, node.items.length);
+      if (!n) return s.invalid();
+      s.update({ answers: { ...session.answers, [node.save]: node.items[n - 1]!.value } });
+      return s.goTo(node.next, 'forward');
+    }
+    case 'confirm': {
+      if (input === '1') return s.goTo(node.yes, 'forward');
+      if (input === '2') return s.goTo(node.no, 'forward');
+      return s.invalid();
+    }
+    case 'info': {
+      if (node.next && input === '1') return s.goTo(node.next, 'forward');
+      return s.invalid();
+    }
+    case 'input': {
+      if (!isValidInput(node, input)) return s.invalid();
+      s.update({ answers: { ...session.answers, [node.save]: input } });
+      return s.goTo(node.next, 'forward');
+    }
+    case 'end':
+      return s.end('completed', node.id);
+  }
+}
+
+function setLanguage(s: Step, lang: Lang): void {
+  s.update({ lang });
+  s.effects.push({ type: 'set_language', lang });
+}

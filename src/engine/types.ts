@@ -1,0 +1,174 @@
+/**
+ * The engine's contracts: a compiled flow graph, a session, and what one step
+ * returns. Everything here is plain data (the text lookup is a pure function),
+ * so sessions serialize to JSON and steps can be replayed in tests.
+ */
+import type { Encoding, ScreenLimits } from '../i18n/gsm.js';
+
+export type Lang = 'fr' | 'bm';
+export const LANGUAGES: readonly Lang[] = ['fr', 'bm'];
+
+/** A text key, `namespace:key`, resolved by the flow's text lookup. */
+export type TextKey = string;
+
+/** Resolves a key in a language with variables. Pure and total: never throws. */
+export type TextLookup = (lang: Lang, key: TextKey, vars?: Record<string, string>) => string;
+
+export type EffectSpec =
+  | { type: 'save_report'; fields: readonly string[] }
+  | { type: 'send_sms'; template: TextKey };
+
+export interface Validation {
+  min: number;
+  max: number;
+  digits: boolean;
+  pattern?: RegExp;
+}
+
+interface NodeBase {
+  /** fully qualified id: `flow.node` */
+  readonly id: string;
+  readonly flow: string;
+  readonly text: TextKey;
+  /** effects run (as data) when the caller arrives here */
+  readonly effects: readonly EffectSpec[];
+  /** back/home navigation offered on this node */
+  readonly nav: boolean;
+}
+
+export interface MenuOption {
+  readonly label: TextKey;
+  readonly next: string;
+  readonly language?: Lang;
+}
+
+export interface MenuNode extends NodeBase {
+  readonly kind: 'menu';
+  readonly options: readonly MenuOption[];
+}
+export interface InfoNode extends NodeBase {
+  readonly kind: 'info';
+  /** when set, the last page offers `1` to go on */
+  readonly next?: string;
+  readonly continueLabel: TextKey;
+}
+export interface InputNode extends NodeBase {
+  readonly kind: 'input';
+  readonly save: string;
+  readonly validate: Validation;
+  readonly error: TextKey;
+  readonly next: string;
+}
+export interface ChoiceItem {
+  readonly value: string;
+  readonly label: TextKey;
+}
+export interface ChoiceNode extends NodeBase {
+  readonly kind: 'choice';
+  readonly save: string;
+  readonly items: readonly ChoiceItem[];
+  readonly next: string;
+}
+export interface ConfirmNode extends NodeBase {
+  readonly kind: 'confirm';
+  readonly yes: string;
+  readonly no: string;
+  readonly yesLabel: TextKey;
+  readonly noLabel: TextKey;
+}
+export interface EndNode extends NodeBase {
+  readonly kind: 'end';
+}
+
+export type FlowNode = MenuNode | InfoNode | InputNode | ChoiceNode | ConfirmNode | EndNode;
+export type NodeKind = FlowNode['kind'];
+
+/** Keys of the texts the engine itself uses (namespace `common`). */
+export interface CommonTexts {
+  more: TextKey;
+  backHome: TextKey;
+  invalid: TextKey;
+  tooManyInvalid: TextKey;
+  /** the apology when the flow cannot go on (a node missing from this version) */
+  unavailable: TextKey;
+}
+
+/** A validated, compiled set of flows: one immutable graph with O(1) node lookup. */
+export interface CompiledFlows {
+  /** hash of every flow file, locale and variable that went into it */
+  readonly hash: string;
+  readonly nodes: ReadonlyMap<string, FlowNode>;
+  /** flow id -> its start node */
+  readonly starts: ReadonlyMap<string, string>;
+  readonly entryFlow: string;
+  /** the node the caller lands on once the language is known */
+  readonly home: string;
+  /** the language menu */
+  readonly languageNode: string;
+  readonly texts: TextLookup;
+  readonly common: CommonTexts;
+  readonly limits: ScreenLimits;
+  /** field -> value -> label key, to show a choice answer in words */
+  readonly choiceLabels: ReadonlyMap<string, ReadonlyMap<string, TextKey>>;
+  readonly maxInvalid: number;
+}
+
+export type Outcome = 'completed' | 'too_many_invalid' | 'abandoned' | 'error';
+
+/** A caller's position in the flows. Plain JSON. */
+export interface Session {
+  readonly v: 1;
+  readonly id: string;
+  readonly flowHash: string;
+  readonly lang: Lang;
+  readonly node: string;
+  readonly page: number;
+  /** nodes to go back to, most recent last */
+  readonly trail: readonly string[];
+  readonly answers: Readonly<Record<string, string>>;
+  /** consecutive invalid inputs on the current node */
+  readonly invalid: number;
+  /** the reference number minted by the shell for anything this call files */
+  readonly ref: string;
+  readonly ended: boolean;
+  readonly outcome?: Outcome;
+  /** epoch ms of the first and the latest step, from the `now` the shell passes in */
+  readonly startedAt: number;
+  readonly updatedAt: number;
+}
+
+export interface Screen {
+  readonly text: string;
+  /** true: the gateway closes the session (`END`) */
+  readonly end: boolean;
+  readonly encoding: Encoding;
+  readonly length: number;
+}
+
+export type Effect =
+  | { type: 'set_language'; lang: Lang }
+  | { type: 'save_report'; ref: string; lang: Lang; fields: Record<string, string> }
+  | { type: 'send_sms'; ref: string; lang: Lang; template: TextKey; vars: Record<string, string> };
+
+export type EngineEvent =
+  | { type: 'entered'; node: string }
+  | { type: 'paged'; node: string; page: number }
+  | { type: 'invalid'; node: string }
+  | { type: 'ended'; node: string; outcome: Outcome };
+
+export interface StepResult {
+  readonly session: Session;
+  readonly screen: Screen;
+  readonly effects: readonly Effect[];
+  readonly events: readonly EngineEvent[];
+}
+
+export interface StartOptions {
+  id: string;
+  ref: string;
+  lang: Lang;
+  /** the caller chose a language on an earlier call: skip the language menu */
+  languageKnown: boolean;
+  /** start this flow instead of the entry flow (simulator, tests) */
+  flow?: string;
+}

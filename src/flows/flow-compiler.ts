@@ -1,0 +1,229 @@
+/**
+ * Turns parsed flow files into the engine's graph: fully qualified node ids
+ * (`flow.node`), text keys with their namespace (`flow:key`), and an O(1) node
+ * map. It records where each node came from so that the validator can point at
+ * the right line.
+ */
+import type { ScreenLimits } from '../i18n/gsm.js';
+import type { CommonTexts, CompiledFlows, EffectSpec, FlowNode, Lang, TextKey, TextLookup } from '../engine/types.js';
+import type { FlowFile, FlowFileNode } from './flow-schema.js';
+import type { ParsedFile } from './flow-loader.js';
+import type { Problem } from './problems.js';
+
+export interface SourceRef {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface Edge {
+  from: string;
+  to: string;
+  at: SourceRef;
+}
+
+export interface TextUse {
+  key: TextKey;
+  at: SourceRef;
+}
+
+/** The graph before any semantic check, with where everything came from. */
+export interface ResolvedFlows {
+  nodes: Map<string, FlowNode>;
+  nodeSources: Map<string, SourceRef>;
+  starts: Map<string, string>;
+  edges: Edge[];
+  textUses: TextUse[];
+  entry?: { flow: string; home: string; language: string; at: SourceRef };
+  choiceLabels: Map<string, Map<string, TextKey>>;
+  /** input fields and their maximum length, to lint screens with the longest answer */
+  inputFields: Map<string, number>;
+  problems: Problem[];
+}
+
+export const COMMON_TEXTS: CommonTexts & { yes: TextKey; no: TextKey; continue: TextKey } = Object.freeze({
+  more: 'common:nav.more',
+  backHome: 'common:nav.back_home',
+  invalid: 'common:error.invalid',
+  tooManyInvalid: 'common:error.too_many',
+  unavailable: 'common:error.unavailable',
+  yes: 'common:confirm.yes',
+  no: 'common:confirm.no',
+  continue: 'common:nav.continue',
+});
+
+export const MAX_INVALID = 3;
+
+function qualifyKey(flow: string, key: string): TextKey {
+  return key.includes(':') ? key : `${flow}:${key}`;
+}
+
+function qualifyTarget(flow: string, target: string): string {
+  return target.includes('.') ? target : `${flow}.${target}`;
+}
+
+/** Resolves every parsed flow file into one graph. Never throws: problems are collected. */
+export function resolveFlows(files: readonly ParsedFile<FlowFile>[]): ResolvedFlows {
+  const out: ResolvedFlows = {
+    nodes: new Map(),
+    nodeSources: new Map(),
+    starts: new Map(),
+    edges: [],
+    textUses: [],
+    choiceLabels: new Map(),
+    inputFields: new Map(),
+    problems: [],
+  };
+  const flowFiles = new Map<string, string>();
+  for (const parsed of files) {
+    const def = parsed.data;
+    if (!def) continue;
+    const at = (path: (string | number)[]): SourceRef => ({ file: parsed.file, ...parsed.locate(path) });
+    if (flowFiles.has(def.id)) {
+      out.problems.push({ ...at(['id']), severity: 'error', message: `flow id "${def.id}" is already used by ${flowFiles.get(def.id)}` });
+      continue;
+    }
+    flowFiles.set(def.id, parsed.file);
+    const startId = qualifyTarget(def.id, def.start);
+    out.starts.set(def.id, startId);
+    out.edges.push({ from: `${def.id}`, to: startId, at: at(['start']) });
+    if (def.home || def.language) {
+      if (!def.home || !def.language) {
+        out.problems.push({ ...at([def.home ? 'home' : 'language']), severity: 'error', message: 'the entry flow names both `home` and `language`' });
+      } else if (out.entry) {
+        out.problems.push({ ...at(['home']), severity: 'error', message: `only one flow may be the entry flow (already ${out.entry.flow})` });
+      } else {
+        out.entry = { flow: def.id, home: qualifyTarget(def.id, def.home), language: qualifyTarget(def.id, def.language), at: at(['home']) };
+        out.edges.push({ from: def.id, to: out.entry.home, at: at(['home']) }, { from: def.id, to: out.entry.language, at: at(['language']) });
+      }
+    }
+    for (const [localId, raw] of Object.entries(def.nodes)) {
+      const id = `${def.id}.${localId}`;
+      const path = ['nodes', localId];
+      const node = resolveNode(def, id, raw, (p) => at([...path, ...p]), out);
+      if (node) {
+        out.nodes.set(id, node);
+        out.nodeSources.set(id, at(path));
+      }
+    }
+  }
+  return out;
+}
+
+function resolveNode(
+  def: FlowFile,
+  id: string,
+  raw: FlowFileNode,
+  at: (path: (string | number)[]) => SourceRef,
+  out: ResolvedFlows,
+): FlowNode | undefined {
+  const flow = def.id;
+  const key = (k: string, path: (string | number)[]): TextKey => {
+    const q = qualifyKey(flow, k);
+    out.textUses.push({ key: q, at: at(path) });
+    return q;
+  };
+  const target = (t: string, path: (string | number)[]): string => {
+    const q = qualifyTarget(flow, t);
+    out.edges.push({ from: id, to: q, at: at(path) });
+    return q;
+  };
+  const effects: EffectSpec[] = (raw.effects ?? []).map((e, i) =>
+    'save_report' in e
+      ? { type: 'save_report', fields: e.save_report.fields }
+      : { type: 'send_sms', template: key(e.send_sms.template, ['effects', i, 'send_sms', 'template']) },
+  );
+  const base = { id, flow, text: key(raw.text, ['text']), effects, nav: raw.nav ?? true };
+  switch (raw.type) {
+    case 'menu':
+      return {
+        ...base,
+        kind: 'menu',
+        options: raw.options.map((o, i) => ({
+          label: key(o.label, ['options', i, 'label']),
+          next: target(o.next, ['options', i, 'next']),
+          ...(o.language ? { language: o.language } : {}),
+        })),
+      };
+    case 'info':
+      return {
+        ...base,
+        kind: 'info',
+        ...(raw.next ? { next: target(raw.next, ['next']) } : {}),
+        continueLabel: raw.continue ? key(raw.continue, ['continue']) : COMMON_TEXTS.continue,
+      };
+    case 'input': {
+      let pattern: RegExp | undefined;
+      if (raw.validate.pattern !== undefined) {
+        try {
+          pattern = new RegExp(raw.validate.pattern, 'u');
+        } catch (err) {
+          out.problems.push({ ...at(['validate', 'pattern']), severity: 'error', message: `invalid pattern: ${(err as Error).message}` });
+        }
+      }
+      if (raw.validate.min > raw.validate.max) {
+        out.problems.push({ ...at(['validate', 'min']), severity: 'error', message: 'validate.min is greater than validate.max' });
+      }
+      out.inputFields.set(raw.save, Math.max(out.inputFields.get(raw.save) ?? 0, raw.validate.max));
+      return {
+        ...base,
+        kind: 'input',
+        save: raw.save,
+        validate: { min: raw.validate.min, max: raw.validate.max, digits: raw.validate.digits ?? false, ...(pattern ? { pattern } : {}) },
+        error: key(raw.error, ['error']),
+        next: target(raw.next, ['next']),
+      };
+    }
+    case 'choice': {
+      const source = raw.list ? def.lists?.[raw.list] : raw.items;
+      if (!source) {
+        const message = raw.list ? `no list "${raw.list}" in this flow's lists` : 'a choice has `items` or `list`';
+        out.problems.push({ ...at([raw.list ? 'list' : 'type']), severity: 'error', message });
+        return undefined;
+      }
+      const itemsPath = raw.list ? ['lists', raw.list] : ['items'];
+      const items = source.map((item, i) => ({
+        value: item.value,
+        label: raw.list ? qualifyKey(flow, item.label) : key(item.label, [...itemsPath, i, 'label']),
+      }));
+      if (raw.list) items.forEach((item) => out.textUses.push({ key: item.label, at: at(['list']) }));
+      const labels = out.choiceLabels.get(raw.save) ?? new Map<string, TextKey>();
+      for (const item of items) labels.set(item.value, item.label);
+      out.choiceLabels.set(raw.save, labels);
+      return { ...base, kind: 'choice', save: raw.save, items, next: target(raw.next, ['next']) };
+    }
+    case 'confirm':
+      return {
+        ...base,
+        kind: 'confirm',
+        yes: target(raw.yes, ['yes']),
+        no: target(raw.no, ['no']),
+        yesLabel: raw.yes_label ? key(raw.yes_label, ['yes_label']) : COMMON_TEXTS.yes,
+        noLabel: raw.no_label ? key(raw.no_label, ['no_label']) : COMMON_TEXTS.no,
+      };
+    case 'end':
+      return { ...base, kind: 'end' };
+  }
+}
+
+/** Builds the engine's view of resolved flows. Call only when validation found no error. */
+export function buildCompiledFlows(
+  resolved: ResolvedFlows,
+  options: { hash: string; texts: TextLookup; limits: ScreenLimits },
+): CompiledFlows {
+  const entry = resolved.entry!;
+  return Object.freeze({
+    hash: options.hash,
+    nodes: resolved.nodes,
+    starts: resolved.starts,
+    entryFlow: entry.flow,
+    home: entry.home,
+    languageNode: entry.language,
+    texts: options.texts,
+    common: COMMON_TEXTS,
+    limits: Object.freeze({ ...options.limits }),
+    choiceLabels: resolved.choiceLabels,
+    maxInvalid: MAX_INVALID,
+  });
+}
+

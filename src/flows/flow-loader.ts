@@ -1,0 +1,99 @@
+/**
+ * Reads flow files in two layers: YAML syntax (with line and column), then the
+ * schema. Semantic checks come after, on everything loaded together.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import { flowFileSchema, variablesFileSchema, type FlowFile, type VariablesFile } from './flow-schema.js';
+import type { Problem } from './problems.js';
+
+/** Finds where a path (`['nodes', 'home', 'options', 0]`) sits in the file. */
+export type Locate = (path: readonly (string | number)[]) => { line: number; col: number };
+
+export interface ParsedFile<T> {
+  file: string;
+  content: string;
+  data?: T;
+  locate: Locate;
+}
+
+export const VARIABLES_FILE = 'variables.yaml';
+
+function locator(doc: Document, lines: LineCounter): Locate {
+  return (path) => {
+    // The deepest part of the path that exists in the file.
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) {
+        const pos = lines.linePos(node.range[0]);
+        return { line: pos.line, col: pos.col };
+      }
+    }
+    return { line: 1, col: 1 };
+  };
+}
+
+function issueText(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+  return `${where}${issue.message}`;
+}
+
+/** Parses one YAML file against a schema, collecting problems instead of throwing. */
+export function parseYamlFile<T>(
+  path: string,
+  schema: z.ZodType<T>,
+  problems: Problem[],
+  root = process.cwd(),
+): ParsedFile<T> {
+  const file = relative(root, path);
+  const content = readFileSync(path, 'utf8');
+  const lines = new LineCounter();
+  const doc = parseDocument(content, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const locate = locator(doc, lines);
+  const parsed: ParsedFile<T> = { file, content, locate };
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+      problems.push({ file, line: pos.line, col: pos.col, severity: 'error', message: `YAML: ${e.message.split('\n')[0]}` });
+    }
+    return parsed;
+  }
+  const result = schema.safeParse(doc.toJS());
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const at = locate(issue.path as (string | number)[]);
+      problems.push({ file, ...at, severity: 'error', message: issueText(issue) });
+    }
+    return parsed;
+  }
+  parsed.data = result.data;
+  return parsed;
+}
+
+export interface LoadedFlowFiles {
+  flows: ParsedFile<FlowFile>[];
+  variables?: ParsedFile<VariablesFile>;
+  problems: Problem[];
+}
+
+/** Reads `flows/*.yaml` and `flows/variables.yaml`. */
+export function loadFlowFiles(dir: string, root = process.cwd()): LoadedFlowFiles {
+  const problems: Problem[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  } catch {
+    problems.push({ file: relative(root, dir), line: 1, col: 1, severity: 'error', message: 'no flows folder' });
+    return { flows: [], problems };
+  }
+  const flows: ParsedFile<FlowFile>[] = [];
+  let variables: ParsedFile<VariablesFile> | undefined;
+  for (const name of names) {
+    const path = join(dir, name);
+    if (name === VARIABLES_FILE) variables = parseYamlFile(path, variablesFileSchema, problems, root);
+    else flows.push(parseYamlFile(path, flowFileSchema, problems, root));
+  }
+  return { flows, variables, problems };
+}

@@ -1,0 +1,94 @@
+/**
+ * The shape of a flow file (`flows/*.yaml`), the second layer of validation
+ * after YAML syntax. References between nodes are checked later, in
+ * `flow-validator.ts`.
+ */
+import { z } from 'zod';
+
+const nodeId = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a node id is lowercase letters, digits and _');
+/** `node` in the same flow, or `flow.node` in another */
+const target = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/, 'a target is `node` or `flow.node`');
+/** `key` in the flow's namespace, or `namespace:key` */
+const textKey = z.string().regex(/^([a-z][a-z0-9_]*:)?[a-z][a-zA-Z0-9_.]*$/, 'a text key is `key` or `namespace:key`');
+const language = z.enum(['fr', 'bm']);
+
+const effect = z.union([
+  z.strictObject({ save_report: z.strictObject({ fields: z.array(z.string().min(1)).min(1) }) }),
+  z.strictObject({ send_sms: z.strictObject({ template: textKey }) }),
+]);
+
+const base = {
+  text: textKey,
+  effects: z.array(effect).optional(),
+  nav: z.boolean().optional(),
+};
+
+const choiceItem = z.strictObject({ value: z.string().regex(/^[a-z0-9_]+$/), label: textKey });
+
+export const nodeSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    ...base,
+    type: z.literal('menu'),
+    options: z
+      .array(z.strictObject({ label: textKey, next: target, language: language.optional() }))
+      .min(1)
+      .max(9, 'a menu has at most 9 options (0, 00, 98 and 99 are navigation)'),
+  }),
+  z.strictObject({ ...base, type: z.literal('info'), next: target.optional(), continue: textKey.optional() }),
+  z.strictObject({
+    ...base,
+    type: z.literal('input'),
+    save: nodeId,
+    validate: z.strictObject({
+      min: z.number().int().min(1).default(1),
+      max: z.number().int().min(1).max(160),
+      digits: z.boolean().optional(),
+      pattern: z.string().optional(),
+    }),
+    error: textKey,
+    next: target,
+  }),
+  z.strictObject({
+    ...base,
+    type: z.literal('choice'),
+    save: nodeId,
+    items: z.array(choiceItem).min(1).max(97).optional(),
+    list: nodeId.optional(),
+    next: target,
+  }),
+  z.strictObject({
+    ...base,
+    type: z.literal('confirm'),
+    yes: target,
+    no: target,
+    yes_label: textKey.optional(),
+    no_label: textKey.optional(),
+  }),
+  z.strictObject({ ...base, type: z.literal('end') }),
+]);
+
+export const flowFileSchema = z.strictObject({
+  id: nodeId,
+  description: z.string().optional(),
+  start: nodeId,
+  /** only in the entry flow: where callers land once their language is known */
+  home: nodeId.optional(),
+  /** only in the entry flow: the language menu */
+  language: nodeId.optional(),
+  lists: z.record(nodeId, z.array(choiceItem).min(1).max(97)).optional(),
+  nodes: z.record(nodeId, nodeSchema),
+});
+
+export type FlowFile = z.infer<typeof flowFileSchema>;
+export type FlowFileNode = z.infer<typeof nodeSchema>;
+
+/**
+ * `flows/variables.yaml`: election-specific values that admins set in one
+ * place (the election's name, accepted documents, numbers to call), used in
+ * texts as `{{name}}`.
+ */
+export const variablesFileSchema = z.record(
+  z.string().regex(/^[a-z][a-z0-9_]*$/, 'a variable name is lowercase letters, digits and _'),
+  z.strictObject({ fr: z.string(), bm: z.string() }),
+);
+export type VariablesFile = z.infer<typeof variablesFileSchema>;

@@ -1,0 +1,152 @@
+/**
+ * Semantic checks on resolved flows: every target exists, every node is
+ * reachable and can lead somewhere, every text exists in both languages with
+ * only known placeholders, and every variable has both languages.
+ */
+import { getText, listKeys, placeholders, type LoadedLocales } from '../i18n/locales.js';
+import { LANGUAGES, type FlowNode } from '../engine/types.js';
+import type { VariablesFile } from './flow-schema.js';
+import { COMMON_TEXTS, type ResolvedFlows, type SourceRef } from './flow-compiler.js';
+import type { Problem } from './problems.js';
+
+/** Variables every screen may use besides the admin-set ones. */
+export const RUNTIME_VARIABLES = ['ref'] as const;
+
+function problem(at: SourceRef, message: string, severity: Problem['severity'] = 'error'): Problem {
+  return { ...at, severity, message };
+}
+
+function outgoing(node: FlowNode): string[] {
+  switch (node.kind) {
+    case 'menu':
+      return node.options.map((o) => o.next);
+    case 'info':
+      return node.next ? [node.next] : [];
+    case 'input':
+    case 'choice':
+      return [node.next];
+    case 'confirm':
+      return [node.yes, node.no];
+    case 'end':
+      return [];
+  }
+}
+
+export function validateFlows(
+  resolved: ResolvedFlows,
+  locales: LoadedLocales,
+  variables: VariablesFile,
+  variablesFile: string,
+): Problem[] {
+  const problems: Problem[] = [];
+  const { nodes } = resolved;
+
+  if (!resolved.entry) {
+    problems.push({ file: 'flows', line: 1, col: 1, severity: 'error', message: 'no entry flow: one flow must name `home` and `language`' });
+  }
+
+  // Every target exists.
+  for (const edge of resolved.edges) {
+    if (!nodes.has(edge.to)) problems.push(problem(edge.at, `target "${edge.to}" does not exist`));
+  }
+
+  // Every node is reachable from the entry (its start, home and language menu).
+  // Back, home and language navigation reach only nodes already reached.
+  if (resolved.entry) {
+    const seen = new Set<string>();
+    const queue = [resolved.starts.get(resolved.entry.flow)!, resolved.entry.home, resolved.entry.language];
+    while (queue.length) {
+      const id = queue.pop()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const node = nodes.get(id);
+      if (node) queue.push(...outgoing(node));
+    }
+    for (const [id, at] of resolved.nodeSources) {
+      if (!seen.has(id)) problems.push(problem(at, `node "${id}" cannot be reached from the entry flow`));
+    }
+  }
+
+  // No dead ends: from every node the caller can go on, or leave by an end node.
+  const canFinish = new Set<string>();
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const [id, node] of nodes) {
+      if (canFinish.has(id)) continue;
+      const viaHome = node.nav && resolved.entry !== undefined && canFinish.has(resolved.entry.home) && id !== resolved.entry.home;
+      if (node.kind === 'end' || viaHome || outgoing(node).some((t) => canFinish.has(t))) {
+        canFinish.add(id);
+        changed = true;
+      }
+    }
+  }
+  for (const [id, node] of nodes) {
+    if (canFinish.has(id)) continue;
+    const at = resolved.nodeSources.get(id)!;
+    const why = outgoing(node).length === 0 ? 'has no way forward and no navigation' : 'never leads to an end';
+    problems.push(problem(at, `dead end: node "${id}" ${why}`));
+  }
+
+  // Fields a report saves must be answers some node collects.
+  const fields = new Set([...resolved.inputFields.keys(), ...resolved.choiceLabels.keys()]);
+  for (const [id, node] of nodes) {
+    for (const effect of node.effects) {
+      if (effect.type !== 'save_report') continue;
+      for (const f of effect.fields) {
+        if (!fields.has(f)) problems.push(problem(resolved.nodeSources.get(id)!, `save_report field "${f}" is never asked`));
+      }
+    }
+  }
+
+  // Every text in both languages, with known placeholders.
+  const knownVars = new Set<string>([...Object.keys(variables), ...RUNTIME_VARIABLES, ...fields]);
+  const commonUses = Object.values(COMMON_TEXTS).map((key) => ({ key, at: { file: 'locales/fr/common.json', line: 1, col: 1 } }));
+  const used = new Set<string>();
+  for (const use of [...resolved.textUses, ...commonUses]) {
+    if (used.has(`${use.key}@${use.at.file}:${use.at.line}`)) continue;
+    used.add(`${use.key}@${use.at.file}:${use.at.line}`);
+    const [ns, key] = use.key.split(':') as [string, string];
+    for (const lang of LANGUAGES) {
+      const text = getText(locales.resources, lang, ns, key);
+      if (text === undefined) {
+        problems.push(problem(use.at, `text "${use.key}" is missing in locales/${lang}/${ns}.json`));
+        continue;
+      }
+      for (const name of placeholders(text)) {
+        if (!knownVars.has(name)) problems.push(problem(use.at, `text "${use.key}" (${lang}) uses unknown variable {{${name}}}`));
+      }
+    }
+  }
+
+  // Texts nobody uses, and Bambara awaiting review.
+  const usedKeys = new Set([...resolved.textUses.map((u) => u.key), ...Object.values(COMMON_TEXTS)]);
+  for (const lang of LANGUAGES) {
+    for (const [ns, texts] of Object.entries(locales.resources[lang])) {
+      const file = `locales/${lang}/${ns}.json`;
+      const keys = listKeys(texts);
+      const unused = keys.filter((k) => !usedKeys.has(`${ns}:${k}`) && !isSmsOrExtraKey(k));
+      if (unused.length) problems.push({ file, line: 1, col: 1, severity: 'warning', message: `unused texts: ${unused.join(', ')}` });
+      if (lang === 'bm') {
+        const reviewed = locales.review.reviewed[ns] ?? new Set<string>();
+        const pending = keys.filter((k) => !reviewed.has(k));
+        if (pending.length) {
+          problems.push({ file, line: 1, col: 1, severity: 'warning', message: `${pending.length} of ${keys.length} Bambara texts await a native speaker's review` });
+        }
+      }
+    }
+  }
+
+  // Variables: both languages set, none empty.
+  for (const [name, value] of Object.entries(variables)) {
+    for (const lang of LANGUAGES) {
+      if (!value[lang].trim()) problems.push({ file: variablesFile, line: 1, col: 1, severity: 'error', message: `variable ${name} has no ${lang} value` });
+    }
+  }
+  return problems;
+}
+
+/** Keys read by code rather than by a flow node (SMS templates, keywords) are not "unused". */
+function isSmsOrExtraKey(key: string): boolean {
+  return key.startsWith('sms.') || key.startsWith('meta.');
+}

@@ -1,0 +1,29 @@
+/**
+ * `npm run flows:check`: validates every flow and locale, prints each problem
+ * as `file:line:col message` and a per-screen report; exits 1 on any error.
+ */
+import { loadConfig } from '../config/config.js';
+import { checkFlows } from '../flows/flow-set.js';
+import { formatScreenReport } from '../flows/screen-report.js';
+import { formatProblem, hasErrors } from '../flows/problems.js';
+import { runMain } from './run-main.js';
+
+runMain(() => {
+  const config = loadConfig();
+  const check = checkFlows({
+    flowsDir: config.flowsDir,
+    localesDir: config.localesDir,
+    limits: config.limits,
+    spelling: config.bambaraSpelling,
+  });
+  if (check.report.length) {
+    console.log(`Screens (limits: ${config.limits.gsm7} GSM-7, ${config.limits.ucs2} UCS-2):`);
+    console.log(formatScreenReport(check.report));
+    console.log('');
+  }
+  for (const p of check.problems) console.log(formatProblem(p));
+  const errors = check.problems.filter((p) => p.severity === 'error').length;
+  const warnings = check.problems.length - errors;
+  console.log(`${errors} error(s), ${warnings} warning(s)`);
+  if (hasErrors(check.problems)) process.exitCode = 1;
+});

@@ -1,0 +1,47 @@
+/**
+ * Runs the web process: flows validated, migrations run, then the HTTP
+ * server. Prints where to send the first call. Stops cleanly on SIGTERM.
+ */
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../config/config.js';
+import { createContext } from '../context.js';
+import { createApp } from '../web/app.js';
+
+export async function serveWeb(): Promise<void> {
+  const config = loadConfig();
+  const ctx = await createContext(config);
+  const server = createApp(ctx).listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const base = `http://localhost:${port}`;
+  const secret = config.webhookSecret ? '/<WEBHOOK_SECRET>' : '';
+  const callback = `${base}/ussd/africastalking${config.webhookSecret ? `/${config.webhookSecret}` : ''}`;
+  const lines = [
+    `Kalata is running on ${base} (flows ${ctx.flows.live().hash})`,
+    `  USSD callback (Africa's Talking): POST ${base}/ussd/africastalking${secret}`,
+    `  health: ${base}/healthz   readiness: ${base}/readyz`,
+    `  database: ${ctx.embedded.database ? `embedded PGlite in ${ctx.embedded.database}` : 'PostgreSQL (DATABASE_URL)'}`,
+    `  redis: ${ctx.embedded.redis ? `private redis-server at ${ctx.embedded.redis}` : 'REDIS_URL'}`,
+    '',
+    'A first call (then repeat with text=1, text=1*1, ...):',
+    `  curl -s ${callback} --data-urlencode sessionId=demo-1 --data-urlencode 'serviceCode=*384*123#' --data-urlencode phoneNumber=+22376000000 --data-urlencode text=`,
+  ];
+  console.log(lines.join('\n'));
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    ctx.logger.info({ signal }, 'stopping');
+    server.close(() => {
+      void ctx.close().then(() => process.exit(0));
+    });
+    // Connections kept alive by a gateway must not hold the shutdown forever.
+    setTimeout(() => server.closeAllConnections(), 5000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

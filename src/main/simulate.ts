@@ -1,0 +1,63 @@
+/**
+ * `npm run simulate -- [--lang fr|bm] [--flow ID] [inputs…]`: a phone in the
+ * terminal, running the real engine on the flows on disk. With inputs as
+ * arguments it prints the whole conversation and exits (for scripts);
+ * without, it asks for each input.
+ */
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/config.js';
+import { start, step } from '../engine/step.js';
+import type { Lang, StepResult } from '../engine/types.js';
+import { loadFlows } from '../flows/flow-set.js';
+import { mintReference } from '../runtime/reference.js';
+import { runMain } from './run-main.js';
+
+function show(result: StepResult): void {
+  const { screen } = result;
+  const border = '─'.repeat(32);
+  console.log(`┌${border}┐ ${screen.end ? 'END' : 'CON'} · ${screen.length} ${screen.encoding}`);
+  for (const line of screen.text.split('\n')) console.log(`│ ${line}`);
+  console.log(`└${border}┘`);
+  for (const effect of result.effects) console.log(`  effect: ${JSON.stringify(effect)}`);
+}
+
+runMain(async () => {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { lang: { type: 'string' }, flow: { type: 'string' } },
+  });
+  const config = loadConfig();
+  const flows = loadFlows({ flowsDir: config.flowsDir, localesDir: config.localesDir, limits: config.limits, spelling: config.bambaraSpelling });
+  if (values.lang !== undefined && values.lang !== 'fr' && values.lang !== 'bm') throw new Error('--lang is fr or bm');
+  if (values.flow !== undefined && !flows.starts.has(values.flow)) {
+    throw new Error(`no flow "${values.flow}"; flows: ${[...flows.starts.keys()].join(', ')}`);
+  }
+  const lang = (values.lang as Lang | undefined) ?? config.defaultLanguage;
+  let result = start(
+    flows,
+    { id: randomUUID(), ref: mintReference(), lang, languageKnown: values.lang !== undefined, ...(values.flow ? { flow: values.flow } : {}) },
+    Date.now(),
+  );
+  show(result);
+  if (positionals.length > 0) {
+    for (const input of positionals) {
+      if (result.session.ended) break;
+      console.log(`> ${input}`);
+      result = step(flows, result.session, input, Date.now());
+      show(result);
+    }
+    return;
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    while (!result.session.ended) {
+      const input = await rl.question('> ');
+      result = step(flows, result.session, input, Date.now());
+      show(result);
+    }
+  } finally {
+    rl.close();
+  }
+});

@@ -1,0 +1,65 @@
+/**
+ * Phone numbers are the most sensitive thing Kalata handles: a fraud reporter
+ * can be at risk. A Malian number has 8 digits, so a plain hash is reversible
+ * by enumeration; numbers are pseudonymized with a keyed HMAC, encrypted with
+ * AES-256-GCM where an SMS must reach them, and masked wherever shown.
+ */
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+
+/**
+ * Normalizes a number to E.164 (`+22376123456`). Accepts the forms gateways
+ * send: `+223…`, `00223…`, `223…`, a bare 8-digit Malian number, and other
+ * countries' E.164 numbers. Returns undefined for anything else.
+ */
+export function normalizePhone(raw: string): string | undefined {
+  // A `+` sent unencoded in a form body arrives as a space.
+  const compact = raw.trim().replace(/^ (?=\d)/, '+').replace(/[\s().-]/g, '');
+  let digits: string;
+  if (/^\+\d+$/.test(compact)) digits = compact.slice(1);
+  else if (/^00\d+$/.test(compact)) digits = compact.slice(2);
+  else if (/^223\d{8}$/.test(compact)) digits = compact;
+  else if (/^\d{8}$/.test(compact)) digits = `223${compact}`;
+  else return undefined;
+  if (digits.startsWith('223') && digits.length !== 11) return undefined;
+  if (digits.length < 8 || digits.length > 15) return undefined;
+  return `+${digits}`;
+}
+
+/** A stable pseudonym for a number: HMAC-SHA256 under a key kept outside the database. */
+export function pseudonymizePhone(key: string, e164: string): string {
+  return createHmac('sha256', key).update(e164).digest('base64url').slice(0, 32);
+}
+
+/** `+223 76 •• •• 56`: enough for an operator to tell callers apart, not to call them. */
+export function maskPhone(e164: string): string {
+  const digits = e164.replace(/\D/g, '');
+  if (digits.startsWith('223') && digits.length === 11) {
+    return `+223 ${digits.slice(3, 5)} •• •• ${digits.slice(9)}`;
+  }
+  return `+${digits.slice(0, Math.min(3, digits.length - 2))} •• ${digits.slice(-2)}`;
+}
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+function keyBytes(key: string): Buffer {
+  const bytes = /^[0-9a-fA-F]{64}$/.test(key) ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64');
+  if (bytes.length !== 32) throw new Error('DATA_ENCRYPTION_KEY must be 32 bytes');
+  return bytes;
+}
+
+/** AES-256-GCM, as `v1.<iv>.<tag>.<ciphertext>` in base64url. */
+export function encryptText(key: string, plain: string): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', keyBytes(key), iv);
+  const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+  return ['v1', iv, cipher.getAuthTag(), data].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+}
+
+export function decryptText(key: string, sealed: string): string {
+  const [version, iv, tag, data] = sealed.split('.');
+  if (version !== 'v1' || !iv || !tag || data === undefined) throw new Error('not an encrypted value');
+  const decipher = createDecipheriv('aes-256-gcm', keyBytes(key), Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+}

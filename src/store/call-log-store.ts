@@ -1,0 +1,164 @@
+/**
+ * Everything one USSD turn leaves in PostgreSQL, written in one transaction:
+ * the call row, its step rows, and the records its effects ask for (fraud
+ * reports, SMS outbox rows, the caller's language). Every write is
+ * idempotent, so a retried turn never duplicates a row.
+ */
+import { sql } from 'kysely';
+import type { Db } from './database.js';
+
+export interface CallRow {
+  id: string;
+  channel: string;
+  gatewaySessionId: string;
+  phoneHash: string;
+  serviceCode: string;
+  networkCode: string | null;
+  language: string;
+  flowHash: string;
+  startedAt: Date;
+  updatedAt: Date;
+  endedAt: Date | null;
+  outcome: string | null;
+  lastNode: string;
+  steps: number;
+}
+
+export interface StepRow {
+  seq: number;
+  node: string;
+  input: string | null;
+  screen: string;
+  screenLength: number;
+  encoding: string;
+  ended: boolean;
+  latencyMs: number;
+  at: Date;
+}
+
+export interface ReportRow {
+  ref: string;
+  phoneHash: string;
+  phoneEnc: string | null;
+  language: string;
+  fields: Record<string, string>;
+}
+
+export interface OutboxRow {
+  dedupeKey: string;
+  ref: string | null;
+  phoneHash: string;
+  phoneEnc: string | null;
+  language: string;
+  template: string;
+  vars: Record<string, string>;
+}
+
+export interface TurnRecord {
+  call: CallRow;
+  steps: StepRow[];
+  reports: ReportRow[];
+  sms: OutboxRow[];
+  language?: { phoneHash: string; language: string };
+}
+
+export async function recordTurn(db: Db, turn: TurnRecord): Promise<void> {
+  const { call } = turn;
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('calls')
+      .values({
+        id: call.id,
+        channel: call.channel,
+        gateway_session_id: call.gatewaySessionId,
+        phone_hash: call.phoneHash,
+        service_code: call.serviceCode,
+        network_code: call.networkCode,
+        language: call.language,
+        flow_hash: call.flowHash,
+        started_at: call.startedAt,
+        updated_at: call.updatedAt,
+        ended_at: call.endedAt,
+        outcome: call.outcome,
+        last_node: call.lastNode,
+        steps: call.steps,
+      })
+      .onConflict((oc) =>
+        oc.columns(['channel', 'gateway_session_id']).doUpdateSet({
+          language: call.language,
+          updated_at: call.updatedAt,
+          ended_at: call.endedAt,
+          outcome: call.outcome,
+          last_node: call.lastNode,
+          // A late retry of an older turn never winds the count back.
+          steps: sql<number>`greatest(calls.steps, ${call.steps})`,
+        }),
+      )
+      .execute();
+    if (turn.steps.length) {
+      await trx
+        .insertInto('call_steps')
+        .values(
+          turn.steps.map((s) => ({
+            call_id: call.id,
+            seq: s.seq,
+            node: s.node,
+            input: s.input,
+            screen: s.screen,
+            screen_length: s.screenLength,
+            encoding: s.encoding,
+            ended: s.ended,
+            latency_ms: s.latencyMs,
+            created_at: s.at,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['call_id', 'seq']).doNothing())
+        .execute();
+    }
+    for (const r of turn.reports) {
+      await trx
+        .insertInto('reports')
+        .values({
+          ref: r.ref,
+          call_id: call.id,
+          phone_hash: r.phoneHash,
+          phone_enc: r.phoneEnc,
+          language: r.language,
+          fields: JSON.stringify(r.fields),
+          incident: r.fields.incident ?? null,
+          region: r.fields.region ?? null,
+        })
+        .onConflict((oc) => oc.column('ref').doNothing())
+        .execute();
+    }
+    for (const m of turn.sms) {
+      await trx
+        .insertInto('sms_outbox')
+        .values({
+          dedupe_key: m.dedupeKey,
+          call_id: call.id,
+          ref: m.ref,
+          phone_hash: m.phoneHash,
+          phone_enc: m.phoneEnc,
+          language: m.language,
+          template: m.template,
+          vars: JSON.stringify(m.vars),
+        })
+        .onConflict((oc) => oc.column('dedupe_key').doNothing())
+        .execute();
+    }
+    if (turn.language) {
+      await trx
+        .insertInto('callers')
+        .values({ phone_hash: turn.language.phoneHash, language: turn.language.language, updated_at: call.updatedAt })
+        .onConflict((oc) => oc.column('phone_hash').doUpdateSet({ language: turn.language!.language, updated_at: call.updatedAt }))
+        .execute();
+    }
+  });
+}
+
+/** The language a caller chose on an earlier call, if any. */
+export async function rememberedLanguage(db: Db, phoneHash: string): Promise<string | undefined> {
+  const row = await db.selectFrom('callers').select('language').where('phone_hash', '=', phoneHash).executeTakeFirst();
+  return row?.language;
+}

@@ -1,0 +1,54 @@
+/**
+ * The database: a real PostgreSQL server when `DATABASE_URL` is set, embedded
+ * PGlite under the data folder otherwise. Code that must run on both always
+ * uses the transaction handle inside a transaction: PGlite has one connection,
+ * and a query on `db` inside a transaction would wait forever.
+ */
+import { mkdirSync } from 'node:fs';
+import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import { migrations } from '../../migrations/index.js';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseOptions {
+  /** `postgres://…`; unset: PGlite */
+  url?: string;
+  /** PGlite's data folder; unset with no url: in memory */
+  pgliteDir?: string;
+  poolSize?: number;
+}
+
+// Return bigint/int8 (bigserial ids, counts) as strings, numerics as numbers: no precision surprises.
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+export async function createDatabase(options: DatabaseOptions): Promise<Db> {
+  if (options.url) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30000,
+    });
+    // An idle client losing its server must not crash the process.
+    pool.on('error', () => {});
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGliteDialect } = await import('kysely-pglite-dialect');
+  if (options.pgliteDir) mkdirSync(options.pgliteDir, { recursive: true });
+  const client = options.pgliteDir ? new PGlite(options.pgliteDir) : new PGlite();
+  await client.waitReady;
+  return new Kysely<Database>({ dialect: new PGliteDialect(client) });
+}
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Brings the schema up to date. Throws with the failing migration's error. */
+export async function migrateToLatest(db: Kysely<unknown> | Db): Promise<string[]> {
+  const migrator = new Migrator({ db: db as Kysely<unknown>, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

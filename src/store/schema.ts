@@ -1,0 +1,78 @@
+/**
+ * Table types for Kysely. Columns mirror `migrations/`.
+ */
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface CallsTable {
+  id: string;
+  channel: string;
+  gateway_session_id: string;
+  phone_hash: string;
+  service_code: string;
+  network_code: string | null;
+  language: string;
+  flow_hash: string;
+  started_at: Timestamp;
+  updated_at: Timestamp;
+  ended_at: Timestamp | null;
+  outcome: string | null;
+  last_node: string;
+  steps: number;
+}
+
+export interface CallStepsTable {
+  call_id: string;
+  seq: number;
+  node: string;
+  input: string | null;
+  screen: string;
+  screen_length: number;
+  encoding: string;
+  ended: boolean;
+  latency_ms: number;
+  created_at: Timestamp;
+}
+
+export interface ReportsTable {
+  id: Generated<string>;
+  ref: string;
+  call_id: string | null;
+  phone_hash: string;
+  phone_enc: string | null;
+  language: string;
+  fields: JSONColumnType<Record<string, string>>;
+  incident: string | null;
+  region: string | null;
+  status: Generated<string>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface CallersTable {
+  phone_hash: string;
+  language: string;
+  updated_at: Timestamp;
+}
+
+export interface SmsOutboxTable {
+  id: Generated<string>;
+  dedupe_key: string;
+  call_id: string | null;
+  ref: string | null;
+  phone_hash: string;
+  phone_enc: string | null;
+  language: string;
+  template: string;
+  vars: JSONColumnType<Record<string, string>>;
+  status: Generated<string>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface Database {
+  calls: CallsTable;
+  call_steps: CallStepsTable;
+  reports: ReportsTable;
+  callers: CallersTable;
+  sms_outbox: SmsOutboxTable;
+}

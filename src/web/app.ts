@@ -1,0 +1,67 @@
+/**
+ * The Express app: telco webhooks, health and readiness. One error handler
+ * turns anything unexpected into a plain 4xx/5xx reason, never a stack trace.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { atUssdHandler, parseAtForm } from '../channels/africastalking/ussd-handler.js';
+import type { AppContext } from '../context.js';
+
+/** Mounts a telco path, behind the `WEBHOOK_SECRET` path segment when one is set. */
+function telcoPath(path: string, secret: string | undefined): string {
+  return secret ? `${path}/:secret` : path;
+}
+
+function requireSecret(secret: string | undefined): RequestHandler {
+  if (!secret) return (_req, _res, next) => next();
+  const expected = Buffer.from(secret);
+  return (req, res, next) => {
+    const given = Buffer.from(String(req.params.secret ?? ''));
+    if (given.length === expected.length && timingSafeEqual(given, expected)) next();
+    else res.status(404).type('text/plain').send('not found');
+  };
+}
+
+export function createApp(ctx: AppContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  const secret = ctx.config.webhookSecret;
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await ctx.readiness();
+    const ready = Object.values(checks).every((c) => c === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'degraded', checks });
+  });
+
+  app.post(
+    telcoPath('/ussd/africastalking', secret),
+    requireSecret(secret),
+    parseAtForm,
+    atUssdHandler({ runtime: ctx.ussd, logger: ctx.logger, serviceCodes: ctx.config.serviceCodes, deadlineMs: 8000 }),
+  );
+
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('not found');
+  });
+  const onError: ErrorRequestHandler = (err: { status?: number; statusCode?: number; type?: string; message?: string }, _req, res, _next) => {
+    const status = err.status ?? err.statusCode ?? 500;
+    if (status >= 500) ctx.logger.error({ err }, 'request failed');
+    const reason =
+      err.type === 'entity.too.large'
+        ? 'request body too large'
+        : err.type === 'entity.parse.failed' || err.type === 'parameters.too.many'
+          ? 'request body cannot be read'
+          : err.type === 'charset.unsupported' || err.type === 'encoding.unsupported'
+            ? 'unsupported body encoding'
+            : status < 500
+              ? 'bad request'
+              : 'internal error';
+    res.status(status).type('text/plain').send(reason);
+  };
+  app.use(onError);
+  return app;
+}
