@@ -55,7 +55,7 @@ export function parseYamlFile<T>(
   const parsed: ParsedFile<T> = { file, content, locate };
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
-      const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+      const pos = lines.linePos(e.pos[0]);
       problems.push({ file, line: pos.line, col: pos.col, severity: 'error', message: `YAML: ${e.message.split('\n')[0]}` });
     }
     return parsed;
@@ -63,7 +63,9 @@ export function parseYamlFile<T>(
   const result = schema.safeParse(doc.toJS());
   if (!result.success) {
     for (const issue of result.error.issues) {
-      const at = locate(issue.path as (string | number)[]);
+      const path = issue.path as (string | number)[];
+      // An unknown key is pointed at itself, not at the mapping that holds it.
+      const at = locate(issue.code === 'unrecognized_keys' && issue.keys[0] ? [...path, issue.keys[0]] : path);
       problems.push({ file, ...at, severity: 'error', message: issueText(issue) });
     }
     return parsed;

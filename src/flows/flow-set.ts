@@ -4,12 +4,12 @@
  * error.
  */
 import { createHash } from 'node:crypto';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import type { CompiledFlows, Lang } from '../engine/types.js';
 import type { ScreenLimits } from '../i18n/gsm.js';
 import type { BambaraSpelling } from '../i18n/bambara-spelling.js';
 import { createTextLookup, loadLocales } from '../i18n/locales.js';
-import { loadFlowFiles, VARIABLES_FILE } from './flow-loader.js';
+import { loadFlowFiles } from './flow-loader.js';
 import { buildCompiledFlows, resolveFlows } from './flow-compiler.js';
 import { validateFlows } from './flow-validator.js';
 import { lintScreens, type ScreenRow } from './screen-report.js';
@@ -48,8 +48,7 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
   }
   const resolved = resolveFlows(files.flows);
   problems.push(...resolved.problems);
-  const variablesFile = relative(root, join(options.flowsDir, VARIABLES_FILE));
-  problems.push(...validateFlows(resolved, locales, variablesDef, variablesFile));
+  problems.push(...validateFlows(resolved, locales, files.variables, relative(root, options.flowsDir)));
   if (hasErrors(problems)) return { problems, report: [], variables };
 
   const hash = versionHash(files.flows.map((f) => f.content), files.variables?.content ?? '', locales.sources, options);
@@ -58,7 +57,7 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
   for (const spelling of ['standard', 'gsm7'] as const) {
     const texts = createTextLookup({ resources: locales.resources, variables, spelling });
     const compiled = buildCompiledFlows(resolved, { hash, texts, limits: options.limits });
-    const lint = lintScreens(compiled, resolved, spelling, spelling === 'standard');
+    const lint = lintScreens(compiled, resolved, { spelling, includeFrench: spelling === 'standard', commonFile: (lang) => locales.fileOf(lang, 'common') });
     report.push(...lint.rows);
     problems.push(...lint.problems);
     if (spelling === options.spelling) live = compiled;

@@ -6,6 +6,7 @@
 import { getText, listKeys, placeholders, type LoadedLocales } from '../i18n/locales.js';
 import { LANGUAGES, type FlowNode } from '../engine/types.js';
 import type { VariablesFile } from './flow-schema.js';
+import type { ParsedFile } from './flow-loader.js';
 import { COMMON_TEXTS, type ResolvedFlows, type SourceRef } from './flow-compiler.js';
 import type { Problem } from './problems.js';
 
@@ -35,14 +36,15 @@ function outgoing(node: FlowNode): string[] {
 export function validateFlows(
   resolved: ResolvedFlows,
   locales: LoadedLocales,
-  variables: VariablesFile,
-  variablesFile: string,
+  variablesFile: ParsedFile<VariablesFile> | undefined,
+  flowsDir: string,
 ): Problem[] {
   const problems: Problem[] = [];
   const { nodes } = resolved;
+  const variables = variablesFile?.data ?? {};
 
   if (!resolved.entry) {
-    problems.push({ file: 'flows', line: 1, col: 1, severity: 'error', message: 'no entry flow: one flow must name `home` and `language`' });
+    problems.push({ file: flowsDir, line: 1, col: 1, severity: 'error', message: 'no entry flow: one flow must name `home` and `language`' });
   }
 
   // Every target exists.
@@ -99,22 +101,27 @@ export function validateFlows(
     }
   }
 
-  // Every text in both languages, with known placeholders.
+  // Every text in both languages, non-empty, with known placeholders. The
+  // engine's own texts are reported in the locale file that lacks them.
   const knownVars = new Set<string>([...Object.keys(variables), ...RUNTIME_VARIABLES, ...fields]);
-  const commonUses = Object.values(COMMON_TEXTS).map((key) => ({ key, at: { file: 'locales/fr/common.json', line: 1, col: 1 } }));
-  const used = new Set<string>();
+  const commonUses = Object.values(COMMON_TEXTS).map((key) => ({ key, at: undefined }));
+  const checked = new Set<string>();
   for (const use of [...resolved.textUses, ...commonUses]) {
-    if (used.has(`${use.key}@${use.at.file}:${use.at.line}`)) continue;
-    used.add(`${use.key}@${use.at.file}:${use.at.line}`);
     const [ns, key] = use.key.split(':') as [string, string];
     for (const lang of LANGUAGES) {
+      const file = locales.fileOf(lang, ns);
+      const at: SourceRef = use.at ?? { file, line: 1, col: 1 };
+      const once = `${use.key}|${lang}|${at.file}:${at.line}:${at.col}`;
+      if (checked.has(once)) continue;
+      checked.add(once);
       const text = getText(locales.resources, lang, ns, key);
       if (text === undefined) {
-        problems.push(problem(use.at, `text "${use.key}" is missing in locales/${lang}/${ns}.json`));
+        problems.push(problem(at, `text "${use.key}" is missing in ${file}`));
         continue;
       }
+      if (!text.trim()) problems.push(problem(at, `text "${use.key}" is empty in ${file}`));
       for (const name of placeholders(text)) {
-        if (!knownVars.has(name)) problems.push(problem(use.at, `text "${use.key}" (${lang}) uses unknown variable {{${name}}}`));
+        if (!knownVars.has(name)) problems.push(problem(at, `text "${use.key}" (${lang}) uses unknown variable {{${name}}}`));
       }
     }
   }
@@ -123,7 +130,7 @@ export function validateFlows(
   const usedKeys = new Set([...resolved.textUses.map((u) => u.key), ...Object.values(COMMON_TEXTS)]);
   for (const lang of LANGUAGES) {
     for (const [ns, texts] of Object.entries(locales.resources[lang])) {
-      const file = `locales/${lang}/${ns}.json`;
+      const file = locales.fileOf(lang, ns);
       const keys = listKeys(texts);
       const unused = keys.filter((k) => !usedKeys.has(`${ns}:${k}`) && !isSmsOrExtraKey(k));
       if (unused.length) problems.push({ file, line: 1, col: 1, severity: 'warning', message: `unused texts: ${unused.join(', ')}` });
@@ -140,7 +147,9 @@ export function validateFlows(
   // Variables: both languages set, none empty.
   for (const [name, value] of Object.entries(variables)) {
     for (const lang of LANGUAGES) {
-      if (!value[lang].trim()) problems.push({ file: variablesFile, line: 1, col: 1, severity: 'error', message: `variable ${name} has no ${lang} value` });
+      if (value[lang].trim()) continue;
+      const at = { file: variablesFile!.file, ...variablesFile!.locate([name, lang]) };
+      problems.push(problem(at, `variable ${name} has no ${lang} value`));
     }
   }
   return problems;

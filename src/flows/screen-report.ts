@@ -59,9 +59,9 @@ function checkPages(pages: string[], limits: CompiledFlows['limits']): { longest
 export function lintScreens(
   flows: CompiledFlows,
   resolved: ResolvedFlows,
-  spelling: BambaraSpelling,
-  includeFrench: boolean,
+  options: { spelling: BambaraSpelling; includeFrench: boolean; commonFile: (lang: Lang) => string },
 ): { rows: ScreenRow[]; problems: Problem[] } {
+  const { spelling, includeFrench } = options;
   const rows: ScreenRow[] = [];
   const problems: Problem[] = [];
   const langs = LANGUAGES.filter((l) => l === 'bm' || includeFrench);
@@ -97,7 +97,7 @@ export function lintScreens(
     for (const key of [flows.common.tooManyInvalid, flows.common.unavailable]) {
       const m = measure(flows.texts(lang, key));
       if (m.length > limitFor(m, flows.limits)) {
-        problems.push({ file: `locales/${lang}/common.json`, line: 1, col: 1, severity: 'error', message: `"${key}" (${lang}) is too long for one END screen` });
+        problems.push({ file: options.commonFile(lang), line: 1, col: 1, severity: 'error', message: `"${key}" (${lang}) is too long for one END screen` });
       }
     }
   }

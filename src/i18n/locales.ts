@@ -24,6 +24,8 @@ export interface LoadedLocales {
   /** raw file contents, for the version hash */
   sources: { file: string; content: string }[];
   problems: Problem[];
+  /** where a namespace's file is (or would be), relative to the root */
+  fileOf(lang: Lang, ns: string): string;
 }
 
 const REVIEW_KEY = '$review';
@@ -53,14 +55,16 @@ export function loadLocales(dir: string, root = process.cwd()): LoadedLocales {
       const path = join(langDir, name);
       const file = relative(root, path);
       if (!statSync(path).isFile()) continue;
-      const content = readFileSync(path, 'utf8');
+      // Editors on Windows may save a byte-order mark; JSON.parse refuses it.
+      const content = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
       sources.push({ file, content });
       let data: unknown;
       try {
         data = JSON.parse(content);
       } catch (err) {
         const match = /position (\d+)/.exec(String(err));
-        const { line, col } = positionOf(content, match ? Number(match[1]) : 0);
+        const offset = match ? Number(match[1]) : /end of JSON/.test(String(err)) ? content.length : 0;
+        const { line, col } = positionOf(content, offset);
         problems.push({ file, line, col, severity: 'error', message: `invalid JSON: ${(err as Error).message}` });
         continue;
       }
@@ -77,7 +81,8 @@ export function loadLocales(dir: string, root = process.cwd()): LoadedLocales {
       }
     }
   }
-  return { resources, review, sources, problems };
+  const fileOf = (lang: Lang, ns: string) => relative(root, join(dir, lang, `${ns}.json`));
+  return { resources, review, sources, problems, fileOf };
 }
 
 /** Texts are measured and shown in NFC: in NFD even `é` is not GSM-7. */
@@ -123,8 +128,12 @@ export interface TextLookupOptions {
 }
 
 /**
- * Builds the pure text lookup the engine renders with. A missing key comes back
- * in French, then as the key itself: a caller never sees an exception.
+ * Builds the pure text lookup the engine renders with. i18next resolves each
+ * key once per language (fallback to French, the admin-set variables filled
+ * in); the result is kept as a template whose runtime placeholders (`{{ref}}`,
+ * answers) are filled on each call, which keeps a render to a few
+ * microseconds. A missing key comes back as the key itself: a caller never
+ * sees an exception.
  */
 export function createTextLookup(options: TextLookupOptions): TextLookup {
   const instance: i18n = i18next.createInstance();
@@ -133,15 +142,35 @@ export function createTextLookup(options: TextLookupOptions): TextLookup {
     lng: 'fr',
     fallbackLng: 'fr',
     initAsync: false,
-    interpolation: { escapeValue: false },
+    interpolation: {
+      escapeValue: false,
+      // Runtime placeholders stay in the template, to be filled per call.
+      missingInterpolationHandler: (_text: string, match: RegExpExecArray) => match[0],
+    },
     returnNull: false,
     keySeparator: '.',
     nsSeparator: ':',
     showSupportNotice: false,
   } as Parameters<i18n['init']>[0]);
-  const fixed = { fr: instance.getFixedT('fr'), bm: instance.getFixedT('bm') };
+  const spell = (lang: Lang, text: string) => (lang === 'bm' ? applySpelling(text, options.spelling) : text);
+  const templates = new Map<string, string>();
+  const template = (lang: Lang, key: string): string => {
+    const id = `${lang}\u0000${key}`;
+    let text = templates.get(id);
+    if (text === undefined) {
+      text = spell(lang, instance.t(key, { lng: lang, ...options.variables[lang] }) as string);
+      templates.set(id, text);
+    }
+    return text;
+  };
   return (lang, key, vars) => {
-    const text = fixed[lang](key, { ...options.variables[lang], ...vars }) as string;
-    return lang === 'bm' ? applySpelling(text, options.spelling) : text;
+    const text = template(lang, key);
+    if (!vars || !text.includes('{{')) return text;
+    return text.replace(PLACEHOLDER, (whole, name: string) => {
+      const value = vars[name];
+      return value === undefined ? whole : spell(lang, value);
+    });
   };
 }
+
+const PLACEHOLDER = /\{\{\s*([a-zA-Z0-9_]+)\s*\}\}/g;

@@ -1,0 +1,60 @@
+/**
+ * The webhook's guards (path secret, service-code allowlist) and its promise
+ * that a failing dependency still gets the caller a localized END.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startHarness, type Harness } from '../support/harness.js';
+
+const call = { sessionId: 'ATUid_guard', phoneNumber: '+22376000020', serviceCode: '*384*123#', text: '' };
+
+describe('WEBHOOK_SECRET and USSD_SERVICE_CODES', () => {
+  const secret = 'a-long-secret-of-32-characters-x';
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness('guards', { env: { WEBHOOK_SECRET: secret, USSD_SERVICE_CODES: '*384*123#, *384*124#' } });
+  });
+  afterAll(() => h.close());
+
+  it('answers 404 on the bare path and on a wrong secret', async () => {
+    expect((await h.at(call)).status).toBe(404);
+    expect((await h.at(call, '/ussd/africastalking/wrong-secret-of-32-characters-xx')).status).toBe(404);
+    expect((await h.at(call, `/ussd/africastalking/${secret}x`)).status).toBe(404);
+  });
+
+  it('serves the path with the secret', async () => {
+    const res = await h.at({ ...call, sessionId: 'ATUid_guard_ok' }, `/ussd/africastalking/${secret}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatch(/^CON Kalata/);
+  });
+
+  it('refuses a service code that is not ours', async () => {
+    const res = await h.at({ ...call, sessionId: 'ATUid_guard_code', serviceCode: '*999#' }, `/ussd/africastalking/${secret}`);
+    expect(res).toEqual({ status: 403, body: 'serviceCode is not served here' });
+    const other = await h.at({ ...call, sessionId: 'ATUid_guard_code2', serviceCode: '*384*124#' }, `/ussd/africastalking/${secret}`);
+    expect(other.status).toBe(200);
+  });
+});
+
+describe('a failing dependency', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness('failing db');
+  });
+  afterAll(() => h.close());
+
+  it('still answers 200 with a localized END when the database is gone', async () => {
+    await h.at({ ...call, sessionId: 'ATUid_fail_1' });
+    await h.ctx.db.destroy();
+    const res = await h.at({ ...call, sessionId: 'ATUid_fail_2' });
+    expect(res).toEqual({ status: 200, body: 'END Service indisponible. Rappelez dans quelques minutes. Merci.' });
+    const ready = await fetch(`${h.base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { redis: 'ok' } });
+  });
+
+  it('logs the failure without the phone number', () => {
+    const lines = h.logs.join('');
+    expect(lines).toMatch(/USSD step failed/);
+    expect(lines).not.toMatch(/76000020/);
+  });
+});

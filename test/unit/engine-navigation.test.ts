@@ -1,0 +1,133 @@
+/**
+ * The engine's navigation rules on the real flows: back, home, language,
+ * paging, invalid input and the end of a call.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { start, step } from '../../src/engine/step.js';
+import type { CompiledFlows, StepResult } from '../../src/engine/types.js';
+import { loadFlows } from '../../src/flows/flow-set.js';
+
+let flows: CompiledFlows;
+beforeAll(() => {
+  flows = loadFlows({ flowsDir: 'flows', localesDir: 'locales', limits: { gsm7: 182, ucs2: 80 }, spelling: 'standard' });
+});
+
+function play(inputs: string[], known = true, lang: 'fr' | 'bm' = 'fr'): StepResult[] {
+  let r = start(flows, { id: 't', ref: 'KA-0000000', lang, languageKnown: known }, 1000);
+  const out = [r];
+  for (const input of inputs) {
+    r = step(flows, r.session, input, 2000);
+    out.push(r);
+  }
+  return out;
+}
+const last = (rs: StepResult[]) => rs[rs.length - 1]!;
+
+describe('engine navigation', () => {
+  it('starts on the language menu for a new caller, on home for a known one', () => {
+    expect(play([], false)[0]!.session.node).toBe('main.language');
+    expect(play([], true)[0]!.session.node).toBe('main.home');
+  });
+
+  it('shows no back line on home, and one deeper', () => {
+    expect(play([])[0]!.screen.text).not.toMatch(/Retour/);
+    expect(last(play(['1'])).screen.text).toMatch(/0\. Retour 00\. Accueil$/);
+  });
+
+  it('goes back one node with 0, home with 00, and home clears the trail', () => {
+    expect(last(play(['1', '2', '0'])).session.node).toBe('vote.menu');
+    const home = last(play(['1', '2', '00']));
+    expect(home.session.node).toBe('main.home');
+    expect(home.session.trail).toEqual([]);
+  });
+
+  it('treats 0 on home as invalid', () => {
+    const r = last(play(['0']));
+    expect(r.session.node).toBe('main.home');
+    expect(r.screen.text).toMatch(/^Choix non valide\./);
+  });
+
+  it('pages with 98 and goes back a page with 0', () => {
+    const rs = play(['1', '1', '98', '0']);
+    expect(rs[2]!.screen.text).toMatch(/98\. Suite$/);
+    expect(rs[3]!.session.page).toBe(1);
+    expect(rs[3]!.screen.text).toMatch(/0\. Retour 00\. Accueil$/);
+    expect(rs[4]!.session.page).toBe(0);
+    expect(rs[4]!.screen.text).toBe(rs[2]!.screen.text);
+  });
+
+  it('treats 98 on the last page as an invalid choice', () => {
+    const r = last(play(['3', '98']));
+    expect(r.session.invalid).toBe(1);
+  });
+
+  it('changes language with 99 from any menu and emits set_language once chosen', () => {
+    const rs = play(['1', '99', '2']);
+    expect(rs[2]!.session.node).toBe('main.language');
+    expect(rs[3]!.session.lang).toBe('bm');
+    expect(rs[3]!.effects).toEqual([{ type: 'set_language', lang: 'bm' }]);
+    expect(rs[3]!.screen.text).toMatch(/^Kalata: wote kunnafoniw/);
+  });
+
+  it('keeps 99 as text on an input node', () => {
+    const r = last(play(['2', '1', '1', '1', '99']));
+    expect(r.session.node).toBe('report.description');
+    expect(r.session.answers.place).toBe('99');
+  });
+
+  it('re-prompts an input with its own error, and ends after three invalid tries', () => {
+    const rs = play(['2', '1', '1', '1', 'K', '', 'x']);
+    expect(rs[5]!.screen.text).toMatch(/^Écrivez le lieu, de 2 à 60 caractères\.\nLieu/);
+    expect(rs[5]!.screen.end).toBe(false);
+    const end = rs[7]!;
+    expect(end.screen.end).toBe(true);
+    expect(end.session.outcome).toBe('too_many_invalid');
+    expect(end.events).toContainEqual({ type: 'ended', node: 'report.place', outcome: 'too_many_invalid' });
+  });
+
+  it('resets the invalid count on a valid input', () => {
+    const r = last(play(['7', '8', '1']));
+    expect(r.session.invalid).toBe(0);
+    expect(r.session.ended).toBe(false);
+  });
+
+  it('emits the report and SMS effects only on the submitted node, with the session reference', () => {
+    const rs = play(['2', '1', '2', '3', 'Koulikoro', 'Menaces au bureau 12', '1']);
+    const end = last(rs);
+    expect(end.session.ended).toBe(true);
+    expect(end.effects).toEqual([
+      { type: 'save_report', ref: 'KA-0000000', lang: 'fr', fields: { incident: 'intimidation', region: 'koulikoro', place: 'Koulikoro', description: 'Menaces au bureau 12' } },
+      { type: 'send_sms', ref: 'KA-0000000', lang: 'fr', template: 'report:sms.report_ack', vars: { ref: 'KA-0000000' } },
+    ]);
+    expect(rs.slice(0, -1).every((r) => r.effects.length === 0)).toBe(true);
+  });
+
+  it('files nothing when the caller cancels', () => {
+    const end = last(play(['2', '1', '2', '3', 'Koulikoro', 'Menaces au bureau 12', '2']));
+    expect(end.session.ended).toBe(true);
+    expect(end.screen.text).toMatch(/^Signalement annulé/);
+    expect(end.effects).toEqual([]);
+  });
+
+  it('answers a step after the end with the same END and no effect', () => {
+    const end = last(play(['2', '1', '2', '3', 'Koulikoro', 'Menaces au bureau 12', '1']));
+    const after = step(flows, end.session, '1', 3000);
+    expect(after.screen).toEqual(end.screen);
+    expect(after.effects).toEqual([]);
+  });
+
+  it('ends politely when the session names a node this version does not have', () => {
+    const r = play([])[0]!;
+    const lost = step(flows, { ...r.session, node: 'vote.gone' }, '1', 3000);
+    expect(lost.screen.end).toBe(true);
+    expect(lost.screen.text).toMatch(/^Service indisponible/);
+    expect(lost.session.outcome).toBe('error');
+  });
+
+  it('stamps the session with the time the shell passes in', () => {
+    const rs = play(['1']);
+    expect(rs[1]!.session.startedAt).toBe(1000);
+    expect(rs[1]!.session.updatedAt).toBe(2000);
+    expect(rs[1]!.session.flowHash).toBe(flows.hash);
+  });
+});

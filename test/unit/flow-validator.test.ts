@@ -1,0 +1,317 @@
+/**
+ * The flow validator, end to end through `checkFlows`: one fixture tree per
+ * kind of error (test/fixtures/flows/<case>/, each a copy of `valid/` with one
+ * thing broken), asserting the file, line, column and wording an admin would
+ * see, then the real flows and their screen report.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { checkFlows, type FlowCheck } from '../../src/flows/flow-set.js';
+import { formatProblem, type Problem } from '../../src/flows/problems.js';
+import type { BambaraSpelling } from '../../src/i18n/bambara-spelling.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = join(HERE, '..', '..');
+const FIXTURES = join(HERE, '..', 'fixtures', 'flows');
+const LIMITS = { gsm7: 182, ucs2: 80 } as const;
+
+function checkTree(root: string, spelling: BambaraSpelling = 'standard', problemRoot = root): FlowCheck {
+  return checkFlows({
+    flowsDir: join(root, 'flows'),
+    localesDir: join(root, 'locales'),
+    limits: { ...LIMITS },
+    spelling,
+    root: problemRoot,
+  });
+}
+
+function checkFixture(name: string, spelling: BambaraSpelling = 'standard'): FlowCheck {
+  return checkTree(join(FIXTURES, name), spelling);
+}
+
+function errorsOf(check: FlowCheck): Problem[] {
+  return check.problems.filter((p) => p.severity === 'error');
+}
+
+/** `file:line:col message` of every error, for readable failure diffs. */
+function errorLines(check: FlowCheck): string[] {
+  return errorsOf(check).map(formatProblem);
+}
+
+/**
+ * The flows did not compile, and among the errors is one in `file` whose
+ * message matches `message`, at `at` (col checked only when given).
+ */
+function expectError(check: FlowCheck, file: string, message: RegExp, at?: { line: number; col?: number }): void {
+  expect(check.flows).toBeUndefined();
+  const errors = errorsOf(check);
+  expect(errors).toContainEqual(expect.objectContaining({ file, severity: 'error', message: expect.stringMatching(message) }));
+  if (at) {
+    const places = errors.filter((p) => p.file === file && message.test(p.message)).map((p) => ({ line: p.line, col: p.col }));
+    expect(places).toContainEqual(at.col === undefined ? expect.objectContaining({ line: at.line }) : { line: at.line, col: at.col });
+  }
+}
+
+describe('the valid fixture', () => {
+  it('checks with no problem at all and compiles', () => {
+    const check = checkFixture('valid');
+    expect(check.problems.map(formatProblem)).toEqual([]);
+    expect(check.flows).toBeDefined();
+    expect(check.flows!.entryFlow).toBe('main');
+    expect(check.flows!.home).toBe('main.home');
+    expect(check.flows!.languageNode).toBe('main.language');
+    expect([...check.flows!.nodes.keys()].sort()).toEqual(['main.bye', 'main.help', 'main.home', 'main.language']);
+    expect(check.variables).toEqual({ fr: { hotline: 'le 8080' }, bm: { hotline: '8080' } });
+    // 4 nodes x (fr, bm standard, bm gsm7)
+    expect(check.report).toHaveLength(12);
+  });
+
+  it('compiles the spelling the deployment asked for', () => {
+    const check = checkFixture('valid', 'gsm7');
+    expect(errorLines(check)).toEqual([]);
+    expect(check.flows!.texts('bm', 'main:home.title')).toBe('Daminè');
+    expect(checkFixture('valid', 'standard').flows!.texts('bm', 'main:home.title')).toBe('Daminɛ');
+  });
+
+  it('accepts an end screen of exactly 80 UCS-2 units (end-at-limit)', () => {
+    const check = checkFixture('end-at-limit');
+    expect(errorLines(check)).toEqual([]);
+    expect(check.flows).toBeDefined();
+  });
+});
+
+describe('YAML layer', () => {
+  it('1. reports a syntax error (unclosed flow sequence) at the line and column the YAML parser gives', () => {
+    const check = checkFixture('yaml-syntax');
+    // The `[` opened on line 18 is still open when `help:` comes back at column 3 on line 20.
+    expectError(check, 'flows/main.yaml', /^YAML: Flow sequence .*end with a \]/, { line: 20, col: 3 });
+    // The entry flow could not be read, so nothing else can be checked.
+    expect(errorLines(check)).toHaveLength(2);
+    expectError(check, 'flows', /no entry flow/);
+  });
+
+  it('2. reports a duplicate node id at the second key', () => {
+    const check = checkFixture('duplicate-key');
+    expectError(check, 'flows/main.yaml', /^YAML: Map keys must be unique/, { line: 29, col: 3 });
+    expect(errorLines(check)).toHaveLength(2);
+  });
+});
+
+describe('schema layer', () => {
+  it('3a. reports a menu option without `next` at that option', () => {
+    const check = checkFixture('schema-missing-next');
+    expectError(check, 'flows/main.yaml', /^nodes\.home\.options\.1\.next: .*expected string, received undefined/, { line: 19, col: 9 });
+    expect(errorLines(check)).toHaveLength(2); // and "no entry flow"
+  });
+
+  it('3b. reports an unknown node type at the type, listing the known ones', () => {
+    const check = checkFixture('schema-unknown-type');
+    expectError(check, 'flows/main.yaml', /^nodes\.help\.type: Invalid discriminator value.*'menu'.*'end'/, { line: 22, col: 11 });
+    expect(errorLines(check)).toHaveLength(2);
+  });
+
+  it('3c. reports an unknown key on the node that has it', () => {
+    const check = checkFixture('schema-unknown-key');
+    // Pointed at the unknown key's value on line 24, not at the node's first line (22).
+    expectError(check, 'flows/main.yaml', /^nodes\.help: Unrecognized key: "colour"/, { line: 24, col: 13 });
+    expect(errorLines(check)).toHaveLength(2);
+  });
+});
+
+describe('graph checks', () => {
+  it('4. reports a target that does not exist on the line of that `next`', () => {
+    const check = checkFixture('missing-target');
+    expectError(check, 'flows/main.yaml', /target "main\.helpp" does not exist/, { line: 20, col: 35 });
+    expect(errorLines(check)).toHaveLength(1);
+  });
+
+  it('5. reports an unreachable node on its line', () => {
+    const check = checkFixture('unreachable-node');
+    expectError(check, 'flows/main.yaml', /node "main\.orphan" cannot be reached from the entry flow/, { line: 30, col: 5 });
+    expect(errorLines(check)).toHaveLength(1);
+  });
+
+  it('6. reports a dead end: an info node with no next and nav: false', () => {
+    const check = checkFixture('dead-end');
+    expectError(check, 'flows/main.yaml', /dead end: node "main\.stuck" has no way forward and no navigation/, { line: 32, col: 5 });
+    expect(errorLines(check)).toHaveLength(1);
+  });
+
+  it('11. reports two flows with the same id on the second one', () => {
+    const check = checkFixture('duplicate-flow-id');
+    expectError(check, 'flows/other.yaml', /flow id "main" is already used by flows\/main\.yaml/, { line: 2, col: 5 });
+    expect(errorLines(check)).toHaveLength(1);
+  });
+
+  it('12. reports an invalid regex in validate.pattern at the pattern', () => {
+    const check = checkFixture('invalid-pattern');
+    expectError(check, 'flows/main.yaml', /invalid pattern: .*\/\[0-9\/.*Unterminated character class/, { line: 34, col: 34 });
+    expect(errorLines(check)).toHaveLength(1);
+  });
+
+  it('15. reports a save_report field that no node collects', () => {
+    const check = checkFixture('save-report-unknown-field');
+    expectError(check, 'flows/main.yaml', /save_report field "code" is never asked/, { line: 26, col: 5 });
+    expect(errorLines(check)).toHaveLength(1);
+  });
+});
+
+describe('texts and variables', () => {
+  it('7. reports a text present in fr but missing in bm, naming the Bambara file', () => {
+    const check = checkFixture('missing-bm-text');
+    expectError(check, 'flows/main.yaml', /text "main:bye\.text" is missing in locales\/bm\/main\.json/, { line: 27, col: 11 });
+    expect(errorLines(check)).toHaveLength(1);
+  });
+
+  it('7b. reports an engine text (common:nav.more) missing in bm in the Bambara common file', () => {
+    const check = checkFixture('missing-bm-common-text');
+    expectError(check, 'locales/bm/common.json', /text "common:nav\.more" is missing in locales\/bm\/common\.json/);
+    expect(errorLines(check)).toHaveLength(1);
+  });
+
+  it('8. reports an unknown {{variable}} in a text, with its language', () => {
+    const check = checkFixture('unknown-variable');
+    expectError(check, 'flows/main.yaml', /text "main:help\.text" \(fr\) uses unknown variable \{\{numero_vert\}\}/, { line: 23, col: 11 });
+    expect(errorLines(check)).toHaveLength(1);
+  });
+
+  it('13. reports invalid JSON in a locale file with its position', () => {
+    const check = checkFixture('invalid-locale-json');
+    // The trailing comma on line 10 is found when `}` comes on line 11.
+    expectError(check, 'locales/fr/main.json', /^invalid JSON: .*position \d+/, { line: 11, col: 3 });
+    // Every other error follows from it: the French main texts are all missing.
+    const others = errorsOf(check).filter((p) => p.file !== 'locales/fr/main.json');
+    expect(others.length).toBeGreaterThan(0);
+    for (const p of others) expect(p.message).toMatch(/is missing in locales\/fr\/main\.json$/);
+  });
+
+  it('14. reports a variable with an empty bm value in variables.yaml', () => {
+    const check = checkFixture('variable-empty-bm');
+    expectError(check, 'flows/variables.yaml', /variable hotline has no bm value/);
+    expect(errorLines(check)).toHaveLength(1);
+  });
+
+  it('14 (position). points at the empty bm value, not at the top of variables.yaml', () => {
+    const check = checkFixture('variable-empty-bm');
+    // `hotline:` is the second variable (line 4); its `bm: ""` is line 6.
+    expectError(check, 'flows/variables.yaml', /variable hotline has no bm value/, { line: 6, col: 7 });
+  });
+});
+
+describe('screen lint', () => {
+  it('9a. reports an end screen over 80 UCS-2 units in standard Bambara', () => {
+    const check = checkFixture('end-too-long-ucs2');
+    expectError(
+      check,
+      'flows/main.yaml',
+      /end screen "main\.bye" \(bm, standard spelling\) is 97 characters in UCS-2, over the 80 limit/,
+      { line: 26, col: 5 },
+    );
+    // Folded to è, the same text is 97 GSM-7 septets, well under 182.
+    expect(errorsOf(check).filter((p) => /gsm7 spelling/.test(p.message))).toEqual([]);
+    expect(errorLines(check)).toHaveLength(1);
+  });
+
+  it.each(['gsm7', 'standard'] as const)(
+    '9b. reports an end screen too long only in the standard spelling, even when the deployment shows %s',
+    (spelling) => {
+      const check = checkFixture('end-too-long-standard-only', spelling);
+      expectError(check, 'flows/main.yaml', /end screen "main\.bye" \(bm, standard spelling\) is 81 characters in UCS-2, over the 80 limit/, {
+        line: 26,
+        col: 5,
+      });
+      expect(errorLines(check)).toHaveLength(1);
+      // The report still covers both spellings.
+      const bye = check.report.filter((r) => r.node === 'main.bye' && r.lang === 'bm');
+      expect(bye.map((r) => [r.spelling, r.encoding, r.limit])).toEqual([
+        ['standard', 'UCS-2', 80],
+        ['gsm7', 'GSM-7', 182],
+      ]);
+    },
+  );
+
+  it('10. reports a menu option label too long to fit any screen', () => {
+    const check = checkFixture('option-too-long');
+    expectError(check, 'flows/main.yaml', /^option "1\. Aide et informations .* fin" of "main\.home" \(fr\) does not fit a screen/, {
+      line: 15,
+      col: 5,
+    });
+    // Only in French: the Bambara label is short.
+    expect(errorsOf(check).filter((p) => /\(bm/.test(p.message))).toEqual([]);
+  });
+});
+
+describe('paths in problems', () => {
+  it('are relative to `root`, in the messages too', () => {
+    const root = REPO;
+    const check = checkTree(join(FIXTURES, 'missing-bm-text'), 'standard', root);
+    const base = 'test/fixtures/flows/missing-bm-text';
+    expectError(check, `${base}/flows/main.yaml`, /text "main:bye\.text" is missing/, { line: 27, col: 11 });
+    expectError(check, `${base}/flows/main.yaml`, new RegExp(`is missing in ${base}/locales/bm/main\\.json`));
+  });
+});
+
+describe('the real flows', () => {
+  const check = checkTree(REPO);
+
+  /** `flow.node` for every node in flows/*.yaml, read independently of the loader. */
+  function nodeIdsInYaml(): string[] {
+    const dir = join(REPO, 'flows');
+    const ids: string[] = [];
+    for (const name of readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'variables.yaml')) {
+      const flow = parse(readFileSync(join(dir, name), 'utf8')) as { id: string; nodes: Record<string, unknown> };
+      for (const node of Object.keys(flow.nodes)) ids.push(`${flow.id}.${node}`);
+    }
+    return ids.sort();
+  }
+
+  it('check with zero errors and compile', () => {
+    expect(errorLines(check)).toEqual([]);
+    expect(check.flows).toBeDefined();
+    expect([...check.flows!.nodes.keys()].sort()).toEqual(nodeIdsInYaml());
+  });
+
+  it('have a report row for every node in fr, bm standard and bm gsm7', () => {
+    const ids = nodeIdsInYaml();
+    expect(ids.length).toBeGreaterThan(10);
+    for (const [lang, spelling] of [
+      ['fr', '-'],
+      ['bm', 'standard'],
+      ['bm', 'gsm7'],
+    ] as const) {
+      const rows = check.report.filter((r) => r.lang === lang && r.spelling === spelling);
+      expect(rows.map((r) => r.node).sort()).toEqual(ids);
+    }
+    expect(check.report).toHaveLength(ids.length * 3);
+  });
+
+  it('fit every screen: longest <= limit, and the limit is the one for the encoding', () => {
+    expect(check.report.length).toBeGreaterThan(0);
+    for (const row of check.report) {
+      expect({ node: row.node, lang: row.lang, spelling: row.spelling, ok: row.longest <= row.limit }).toEqual({
+        node: row.node,
+        lang: row.lang,
+        spelling: row.spelling,
+        ok: true,
+      });
+      expect(row.limit).toBe(row.encoding === 'GSM-7' ? LIMITS.gsm7 : LIMITS.ucs2);
+      expect(row.pages).toBeGreaterThanOrEqual(1);
+      expect(row.longest).toBeGreaterThan(0);
+    }
+    // Standard Bambara is UCS-2 throughout (ɛ, ɔ, ɲ); the phone spelling mostly is not.
+    expect(check.report.filter((r) => r.spelling === 'standard').every((r) => r.encoding === 'UCS-2')).toBe(true);
+    expect(check.report.some((r) => r.spelling === 'gsm7' && r.encoding === 'GSM-7')).toBe(true);
+  });
+
+  it("warn that Bambara texts await a native speaker's review", () => {
+    const warnings = check.problems.filter((p) => p.severity === 'warning' && /Bambara texts await a native speaker's review/.test(p.message));
+    expect(warnings.length).toBeGreaterThan(0);
+    for (const w of warnings) {
+      expect(w.file).toMatch(/^locales\/bm\/[a-z]+\.json$/);
+      expect(w.message).toMatch(/^\d+ of \d+ Bambara texts await a native speaker's review$/);
+    }
+  });
+});
