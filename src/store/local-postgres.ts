@@ -16,7 +16,7 @@ import {
   waitUntilReady,
   withFreePortRetry,
   type ManagedProcess,
-} from './local-redis.js';
+} from './local-process.js';
 
 export interface LocalPostgresOptions {
   /** The cluster's data directory: must be missing or empty; deleted by stop(). Its parents must be searchable by user postgres when running as root. */
