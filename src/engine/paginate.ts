@@ -76,6 +76,15 @@ export function paginate(parts: ScreenParts, limits: ScreenLimits): string[] {
     }
     let j = i;
     while (j < pieces.length && fitsScreen(withSuffix(join(pieces, i, j + 1), moreSuffix), limits)) j++;
+    if (j === pieces.length) {
+      // The rest fits beside "more" but not beside the (longer) footer: leave
+      // the last piece for a final page, so that the footer is never lost.
+      j = pieces.length - 1;
+      if (j === i) {
+        pages.push(withSuffix(rest, moreSuffix), lastSuffix);
+        break;
+      }
+    }
     if (j === i) {
       // One word longer than a page: cut it so that the caller still reads everything.
       const [head, tail] = splitLongWord(pieces[i]!.text, moreSuffix, limits);

@@ -168,9 +168,7 @@ export function start(flows: CompiledFlows, options: StartOptions, now: number):
 export function step(flows: CompiledFlows, session: Session, rawInput: string, now: number): StepResult {
   const s = new Step(flows, { ...session, updatedAt: now });
   const node = s.node;
-  if (session.ended) {
-    return node ? s.result(toScreen(renderPages(flows, node, session)[0]!, true)) : s.fail();
-  }
+  if (session.ended) return s.result(toScreen(closingText(flows, session), true));
   if (!node) return s.fail();
   const input = normalizeInput(rawInput);
   const navigable = node.nav && session.trail.length > 0;
@@ -227,6 +225,14 @@ export function step(flows: CompiledFlows, session: Session, rawInput: string, n
     case 'end':
       return s.end('completed', node.id);
   }
+}
+
+/** What the caller last saw when the call ended, shown again to a late request. */
+function closingText(flows: CompiledFlows, session: Session): string {
+  const node = flows.nodes.get(session.node);
+  if (session.outcome === 'too_many_invalid') return flows.texts(session.lang, flows.common.tooManyInvalid);
+  if (session.outcome === 'error' || !node || node.kind !== 'end') return flows.texts(session.lang, flows.common.unavailable);
+  return renderPages(flows, node, session)[0]!;
 }
 
 function setLanguage(s: Step, lang: Lang): void {
