@@ -5,11 +5,16 @@
 import { ConfigError } from '../config/config.js';
 import { FlowValidationError } from '../flows/problems.js';
 
+/** A mistake in how a command was called: printed as one line. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 export function runMain(main: () => unknown | Promise<unknown>): void {
   Promise.resolve()
     .then(main)
     .catch((err: unknown) => {
-      if (err instanceof ConfigError || err instanceof FlowValidationError) {
+      if (err instanceof ConfigError || err instanceof FlowValidationError || err instanceof UsageError) {
         console.error(`kalata: ${err.message}`);
       } else {
         console.error(err);

@@ -12,7 +12,7 @@ import { start, step } from '../engine/step.js';
 import type { Lang, StepResult } from '../engine/types.js';
 import { loadFlows } from '../flows/flow-set.js';
 import { mintReference } from '../runtime/reference.js';
-import { runMain } from './run-main.js';
+import { runMain, UsageError } from './run-main.js';
 
 function show(result: StepResult): void {
   const { screen } = result;
@@ -30,9 +30,9 @@ runMain(async () => {
   });
   const config = loadConfig();
   const flows = loadFlows({ flowsDir: config.flowsDir, localesDir: config.localesDir, limits: config.limits, spelling: config.bambaraSpelling });
-  if (values.lang !== undefined && values.lang !== 'fr' && values.lang !== 'bm') throw new Error('--lang is fr or bm');
+  if (values.lang !== undefined && values.lang !== 'fr' && values.lang !== 'bm') throw new UsageError('--lang is fr or bm');
   if (values.flow !== undefined && !flows.starts.has(values.flow)) {
-    throw new Error(`no flow "${values.flow}"; flows: ${[...flows.starts.keys()].join(', ')}`);
+    throw new UsageError(`no flow "${values.flow}"; flows: ${[...flows.starts.keys()].join(', ')}`);
   }
   const lang = (values.lang as Lang | undefined) ?? config.defaultLanguage;
   let result = start(

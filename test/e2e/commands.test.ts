@@ -1,0 +1,126 @@
+/**
+ * The README's commands as a newcomer runs them: `npm start` on embedded
+ * defaults (PGlite and a private redis-server), `npm run flows:check` and
+ * `npm run simulate`, as real child processes.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+const quietEnv = { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'development' };
+
+function run(script: string, args: string[], env: Record<string, string> = {}) {
+  return spawnSync(tsx, [script, ...args], { env: { ...quietEnv, ...env }, encoding: 'utf8', timeout: 60_000 });
+}
+
+describe('npm start on embedded defaults', () => {
+  let child: ChildProcess;
+  let output = '';
+  let base = '';
+  const dataDir = mkdtempSync(join(tmpdir(), 'kalata-start-'));
+
+  beforeAll(async () => {
+    child = spawn(tsx, ['src/main/start.ts'], {
+      env: { ...quietEnv, PORT: '0', DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const deadline = Date.now() + 45_000;
+    while (!/A first call/.test(output)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    base = /running on (http:\/\/localhost:\d+)/.exec(output)![1]!;
+  }, 60_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+
+  it('prints the callback URL and a ready-to-paste curl command', () => {
+    expect(output).toMatch(/USSD callback \(Africa's Talking\): POST http:\/\/localhost:\d+\/ussd\/africastalking/);
+    expect(output).toMatch(/database: embedded PGlite in .*pglite/);
+    expect(output).toMatch(/redis: private redis-server at redis:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toMatch(/curl -s http:\/\/localhost:\d+\/ussd\/africastalking --data-urlencode sessionId=demo-1/);
+  });
+
+  it('answers the printed curl call, and is ready', async () => {
+    const body = new URLSearchParams({ sessionId: 'demo-1', serviceCode: '*384*123#', phoneNumber: '+22376000000', text: '' });
+    const res = await fetch(`${base}/ussd/africastalking`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/^CON Kalata\. Langue \/ Kan:/);
+    const ready = await fetch(`${base}/readyz`);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: 'ok', database: 'ok' } });
+  });
+
+  it('stops cleanly on SIGTERM, taking its redis-server with it', async () => {
+    const redisPort = Number(/redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1]);
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(0);
+    const net = await import('node:net');
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = net.connect(redisPort, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(false);
+      });
+      s.once('error', () => resolve(true));
+    });
+    expect(refused).toBe(true);
+  });
+});
+
+describe('npm run flows:check', () => {
+  it('passes on the shipped flows and prints the screen report', () => {
+    const r = run('src/main/flows-check.ts', []);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Screens \(limits: 182 GSM-7, 80 UCS-2\):/);
+    expect(r.stdout).toMatch(/longest screen \(bm standard\): /);
+    expect(r.stdout).toMatch(/0 error\(s\), \d+ warning\(s\)\n$/);
+  });
+
+  it('exits 1 with file:line:col on a broken flow, and the server refuses to start', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kalata-flows-'));
+    cpSync('flows', join(dir, 'flows'), { recursive: true });
+    writeFileSync(join(dir, 'flows', 'vote.yaml'), 'id: vote\nstart: menu\nnodes:\n  menu:\n    type: menu\n    text: menu.title\n    options:\n      - { label: menu.register, next: nowhere }\n');
+    const env = { FLOWS_DIR: join(dir, 'flows'), LOCALES_DIR: 'locales' };
+    const check = run('src/main/flows-check.ts', [], env);
+    expect(check.status).toBe(1);
+    expect(check.stdout).toMatch(/vote\.yaml:8:\d+ target "vote\.nowhere" does not exist/);
+    const start = run('src/main/web.ts', [], { ...env, PORT: '0', DATA_DIR: dir });
+    expect(start.status).toBe(1);
+    expect(start.stderr).toMatch(/^kalata: \d+ problem\(s\) in the flows:/);
+    expect(start.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('stops on an invalid setting with one line naming it', () => {
+    const r = run('src/main/flows-check.ts', [], { USSD_MAX_CHARS_GSM7: 'lots' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^kalata: invalid USSD_MAX_CHARS_GSM7="lots": /);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('npm run simulate', () => {
+  it('plays a scripted conversation in Bambara', () => {
+    const r = run('src/main/simulate.ts', ['--lang', 'bm', '1', '3']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Kalata: wote kunnafoniw/);
+    expect(r.stdout).toMatch(/> 3\n.*CON · \d+ UCS-2\n│ Wote biro bɛ da wuli/);
+  });
+
+  it('starts at a named flow and refuses an unknown one', () => {
+    expect(run('src/main/simulate.ts', ['--lang', 'fr', '--flow', 'report']).stdout).toMatch(/Signaler une fraude ou un incident/);
+    const bad = run('src/main/simulate.ts', ['--flow', 'nope']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim()).toBe('kalata: no flow "nope"; flows: main, report, vote');
+  });
+});
