@@ -8,13 +8,20 @@ import { sql } from 'kysely';
 import type { Config } from './config/config.js';
 import type { CompiledFlows } from './engine/types.js';
 import { createFlowRegistry, type FlowRegistry } from './flows/flow-registry.js';
-import { loadFlows } from './flows/flow-set.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSecrets, type Secrets } from './privacy/secrets.js';
 import { createUssdRuntime, type UssdRuntime } from './runtime/ussd-runtime.js';
 import { createDatabase, migrateToLatest, type Db } from './store/database.js';
 import { startLocalRedis } from './store/local-redis.js';
 import { createSessionStore } from './store/session-store.js';
+import { createAtSmsTransport } from './channels/africastalking/sms-transport.js';
+import type { KeywordTable } from './sms/keywords.js';
+import { createInboundSms, type InboundSms, type InboundResult } from './sms/inbound-sms.js';
+import { createDryRunTransport, type SmsTransport } from './sms/transport.js';
+import { createSmsQueue, type SmsQueue } from './queue/sms-queue.js';
+import { startSmsWorker, type SmsWorker } from './queue/sms-worker.js';
+import { createMetrics, type Metrics } from './web/metrics.js';
+import { DEFAULT_KEYWORDS, loadContent } from './flows/flow-set.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -24,6 +31,13 @@ export interface AppContext {
   readonly flows: FlowRegistry;
   readonly secrets: Secrets;
   readonly ussd: UssdRuntime;
+  readonly keywords: KeywordTable;
+  readonly sms: SmsQueue;
+  /** present when this process runs the SMS worker */
+  readonly smsWorker?: SmsWorker;
+  readonly smsTransport: SmsTransport;
+  readonly inboundSms: (message: InboundSms) => Promise<InboundResult>;
+  readonly metrics: Metrics;
   /** where the embedded services run, for the start-up banner */
   readonly embedded: { database?: string; redis?: string };
   readiness(): Promise<Record<string, 'ok' | string>>;
@@ -41,6 +55,14 @@ export interface ContextOverrides {
   now?: () => number;
   /** run migrations on start (default true) */
   migrate?: boolean;
+  keywords?: KeywordTable;
+  /** run the SMS worker in this process (npm start, start:worker) */
+  worker?: boolean;
+  smsTransport?: SmsTransport;
+  /** SMS retry policy, shorter in tests */
+  smsAttempts?: number;
+  smsBackoffMs?: number;
+  smsRelayEveryMs?: number;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -68,17 +90,22 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const embedded: AppContext['embedded'] = {};
   try {
     // Flows first: an invalid flow stops the process before anything starts.
-    const flows = overrides.flows ?? loadFlows({ flowsDir: config.flowsDir, localesDir: config.localesDir, limits: config.limits, spelling: config.bambaraSpelling });
+    const content = overrides.flows
+      ? { flows: overrides.flows, keywords: overrides.keywords ?? DEFAULT_KEYWORDS }
+      : loadContent({ flowsDir: config.flowsDir, localesDir: config.localesDir, limits: config.limits, spelling: config.bambaraSpelling });
+    const { flows, keywords } = content;
     const secrets = overrides.secrets ?? loadSecrets(config);
 
     let redis = overrides.redis;
+    let redisUrl = config.redisUrl;
     if (!redis) {
-      let url = config.redisUrl;
+      let url = redisUrl;
       if (!url) {
         const local = await startLocalRedis({ dir: join(config.dataDir, 'redis'), persist: true });
         cleanups.push(() => local.stop());
         url = local.url;
         embedded.redis = url;
+        redisUrl = url;
       }
       const client = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, connectTimeout: 3000, lazyConnect: false });
       client.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
@@ -99,7 +126,55 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     if (overrides.migrate !== false) await migrateToLatest(db);
 
     const registry = createFlowRegistry(flows);
-    const sessions = createSessionStore(redis, { prefix: overrides.redisPrefix ?? 'kalata:', ttlSeconds: config.sessionTtlSeconds });
+    const prefix = overrides.redisPrefix ?? 'kalata:';
+    const sessions = createSessionStore(redis, { prefix, ttlSeconds: config.sessionTtlSeconds });
+    const database = db;
+    const redisClient = redis;
+
+    // BullMQ: its own connections. The producer fails fast when Redis is away
+    // (the outbox keeps the message); the worker waits for Redis forever.
+    const bullConnection = () =>
+      redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: null }) : redisClient.duplicate({ maxRetriesPerRequest: null });
+    const producerConnection = redisUrl
+      ? new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+      : redisClient.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    producerConnection.on('error', () => {});
+    const smsOptions = { prefix: `${prefix}bull`, attempts: overrides.smsAttempts ?? 6, backoffMs: overrides.smsBackoffMs ?? 30_000 };
+    const sms = createSmsQueue({ ...smsOptions, connection: producerConnection }, logger);
+    cleanups.push(async () => {
+      await sms.close();
+      producerConnection.disconnect();
+    });
+    const enqueueSms = (ids: readonly string[]) => sms.enqueue(database, ids);
+    const metrics = createMetrics({ db: database, smsQueue: sms.queue });
+    const smsTransport =
+      overrides.smsTransport ??
+      (config.at ? createAtSmsTransport({ username: config.at.username, apiKey: config.at.apiKey, ...(config.at.senderId ? { senderId: config.at.senderId } : {}) }) : createDryRunTransport());
+
+    let smsWorker: SmsWorker | undefined;
+    if (overrides.worker) {
+      const workerConnection = bullConnection();
+      workerConnection.on('error', () => {});
+      const started = startSmsWorker({
+        db: database,
+        flows: registry,
+        secrets,
+        transport: smsTransport,
+        logger,
+        connection: workerConnection,
+        prefix: smsOptions.prefix,
+        queue: sms,
+        observe: metrics.observeSend,
+        ...(overrides.smsRelayEveryMs ? { relayEveryMs: overrides.smsRelayEveryMs } : {}),
+      });
+      // Closed before the queue and the database it uses (cleanups run in reverse).
+      cleanups.push(async () => {
+        await started.close();
+        workerConnection.disconnect();
+      });
+      smsWorker = started;
+    }
+
     const ussd = createUssdRuntime({
       flows: registry,
       sessions,
@@ -107,10 +182,10 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       secrets,
       logger,
       defaultLanguage: config.defaultLanguage,
+      enqueueSms,
       ...(overrides.now ? { now: overrides.now } : {}),
     });
-    const database = db;
-    const redisClient = redis;
+    const inboundSms = createInboundSms({ db: database, flows: registry, redis: redisClient, redisPrefix: prefix, secrets, keywords, logger, enqueueSms });
     return {
       config,
       logger,
@@ -119,6 +194,12 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       flows: registry,
       secrets,
       ussd,
+      keywords,
+      sms,
+      ...(smsWorker ? { smsWorker } : {}),
+      smsTransport,
+      inboundSms,
+      metrics,
       embedded,
       async readiness() {
         const [r, d] = await Promise.allSettled([

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
-import { flowFileSchema, variablesFileSchema, type FlowFile, type VariablesFile } from './flow-schema.js';
+import { flowFileSchema, keywordsFileSchema, variablesFileSchema, type FlowFile, type KeywordsFile, type VariablesFile } from './flow-schema.js';
 import type { Problem } from './problems.js';
 
 /** Finds where a path (`['nodes', 'home', 'options', 0]`) sits in the file. */
@@ -20,6 +20,7 @@ export interface ParsedFile<T> {
 }
 
 export const VARIABLES_FILE = 'variables.yaml';
+export const KEYWORDS_FILE = 'keywords.yaml';
 
 function locator(doc: Document, lines: LineCounter): Locate {
   return (path) => {
@@ -77,10 +78,11 @@ export function parseYamlFile<T>(
 export interface LoadedFlowFiles {
   flows: ParsedFile<FlowFile>[];
   variables?: ParsedFile<VariablesFile>;
+  keywords?: ParsedFile<KeywordsFile>;
   problems: Problem[];
 }
 
-/** Reads `flows/*.yaml` and `flows/variables.yaml`. */
+/** Reads `flows/*.yaml`, with `variables.yaml` and `keywords.yaml` beside them. */
 export function loadFlowFiles(dir: string, root = process.cwd()): LoadedFlowFiles {
   const problems: Problem[] = [];
   let names: string[];
@@ -92,10 +94,12 @@ export function loadFlowFiles(dir: string, root = process.cwd()): LoadedFlowFile
   }
   const flows: ParsedFile<FlowFile>[] = [];
   let variables: ParsedFile<VariablesFile> | undefined;
+  let keywords: ParsedFile<KeywordsFile> | undefined;
   for (const name of names) {
     const path = join(dir, name);
     if (name === VARIABLES_FILE) variables = parseYamlFile(path, variablesFileSchema, problems, root);
+    else if (name === KEYWORDS_FILE) keywords = parseYamlFile(path, keywordsFileSchema, problems, root);
     else flows.push(parseYamlFile(path, flowFileSchema, problems, root));
   }
-  return { flows, variables, problems };
+  return { flows, variables, keywords, problems };
 }

@@ -92,3 +92,13 @@ export const variablesFileSchema = z.record(
   z.strictObject({ fr: z.string(), bm: z.string() }),
 );
 export type VariablesFile = z.infer<typeof variablesFileSchema>;
+
+const keywordList = z.array(z.string().regex(/^\S{1,20}$/, 'a keyword is one word')).min(1);
+/** `flows/keywords.yaml`: the SMS keywords admins edit. */
+export const keywordsFileSchema = z.strictObject({
+  help: keywordList,
+  status: keywordList,
+  stop: keywordList,
+  start: keywordList,
+});
+export type KeywordsFile = z.infer<typeof keywordsFileSchema>;

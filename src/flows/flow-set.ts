@@ -14,6 +14,11 @@ import { buildCompiledFlows, resolveFlows } from './flow-compiler.js';
 import { validateFlows } from './flow-validator.js';
 import { lintScreens, type ScreenRow } from './screen-report.js';
 import { FlowValidationError, hasErrors, type Problem } from './problems.js';
+import { foldKeyword, KEYWORD_ACTIONS, type KeywordTable } from '../sms/keywords.js';
+import { measureSms, REPORT_STATUSES, reportStatusKey, SMS_TEXTS } from '../sms/sms-text.js';
+import { SAMPLE_REF } from './screen-report.js';
+import type { ResolvedFlows } from './flow-compiler.js';
+import type { LoadedFlowFiles } from './flow-loader.js';
 
 export interface FlowSetOptions {
   flowsDir: string;
@@ -32,6 +37,76 @@ export interface FlowCheck {
   report: ScreenRow[];
   /** admin-set values, for the SMS templates and the console */
   variables: Record<Lang, Record<string, string>>;
+  /** the SMS keywords (flows/keywords.yaml, or the defaults) */
+  keywords: KeywordTable;
+  /** every SMS template in each language and Bambara spelling */
+  smsReport: SmsRow[];
+}
+
+export interface SmsRow {
+  key: string;
+  lang: Lang;
+  spelling: BambaraSpelling | '-';
+  segments: number;
+  encoding: 'GSM-7' | 'UCS-2';
+  characters: number;
+}
+
+/** Used when flows/keywords.yaml is absent. */
+export const DEFAULT_KEYWORDS: KeywordTable = Object.freeze({
+  help: ['AIDE', 'INFO', 'HELP', 'DƐMƐ'],
+  status: ['STATUT', 'STATUS'],
+  stop: ['STOP', 'ARRET'],
+  start: ['START'],
+});
+
+function keywordTable(files: LoadedFlowFiles, problems: Problem[]): KeywordTable {
+  const parsed = files.keywords;
+  if (!parsed?.data) return DEFAULT_KEYWORDS;
+  const seen = new Map<string, string>();
+  for (const action of KEYWORD_ACTIONS) {
+    parsed.data[action].forEach((word, i) => {
+      const folded = foldKeyword(word);
+      const other = seen.get(folded);
+      if (other && other !== action) {
+        problems.push({ file: parsed.file, ...parsed.locate([action, i]), severity: 'error', message: `keyword ${word} is also a ${other} keyword` });
+      }
+      seen.set(folded, action);
+    });
+  }
+  return parsed.data;
+}
+
+function smsTemplates(resolved: ResolvedFlows): string[] {
+  const keys = new Set<string>(Object.values(SMS_TEXTS));
+  for (const node of resolved.nodes.values()) {
+    for (const effect of node.effects) if (effect.type === 'send_sms') keys.add(effect.template);
+  }
+  return [...keys];
+}
+
+/** Measures every SMS template with the longest values its variables can take. */
+function lintSms(
+  flows: CompiledFlows,
+  templates: string[],
+  options: { spelling: BambaraSpelling; includeFrench: boolean; fileOf: (lang: Lang, ns: string) => string },
+): { rows: SmsRow[]; problems: Problem[] } {
+  const { spelling, includeFrench } = options;
+  const rows: SmsRow[] = [];
+  const problems: Problem[] = [];
+  for (const lang of ['fr', 'bm'] as const) {
+    if (lang === 'fr' && !includeFrench) continue;
+    const statuses = REPORT_STATUSES.map((st) => flows.texts(lang, reportStatusKey(st)));
+    const status = statuses.reduce((a, b) => (b.length > a.length ? b : a), '');
+    for (const key of templates) {
+      const m = measureSms(flows.texts(lang, key, { ref: SAMPLE_REF, status }));
+      rows.push({ key, lang, spelling: lang === 'bm' ? spelling : '-', ...m });
+      if (m.segments > 1) {
+        problems.push({ file: options.fileOf(lang, key.split(':')[0]!), line: 1, col: 1, severity: 'warning', message: `SMS ${key} (${lang}${lang === 'bm' ? `, ${spelling}` : ''}) takes ${m.segments} segments in ${m.encoding}` });
+      }
+    }
+  }
+  return { rows, problems };
 }
 
 /** Validates everything and compiles it when valid. Never throws on bad content. */
@@ -49,10 +124,13 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
   const resolved = resolveFlows(files.flows);
   problems.push(...resolved.problems);
   problems.push(...validateFlows(resolved, locales, files.variables, relative(root, options.flowsDir)));
-  if (hasErrors(problems)) return { problems, report: [], variables };
+  const keywords = keywordTable(files, problems);
+  if (hasErrors(problems)) return { problems, report: [], variables, keywords, smsReport: [] };
 
   const hash = versionHash(files.flows.map((f) => f.content), files.variables?.content ?? '', locales.sources, options);
   const report: ScreenRow[] = [];
+  const smsReport: SmsRow[] = [];
+  const templates = smsTemplates(resolved);
   let live: CompiledFlows | undefined;
   for (const spelling of ['standard', 'gsm7'] as const) {
     const texts = createTextLookup({ resources: locales.resources, variables, spelling });
@@ -60,16 +138,24 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
     const lint = lintScreens(compiled, resolved, { spelling, includeFrench: spelling === 'standard', commonFile: (lang) => locales.fileOf(lang, 'common') });
     report.push(...lint.rows);
     problems.push(...lint.problems);
+    const sms = lintSms(compiled, templates, { spelling, includeFrench: spelling === 'standard', fileOf: locales.fileOf });
+    smsReport.push(...sms.rows);
+    problems.push(...sms.problems);
     if (spelling === options.spelling) live = compiled;
   }
-  return { flows: hasErrors(problems) ? undefined : live, problems, report, variables };
+  return { flows: hasErrors(problems) ? undefined : live, problems, report, variables, keywords, smsReport };
 }
 
 /** Loads the flows for the server: throws a FlowValidationError listing every error. */
 export function loadFlows(options: FlowSetOptions): CompiledFlows {
+  return loadContent(options).flows;
+}
+
+/** The flows and the SMS keywords, for the server and the worker. */
+export function loadContent(options: FlowSetOptions): { flows: CompiledFlows; keywords: KeywordTable } {
   const check = checkFlows(options);
   if (!check.flows) throw new FlowValidationError(check.problems);
-  return check.flows;
+  return { flows: check.flows, keywords: check.keywords };
 }
 
 function versionHash(

@@ -9,9 +9,17 @@ import type { VariablesFile } from './flow-schema.js';
 import type { ParsedFile } from './flow-loader.js';
 import { COMMON_TEXTS, type ResolvedFlows, type SourceRef } from './flow-compiler.js';
 import type { Problem } from './problems.js';
+import { REPORT_STATUSES, reportStatusKey, SMS_TEXTS } from '../sms/sms-text.js';
 
 /** Variables every screen may use besides the admin-set ones. */
-export const RUNTIME_VARIABLES = ['ref'] as const;
+export const RUNTIME_VARIABLES = ['ref', 'status'] as const;
+
+/** Texts that code sends or shows, besides those flows name. */
+export const CODE_TEXTS: readonly string[] = [
+  ...Object.values(COMMON_TEXTS),
+  ...Object.values(SMS_TEXTS),
+  ...REPORT_STATUSES.map(reportStatusKey),
+];
 
 function problem(at: SourceRef, message: string, severity: Problem['severity'] = 'error'): Problem {
   return { ...at, severity, message };
@@ -104,7 +112,7 @@ export function validateFlows(
   // Every text in both languages, non-empty, with known placeholders. The
   // engine's own texts are reported in the locale file that lacks them.
   const knownVars = new Set<string>([...Object.keys(variables), ...RUNTIME_VARIABLES, ...fields]);
-  const commonUses = Object.values(COMMON_TEXTS).map((key) => ({ key, at: undefined }));
+  const commonUses = CODE_TEXTS.map((key) => ({ key, at: undefined }));
   const checked = new Set<string>();
   for (const use of [...resolved.textUses, ...commonUses]) {
     const [ns, key] = use.key.split(':') as [string, string];
@@ -127,12 +135,12 @@ export function validateFlows(
   }
 
   // Texts nobody uses, and Bambara awaiting review.
-  const usedKeys = new Set([...resolved.textUses.map((u) => u.key), ...Object.values(COMMON_TEXTS)]);
+  const usedKeys = new Set([...resolved.textUses.map((u) => u.key), ...CODE_TEXTS]);
   for (const lang of LANGUAGES) {
     for (const [ns, texts] of Object.entries(locales.resources[lang])) {
       const file = locales.fileOf(lang, ns);
       const keys = listKeys(texts);
-      const unused = keys.filter((k) => !usedKeys.has(`${ns}:${k}`) && !isSmsOrExtraKey(k));
+      const unused = keys.filter((k) => !usedKeys.has(`${ns}:${k}`));
       if (unused.length) problems.push({ file, line: 1, col: 1, severity: 'warning', message: `unused texts: ${unused.join(', ')}` });
       if (lang === 'bm') {
         const reviewed = locales.review.reviewed[ns] ?? new Set<string>();
@@ -155,7 +163,3 @@ export function validateFlows(
   return problems;
 }
 
-/** Keys read by code rather than by a flow node (SMS templates, keywords) are not "unused". */
-function isSmsOrExtraKey(key: string): boolean {
-  return key.startsWith('sms.') || key.startsWith('meta.');
-}

@@ -21,6 +21,13 @@ runMain(() => {
     console.log(formatScreenReport(check.report));
     console.log('');
   }
+  if (check.smsReport.length) {
+    console.log('SMS templates (160/153 GSM-7, 70/67 UCS-2 per segment):');
+    for (const r of check.smsReport) {
+      console.log(`${r.key.padEnd(28)} ${r.lang}${r.spelling === '-' ? '         ' : ` ${r.spelling.padEnd(8)}`} ${r.segments} segment(s)  ${String(r.characters).padStart(3)} chars ${r.encoding}`);
+    }
+    console.log('');
+  }
   for (const p of check.problems) console.log(formatProblem(p));
   const errors = check.problems.filter((p) => p.severity === 'error').length;
   const warnings = check.problems.length - errors;

@@ -7,9 +7,10 @@ import { loadConfig } from '../config/config.js';
 import { createContext } from '../context.js';
 import { createApp } from '../web/app.js';
 
-export async function serveWeb(): Promise<void> {
+/** `worker`: also run the SMS worker in this process (npm start). */
+export async function serveWeb(options: { worker: boolean }): Promise<void> {
   const config = loadConfig();
-  const ctx = await createContext(config);
+  const ctx = await createContext(config, { worker: options.worker });
   const server = createApp(ctx).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -22,7 +23,9 @@ export async function serveWeb(): Promise<void> {
   const lines = [
     `Kalata is running on ${base} (flows ${ctx.flows.live().hash})`,
     `  USSD callback (Africa's Talking): POST ${base}/ussd/africastalking${secret}`,
-    `  health: ${base}/healthz   readiness: ${base}/readyz`,
+    `  SMS (Africa's Talking): POST ${base}/sms/africastalking/inbound${secret} and /sms/africastalking/delivery${secret}`,
+    `  SMS sending: ${options.worker ? (ctx.smsTransport.name === 'dry-run' ? 'worker running, dry-run (no AT_USERNAME/AT_API_KEY: messages are recorded, not sent)' : "worker running, through Africa's Talking") : 'by the separate worker (npm run start:worker)'}`,
+    `  health: ${base}/healthz   readiness: ${base}/readyz   metrics: ${base}/metrics`,
     `  database: ${ctx.embedded.database ? `embedded PGlite in ${ctx.embedded.database}` : 'PostgreSQL (DATABASE_URL)'}`,
     `  redis: ${ctx.embedded.redis ? `private redis-server at ${ctx.embedded.redis}` : 'REDIS_URL'}`,
     '',

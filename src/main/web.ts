@@ -2,4 +2,4 @@
 import { runMain } from './run-main.js';
 import { serveWeb } from './serve.js';
 
-runMain(serveWeb);
+runMain(() => serveWeb({ worker: false }));

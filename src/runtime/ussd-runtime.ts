@@ -50,6 +50,8 @@ export interface UssdRuntimeDeps {
   secrets: Secrets;
   logger: Logger;
   defaultLanguage: Lang;
+  /** queues SMS once their rows are committed; the outbox relay catches up if this fails */
+  enqueueSms?: (ids: readonly string[]) => Promise<void>;
   now?: () => number;
 }
 
@@ -130,7 +132,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
     const effects = steps.flatMap((s) => s.result.effects);
     const { reports, sms, language } = effectRecords(effects, turn.phone, phoneHash, deps.secrets);
 
-    await recordTurn(deps.db, {
+    const smsIds = await recordTurn(deps.db, {
       call: {
         id: callId,
         channel: turn.channel,
@@ -168,6 +170,10 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
     };
     await deps.sessions.save(next);
     for (const r of reports) log.info({ call: callId, ref: r.ref }, 'fraud report filed');
+    if (smsIds.length && deps.enqueueSms) {
+      // Not awaited: the caller's reply never waits on the queue.
+      deps.enqueueSms(smsIds).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'SMS left for the outbox relay'));
+    }
     return reply;
   }
 

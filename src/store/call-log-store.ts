@@ -6,6 +6,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from './database.js';
+import { insertSms } from './sms-store.js';
 
 export interface CallRow {
   id: string;
@@ -48,7 +49,7 @@ export interface OutboxRow {
   dedupeKey: string;
   ref: string | null;
   phoneHash: string;
-  phoneEnc: string | null;
+  phoneEnc: string;
   language: string;
   template: string;
   vars: Record<string, string>;
@@ -62,8 +63,10 @@ export interface TurnRecord {
   language?: { phoneHash: string; language: string };
 }
 
-export async function recordTurn(db: Db, turn: TurnRecord): Promise<void> {
+/** Writes the turn; returns the ids of the SMS it added to the outbox, to be queued once committed. */
+export async function recordTurn(db: Db, turn: TurnRecord): Promise<string[]> {
   const { call } = turn;
+  const smsIds: string[] = [];
   await db.transaction().execute(async (trx) => {
     await trx
       .insertInto('calls')
@@ -132,20 +135,18 @@ export async function recordTurn(db: Db, turn: TurnRecord): Promise<void> {
         .execute();
     }
     for (const m of turn.sms) {
-      await trx
-        .insertInto('sms_outbox')
-        .values({
-          dedupe_key: m.dedupeKey,
-          call_id: call.id,
-          ref: m.ref,
-          phone_hash: m.phoneHash,
-          phone_enc: m.phoneEnc,
-          language: m.language,
-          template: m.template,
-          vars: JSON.stringify(m.vars),
-        })
-        .onConflict((oc) => oc.column('dedupe_key').doNothing())
-        .execute();
+      const id = await insertSms(trx, {
+        dedupeKey: m.dedupeKey,
+        kind: 'followup',
+        ref: m.ref,
+        callId: call.id,
+        phoneHash: m.phoneHash,
+        phoneEnc: m.phoneEnc,
+        language: m.language,
+        template: m.template,
+        vars: m.vars,
+      });
+      if (id) smsIds.push(id);
     }
     if (turn.language) {
       await trx
@@ -155,6 +156,7 @@ export async function recordTurn(db: Db, turn: TurnRecord): Promise<void> {
         .execute();
     }
   });
+  return smsIds;
 }
 
 /** The language a caller chose on an earlier call, if any. */

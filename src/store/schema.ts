@@ -65,8 +65,52 @@ export interface SmsOutboxTable {
   language: string;
   template: string;
   vars: JSONColumnType<Record<string, string>>;
+  /** pending -> queued -> sending -> sent | dry_run | failed | opted_out (retrying between attempts) */
   status: Generated<string>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  kind: Generated<string>;
+  text: string | null;
+  segments: number | null;
+  encoding: string | null;
+  transport: string | null;
+  attempts: Generated<number>;
+  claimed_at: Timestamp | null;
+  sent_at: Timestamp | null;
+  gateway_message_id: string | null;
+  gateway_status: string | null;
+  gateway_status_code: number | null;
+  cost: string | null;
+  delivery_status: string | null;
+  failure_reason: string | null;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface SmsEventsTable {
+  id: Generated<string>;
+  message_id: string | null;
+  gateway_message_id: string | null;
+  status: string;
+  detail: string | null;
+  dedupe_key: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface SmsInboundTable {
+  id: Generated<string>;
+  gateway_id: string;
+  phone_hash: string;
+  to_code: string | null;
+  text: string;
+  keyword: string | null;
+  link_id: string | null;
+  received_at: Timestamp;
+  reply_id: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface SmsOptoutsTable {
+  phone_hash: string;
+  opted_out_at: Timestamp;
 }
 
 export interface Database {
@@ -75,4 +119,7 @@ export interface Database {
   reports: ReportsTable;
   callers: CallersTable;
   sms_outbox: SmsOutboxTable;
+  sms_events: SmsEventsTable;
+  sms_inbound: SmsInboundTable;
+  sms_optouts: SmsOptoutsTable;
 }

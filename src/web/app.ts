@@ -5,6 +5,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { atUssdHandler, parseAtForm } from '../channels/africastalking/ussd-handler.js';
+import { atDeliveryReportHandler, atInboundSmsHandler } from '../channels/africastalking/sms-handlers.js';
 import type { AppContext } from '../context.js';
 
 /** Mounts a telco path, behind the `WEBHOOK_SECRET` path segment when one is set. */
@@ -43,6 +44,13 @@ export function createApp(ctx: AppContext): Express {
     parseAtForm,
     atUssdHandler({ runtime: ctx.ussd, logger: ctx.logger, serviceCodes: ctx.config.serviceCodes, deadlineMs: 8000 }),
   );
+
+  app.post(telcoPath('/sms/africastalking/inbound', secret), requireSecret(secret), parseAtForm, atInboundSmsHandler(ctx.inboundSms, ctx.logger));
+  app.post(telcoPath('/sms/africastalking/delivery', secret), requireSecret(secret), parseAtForm, atDeliveryReportHandler(ctx.db, ctx.logger));
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
 
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('not found');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/config.js';
-import { createContext, type AppContext } from '../../src/context.js';
+import { createContext, type AppContext, type ContextOverrides } from '../../src/context.js';
 import { createLogger } from '../../src/logger.js';
 import { createDatabase } from '../../src/store/database.js';
 import { createApp } from '../../src/web/app.js';
@@ -19,6 +19,7 @@ import { freshDatabase, freshRedisPrefix } from './databases.js';
 
 export interface Harness {
   ctx: AppContext;
+  databaseUrl?: string;
   base: string;
   /** every log line the process wrote */
   logs: string[];
@@ -31,10 +32,15 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** embedded PGlite (in memory) instead of the PostgreSQL test server */
   pglite?: boolean;
+  /** more context overrides (worker, SMS transport and retry policy) */
+  context?: ContextOverrides;
+  /** reuse a database (a second process on the same data) */
+  databaseUrl?: string;
+  redisPrefix?: string;
 }
 
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
-  const databaseUrl = options.pglite ? undefined : await freshDatabase(name);
+  const databaseUrl = options.pglite ? undefined : (options.databaseUrl ?? (await freshDatabase(name)));
   const config = loadConfig({
     LOG_LEVEL: 'info',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'kalata-harness-')),
@@ -50,12 +56,19 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   });
   const redis = new Redis(process.env.TEST_REDIS_URL!, { maxRetriesPerRequest: 1 });
   const db = await createDatabase(databaseUrl ? { url: databaseUrl } : {});
-  const ctx = await createContext(config, { logger: createLogger('info', sink), redis, db, redisPrefix: `${freshRedisPrefix(name)}:` });
+  const ctx = await createContext(config, {
+    logger: createLogger('info', sink),
+    redis,
+    db,
+    redisPrefix: options.redisPrefix ?? `${freshRedisPrefix(name)}:`,
+    ...options.context,
+  });
   const server: Server = createApp(ctx).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     ctx,
+    ...(databaseUrl ? { databaseUrl } : {}),
     base,
     logs,
     async at(fields, path = '/ussd/africastalking') {
@@ -71,9 +84,9 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await ctx.close();
       await db.destroy();
       redis.disconnect();
-      await ctx.close();
     },
   };
 }

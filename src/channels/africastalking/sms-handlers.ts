@@ -1,0 +1,102 @@
+/**
+ * Africa's Talking SMS callbacks: incoming messages
+ * (`from, to, text, date, id, linkId`) and delivery reports
+ * (`id, status, phoneNumber, networkCode, failureReason`). Both answer 200
+ * once recorded, 400 with a reason when a field is missing, and never a 5xx
+ * for an unknown id or status.
+ */
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Logger } from '../../logger.js';
+import { normalizePhone } from '../../privacy/phone.js';
+import { sanitizeText } from '../../runtime/sanitize.js';
+import type { InboundResult, InboundSms } from '../../sms/inbound-sms.js';
+import type { Db } from '../../store/database.js';
+import { recordDelivery } from '../../store/sms-store.js';
+
+const field = (name: string, max: number) =>
+  z.string({ error: (issue) => (Array.isArray(issue.input) ? `${name} is given more than once` : `${name} is missing`) })
+    .min(1, `${name} is missing`)
+    .max(max, `${name} is longer than ${max} characters`);
+const optional = (name: string, max: number) => z.union([field(name, max), z.literal('')]).optional();
+
+const inboundSchema = z.object({
+  id: field('id', 128),
+  from: field('from', 32),
+  text: z.string({ error: 'text is missing' }).max(1600, 'text is longer than 1600 characters'),
+  to: optional('to', 32),
+  date: optional('date', 64),
+  linkId: optional('linkId', 128),
+});
+
+const deliverySchema = z.object({
+  id: field('id', 128),
+  status: field('status', 64),
+  failureReason: optional('failureReason', 128),
+  phoneNumber: optional('phoneNumber', 32),
+  networkCode: optional('networkCode', 32),
+  retryCount: optional('retryCount', 8),
+});
+
+/** AT sends `2006-01-02T15:04:05Z` or `2006-01-02 15:04:05` (UTC); anything else is "now". */
+export function parseAtDate(raw: string | undefined, now: Date): Date {
+  if (!raw) return now;
+  const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/.test(raw) ? `${raw.replace(' ', 'T')}Z` : raw;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? now : d;
+}
+
+function badRequest(res: Parameters<RequestHandler>[1], reason: string): void {
+  res.status(400).type('text/plain').send(reason);
+}
+
+export function atInboundSmsHandler(handle: (m: InboundSms) => Promise<InboundResult>, logger: Logger): RequestHandler {
+  const log = logger.child({ subsystem: 'channel.africastalking.sms' });
+  return async (req, res) => {
+    if (!req.is('application/x-www-form-urlencoded')) {
+      res.status(415).type('text/plain').send('expected Content-Type: application/x-www-form-urlencoded');
+      return;
+    }
+    const parsed = inboundSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return badRequest(res, parsed.error.issues[0]!.message);
+    const b = parsed.data;
+    const phone = normalizePhone(b.from);
+    if (!phone) return badRequest(res, 'from is not a phone number');
+    try {
+      const result = await handle({
+        gatewayId: b.id,
+        phone,
+        to: b.to || null,
+        text: sanitizeText(b.text).trim(),
+        receivedAt: parseAtDate(b.date || undefined, new Date()),
+        linkId: b.linkId || null,
+      });
+      res.status(200).type('text/plain').send(result.duplicate ? 'duplicate' : 'ok');
+    } catch (err) {
+      // AT retries a callback that fails: a 503 asks for exactly that, and the id deduplicates it.
+      log.error({ err }, 'inbound SMS not recorded');
+      res.status(503).type('text/plain').send('not recorded, try again');
+    }
+  };
+}
+
+export function atDeliveryReportHandler(db: Db, logger: Logger): RequestHandler {
+  const log = logger.child({ subsystem: 'channel.africastalking.sms' });
+  return async (req, res) => {
+    if (!req.is('application/x-www-form-urlencoded')) {
+      res.status(415).type('text/plain').send('expected Content-Type: application/x-www-form-urlencoded');
+      return;
+    }
+    const parsed = deliverySchema.safeParse(req.body ?? {});
+    if (!parsed.success) return badRequest(res, parsed.error.issues[0]!.message);
+    const b = parsed.data;
+    try {
+      const known = await recordDelivery(db, { gatewayMessageId: b.id, status: sanitizeText(b.status), failureReason: b.failureReason ? sanitizeText(b.failureReason) : null });
+      if (!known) log.info({ gatewayMessageId: b.id, status: b.status }, 'delivery report for an unknown message, recorded');
+      res.status(200).type('text/plain').send('ok');
+    } catch (err) {
+      log.error({ err }, 'delivery report not recorded');
+      res.status(503).type('text/plain').send('not recorded, try again');
+    }
+  };
+}

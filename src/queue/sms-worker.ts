@@ -1,0 +1,74 @@
+/**
+ * The SMS worker: a BullMQ worker running the processor, and the outbox
+ * relay that queues messages the web process could not (Redis down, a crash
+ * between commit and enqueue) and settles messages left mid-send by a dead
+ * worker.
+ */
+import { Worker, type ConnectionOptions } from 'bullmq';
+import type { Logger } from '../logger.js';
+import type { Db } from '../store/database.js';
+import { failStaleSending, pendingSmsIds } from '../store/sms-store.js';
+import { createSmsProcessor, type SmsProcessorDeps } from './sms-processor.js';
+import { SMS_QUEUE, type SmsJobData, type SmsQueue } from './sms-queue.js';
+
+export interface SmsWorkerOptions extends SmsProcessorDeps {
+  connection: ConnectionOptions;
+  prefix?: string;
+  queue: SmsQueue;
+  concurrency?: number;
+  /** how often the relay looks for pending messages (default 5 s) */
+  relayEveryMs?: number;
+  /** a message pending longer than this is queued by the relay (default 3 s) */
+  pendingAfterMs?: number;
+  /** a message in `sending` longer than this is marked failed (default 2 min) */
+  staleSendingMs?: number;
+}
+
+export interface SmsWorker {
+  readonly worker: Worker<SmsJobData>;
+  /** one relay pass, for tests and shutdown */
+  relay(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function startSmsWorker(options: SmsWorkerOptions): SmsWorker {
+  const log = options.logger.child({ subsystem: 'sms.worker' });
+  const worker = new Worker<SmsJobData>(SMS_QUEUE, createSmsProcessor(options), {
+    connection: options.connection,
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+    concurrency: options.concurrency ?? 8,
+    // A send that outlives the lock would be taken for stalled and run again (and skipped): keep it long.
+    lockDuration: 60_000,
+  });
+  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+
+  const relay = async (db: Db = options.db): Promise<number> => {
+    await failStaleSending(db, options.staleSendingMs ?? 120_000);
+    const ids = await pendingSmsIds(db, options.pendingAfterMs ?? 3000);
+    if (ids.length) {
+      await options.queue.enqueue(db, ids);
+      log.info({ count: ids.length }, 'relayed pending SMS to the queue');
+    }
+    return ids.length;
+  };
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    relay()
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'SMS relay pass failed; will retry'))
+      .finally(() => {
+        running = false;
+      });
+  }, options.relayEveryMs ?? 5000);
+  timer.unref();
+
+  return {
+    worker,
+    relay: () => relay(),
+    async close() {
+      clearInterval(timer);
+      await worker.close();
+    },
+  };
+}

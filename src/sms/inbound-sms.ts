@@ -1,0 +1,154 @@
+/**
+ * Messages citizens text to the hotline. Each is recorded once (deduplicated
+ * on the gateway's id) and answered by SMS in the sender's remembered
+ * language: help, a report's status (only to the number that filed it),
+ * opt-out and opt-in, or a short help for anything else, at most once an hour.
+ */
+import type { Redis } from 'ioredis';
+import type { Lang } from '../engine/types.js';
+import type { FlowRegistry } from '../flows/flow-registry.js';
+import type { Logger } from '../logger.js';
+import { encryptText, pseudonymizePhone } from '../privacy/phone.js';
+import type { Secrets } from '../privacy/secrets.js';
+import { rememberedLanguage } from '../store/call-log-store.js';
+import type { Db } from '../store/database.js';
+import { addSmsEvent, insertSms } from '../store/sms-store.js';
+import { createKeywordMatcher, type KeywordTable } from './keywords.js';
+import { reportStatusKey, SMS_TEXTS } from './sms-text.js';
+import { REFERENCE_PATTERN } from '../runtime/reference.js';
+
+export interface InboundSms {
+  gatewayId: string;
+  /** E.164 */
+  phone: string;
+  to: string | null;
+  text: string;
+  receivedAt: Date;
+  linkId: string | null;
+}
+
+export type InboundResult = { duplicate: true } | { duplicate: false; action: string; replyId?: string };
+
+export interface InboundDeps {
+  db: Db;
+  flows: FlowRegistry;
+  redis: Redis;
+  redisPrefix: string;
+  secrets: Secrets;
+  keywords: KeywordTable;
+  logger: Logger;
+  enqueueSms?: (ids: readonly string[]) => Promise<void>;
+  /** seconds between two "message not understood" replies to one number (default 3600) */
+  fallbackEverySeconds?: number;
+}
+
+/** `ka7q4m2xh`, `KA 7Q4M2XH`, `7Q4M2XH` -> `KA-7Q4M2XH`; undefined if it cannot be a reference. */
+export function normalizeReference(raw: string): string | undefined {
+  const compact = raw.toUpperCase().replace(/[^0-9A-Z]/g, '').replace(/^KA/, '');
+  const ref = `KA-${compact}`;
+  return REFERENCE_PATTERN.test(ref) ? ref : undefined;
+}
+
+export function createInboundSms(deps: InboundDeps) {
+  const match = createKeywordMatcher(deps.keywords);
+  const log = deps.logger.child({ subsystem: 'sms.inbound' });
+  const fallbackEvery = deps.fallbackEverySeconds ?? 3600;
+
+  return async function handleInbound(message: InboundSms): Promise<InboundResult> {
+    const phoneHash = pseudonymizePhone(deps.secrets.phoneHashKey, message.phone);
+    const keyword = match(message.text);
+    const remembered = await rememberedLanguage(deps.db, phoneHash);
+    const lang: Lang = remembered === 'bm' ? 'bm' : 'fr';
+
+    // The fallback reply is rate-limited per number, in Redis so that every process agrees.
+    let replyToOther = true;
+    if (keyword.action === 'other') {
+      const key = `${deps.redisPrefix}sms:fallback:${phoneHash}`;
+      replyToOther = (await deps.redis.set(key, '1', 'EX', fallbackEvery, 'NX')) === 'OK';
+    }
+
+    const result = await deps.db.transaction().execute(async (trx): Promise<InboundResult> => {
+      const inserted = await trx
+        .insertInto('sms_inbound')
+        .values({
+          gateway_id: message.gatewayId,
+          phone_hash: phoneHash,
+          to_code: message.to,
+          text: message.text,
+          keyword: keyword.action === 'other' ? null : keyword.action,
+          link_id: message.linkId,
+          received_at: message.receivedAt,
+        })
+        .onConflict((oc) => oc.column('gateway_id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) return { duplicate: true };
+
+      let template: string | undefined;
+      let vars: Record<string, string> = {};
+      let kind = 'reply';
+      switch (keyword.action) {
+        case 'help':
+          template = SMS_TEXTS.help;
+          break;
+        case 'status': {
+          const ref = normalizeReference(keyword.argument);
+          const report = ref
+            ? await trx.selectFrom('reports').select(['status']).where('ref', '=', ref).where('phone_hash', '=', phoneHash).executeTakeFirst()
+            : undefined;
+          if (ref && report) {
+            template = SMS_TEXTS.status;
+            vars = { ref, status: deps.flows.live().texts(lang, reportStatusKey(report.status)) };
+          } else {
+            // The same answer whether the reference does not exist or belongs to someone else.
+            template = SMS_TEXTS.statusUnknown;
+            vars = { ref: ref ?? keyword.argument.slice(0, 20) };
+          }
+          break;
+        }
+        case 'stop':
+          await trx
+            .insertInto('sms_optouts')
+            .values({ phone_hash: phoneHash, opted_out_at: message.receivedAt })
+            .onConflict((oc) => oc.column('phone_hash').doNothing())
+            .execute();
+          template = SMS_TEXTS.stopAck;
+          kind = 'optout_ack';
+          break;
+        case 'start':
+          await trx.deleteFrom('sms_optouts').where('phone_hash', '=', phoneHash).execute();
+          template = SMS_TEXTS.startAck;
+          kind = 'optout_ack';
+          break;
+        case 'other':
+          if (replyToOther) template = SMS_TEXTS.fallback;
+          break;
+      }
+      if (!template) return { duplicate: false, action: keyword.action };
+      const replyId = await insertSms(trx, {
+        dedupeKey: `in:${message.gatewayId}`,
+        kind,
+        ref: null,
+        phoneHash,
+        phoneEnc: encryptText(deps.secrets.dataEncryptionKey, message.phone),
+        language: lang,
+        template,
+        vars,
+      });
+      if (replyId) {
+        await trx.updateTable('sms_inbound').set({ reply_id: replyId }).where('id', '=', inserted.id).execute();
+        await addSmsEvent(trx, replyId, 'pending', `reply to ${keyword.action}`);
+      }
+      return { duplicate: false, action: keyword.action, ...(replyId ? { replyId } : {}) };
+    });
+
+    if (!result.duplicate) {
+      log.info({ action: result.action, inbound: message.gatewayId }, 'inbound SMS');
+      if (result.replyId && deps.enqueueSms) {
+        deps.enqueueSms([result.replyId]).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'reply left for the outbox relay'));
+      }
+    }
+    return result;
+  };
+}
+

@@ -1,0 +1,176 @@
+/**
+ * The SMS message log in PostgreSQL. The row is the source of truth: a
+ * message is sent at most once because only one worker can move it from
+ * `pending|queued|retrying` to `sending`, and a row left in `sending` is never
+ * sent again automatically.
+ */
+import { sql } from 'kysely';
+import type { Db } from './database.js';
+
+export type SmsStatus = 'pending' | 'queued' | 'sending' | 'retrying' | 'sent' | 'dry_run' | 'failed' | 'opted_out';
+
+/** Statuses from which a message may still be sent. */
+export const SENDABLE: readonly SmsStatus[] = ['pending', 'queued', 'retrying'];
+/** Statuses a message never leaves. */
+export const FINAL: readonly SmsStatus[] = ['sent', 'dry_run', 'failed', 'opted_out'];
+/** Africa's Talking delivery statuses that are final. */
+const FINAL_DELIVERY = new Set(['Success', 'Failed', 'Rejected']);
+
+export interface NewSms {
+  dedupeKey: string;
+  kind: string;
+  ref: string | null;
+  callId?: string | null;
+  phoneHash: string;
+  phoneEnc: string;
+  language: string;
+  template: string;
+  vars: Record<string, string>;
+}
+
+type Executor = Pick<Db, 'insertInto' | 'updateTable' | 'selectFrom'>;
+
+/** Adds a message to the outbox (idempotent on its dedupe key); returns its id. */
+export async function insertSms(db: Executor, m: NewSms): Promise<string | undefined> {
+  const row = await db
+    .insertInto('sms_outbox')
+    .values({
+      dedupe_key: m.dedupeKey,
+      kind: m.kind,
+      ref: m.ref,
+      call_id: m.callId ?? null,
+      phone_hash: m.phoneHash,
+      phone_enc: m.phoneEnc,
+      language: m.language,
+      template: m.template,
+      vars: JSON.stringify(m.vars),
+    })
+    .onConflict((oc) => oc.column('dedupe_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return row?.id;
+}
+
+export async function addSmsEvent(db: Executor, messageId: string | null, status: string, detail: string | null, extra: { gatewayMessageId?: string | null; dedupeKey?: string } = {}): Promise<void> {
+  await db
+    .insertInto('sms_events')
+    .values({ message_id: messageId, status, detail, gateway_message_id: extra.gatewayMessageId ?? null, dedupe_key: extra.dedupeKey ?? null })
+    .onConflict((oc) => oc.column('dedupe_key').doNothing())
+    .execute();
+}
+
+/**
+ * Takes the right to send: moves the message to `sending` if, and only if,
+ * it is still sendable. Returns the row, or undefined when another run has
+ * it or it is done.
+ */
+export async function claimSms(db: Db, id: string) {
+  return db
+    .updateTable('sms_outbox')
+    .set({ status: 'sending', claimed_at: new Date(), attempts: sql<number>`attempts + 1`, updated_at: new Date() })
+    .where('id', '=', id)
+    .where('status', 'in', SENDABLE as SmsStatus[])
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function finishSms(
+  db: Db,
+  id: string,
+  patch: {
+    status: SmsStatus;
+    reason?: string | null;
+    text?: string;
+    segments?: number;
+    encoding?: string;
+    transport?: string;
+    gatewayMessageId?: string | null;
+    gatewayStatus?: string | null;
+    gatewayStatusCode?: number | null;
+    cost?: string | null;
+  },
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('sms_outbox')
+      .set({
+        status: patch.status,
+        updated_at: new Date(),
+        ...(patch.reason !== undefined ? { failure_reason: patch.reason } : {}),
+        ...(patch.text !== undefined ? { text: patch.text, segments: patch.segments ?? null, encoding: patch.encoding ?? null } : {}),
+        ...(patch.transport !== undefined ? { transport: patch.transport } : {}),
+        ...(patch.gatewayMessageId !== undefined ? { gateway_message_id: patch.gatewayMessageId } : {}),
+        ...(patch.gatewayStatus !== undefined ? { gateway_status: patch.gatewayStatus } : {}),
+        ...(patch.gatewayStatusCode !== undefined ? { gateway_status_code: patch.gatewayStatusCode } : {}),
+        ...(patch.cost !== undefined ? { cost: patch.cost } : {}),
+        ...(patch.status === 'sent' || patch.status === 'dry_run' ? { sent_at: new Date() } : {}),
+      })
+      .where('id', '=', id)
+      .execute();
+    await addSmsEvent(trx, id, patch.status, patch.reason ?? patch.gatewayStatus ?? null, { gatewayMessageId: patch.gatewayMessageId ?? null });
+  });
+}
+
+/** Messages waiting to be queued (Redis was down, or the web process died before enqueueing). */
+export async function pendingSmsIds(db: Db, olderThanMs: number, limit = 500): Promise<string[]> {
+  const rows = await db
+    .selectFrom('sms_outbox')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('created_at', '<', new Date(Date.now() - olderThanMs))
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+export async function markQueued(db: Db, ids: readonly string[]): Promise<void> {
+  if (!ids.length) return;
+  await db.updateTable('sms_outbox').set({ status: 'queued', updated_at: new Date() }).where('id', 'in', [...ids]).where('status', '=', 'pending').execute();
+}
+
+/**
+ * A message left in `sending` longer than `staleMs` belonged to a worker that
+ * died during the gateway call: it may or may not have gone out. It is marked
+ * failed, visibly, rather than risk sending it twice.
+ */
+export async function failStaleSending(db: Db, staleMs: number): Promise<number> {
+  const rows = await db
+    .updateTable('sms_outbox')
+    .set({ status: 'failed', failure_reason: 'interrupted during the gateway call: not resent, to avoid a duplicate', updated_at: new Date() })
+    .where('status', '=', 'sending')
+    .where('claimed_at', '<', new Date(Date.now() - staleMs))
+    .returning('id')
+    .execute();
+  for (const r of rows) await addSmsEvent(db, r.id, 'failed', 'interrupted during the gateway call');
+  return rows.length;
+}
+
+export async function isOptedOut(db: Executor, phoneHash: string): Promise<boolean> {
+  const row = await db.selectFrom('sms_optouts').select('phone_hash').where('phone_hash', '=', phoneHash).executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Records a delivery report. Unknown message ids are kept too (with no
+ * message), duplicates are ignored, and a late non-final status never
+ * overwrites a final one. Returns whether the id matched a message.
+ */
+export async function recordDelivery(db: Db, report: { gatewayMessageId: string; status: string; failureReason: string | null }): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const message = await trx.selectFrom('sms_outbox').select(['id', 'delivery_status']).where('gateway_message_id', '=', report.gatewayMessageId).executeTakeFirst();
+    await addSmsEvent(trx, message?.id ?? null, `delivery:${report.status}`, report.failureReason, {
+      gatewayMessageId: report.gatewayMessageId,
+      dedupeKey: `dlr:${report.gatewayMessageId}:${report.status}:${report.failureReason ?? ''}`,
+    });
+    if (!message) return false;
+    const current = message.delivery_status;
+    if (current && FINAL_DELIVERY.has(current) && !FINAL_DELIVERY.has(report.status)) return true;
+    await trx
+      .updateTable('sms_outbox')
+      .set({ delivery_status: report.status, updated_at: new Date(), ...(report.failureReason ? { failure_reason: report.failureReason } : {}) })
+      .where('id', '=', message.id)
+      .execute();
+    return true;
+  });
+}

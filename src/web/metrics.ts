@@ -1,0 +1,60 @@
+/**
+ * Prometheus metrics (prom-client), one registry per process: the SMS queue's
+ * depth and the messages by status (read when scraped, so they agree across
+ * processes), and the sends and their latency as this process saw them.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Queue } from 'bullmq';
+import type { Db } from '../store/database.js';
+
+export interface Metrics {
+  readonly registry: Registry;
+  observeSend(outcome: string, seconds: number): void;
+}
+
+export function createMetrics(sources: { db: Db; smsQueue?: Queue }): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'kalata_' });
+
+  new Gauge({
+    name: 'kalata_sms_queue_jobs',
+    help: 'SMS jobs in the queue, by state',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      if (!sources.smsQueue) return;
+      const counts = await sources.smsQueue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+      for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+    },
+  });
+  new Gauge({
+    name: 'kalata_sms_messages',
+    help: 'SMS messages in the outbox, by status',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      const rows = await sources.db
+        .selectFrom('sms_outbox')
+        .select((eb) => ['status', eb.fn.countAll<string>().as('n')])
+        .groupBy('status')
+        .execute();
+      this.reset();
+      for (const r of rows) this.set({ status: r.status }, Number(r.n));
+    },
+  });
+  const sends = new Counter({ name: 'kalata_sms_sends_total', help: 'Gateway calls by outcome', labelNames: ['outcome'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'kalata_sms_send_seconds',
+    help: 'Time the SMS gateway took to answer',
+    labelNames: ['outcome'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15],
+    registers: [registry],
+  });
+  return {
+    registry,
+    observeSend(outcome, seconds) {
+      sends.inc({ outcome });
+      latency.observe({ outcome }, seconds);
+    },
+  };
+}
