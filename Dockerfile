@@ -12,4 +12,4 @@ COPY locales ./locales
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:3000/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-CMD ["npx", "tsx", "src/main/web.ts"]
+CMD ["node", "--import", "tsx", "src/main/web.ts"]

@@ -40,7 +40,7 @@ export interface AppContext {
   readonly metrics: Metrics;
   /** where the embedded services run, for the start-up banner */
   readonly embedded: { database?: string; redis?: string };
-  readiness(): Promise<Record<string, 'ok' | string>>;
+  readiness(): Promise<Record<string, 'ok' | 'down'>>;
   close(): Promise<void>;
 }
 
@@ -63,6 +63,7 @@ export interface ContextOverrides {
   smsAttempts?: number;
   smsBackoffMs?: number;
   smsRelayEveryMs?: number;
+  mintReference?: () => string;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -184,6 +185,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       defaultLanguage: config.defaultLanguage,
       enqueueSms,
       ...(overrides.now ? { now: overrides.now } : {}),
+      ...(overrides.mintReference ? { mintReference: overrides.mintReference } : {}),
     });
     const inboundSms = createInboundSms({ db: database, flows: registry, redis: redisClient, redisPrefix: prefix, secrets, keywords, logger, enqueueSms });
     return {
@@ -206,8 +208,13 @@ export async function createContext(config: Config, overrides: ContextOverrides 
           withTimeout(redisClient.ping(), 500),
           withTimeout(sql`select 1`.execute(database), 1000),
         ]);
-        const status = (s: PromiseSettledResult<unknown>) => (s.status === 'fulfilled' ? 'ok' : String((s.reason as Error)?.message ?? s.reason));
-        return { redis: status(r), database: status(d) };
+        // Driver errors can name hosts and users: they go to the log, not to the caller.
+        const status = (name: string, s: PromiseSettledResult<unknown>) => {
+          if (s.status === 'fulfilled') return 'ok';
+          logger.warn({ check: name, err: String((s.reason as Error)?.message ?? s.reason) }, 'readiness check failed');
+          return 'down';
+        };
+        return { redis: status('redis', r), database: status('database', d) };
       },
       async close() {
         for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});

@@ -23,7 +23,7 @@ const envSchema = z.object({
   AT_USERNAME: optionalString,
   AT_API_KEY: optionalString,
   AT_SENDER_ID: optionalString,
-  WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters (128 bits)').optional()),
+  WEBHOOK_SECRET: optionalString.pipe(z.string().min(22, 'must be at least 22 characters (e.g. openssl rand -hex 16)').optional()),
   USSD_SERVICE_CODES: optionalString,
   PHONE_HASH_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   DATA_ENCRYPTION_KEY: optionalString.pipe(
@@ -91,7 +91,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(`invalid ${name}=${JSON.stringify(source[name] ?? '')}: ${issue.message}`);
+    // Secrets and URLs (which may hold a password) are never echoed.
+    const shown = /SECRET|KEY|PASSWORD|URL/.test(name) ? '' : `=${JSON.stringify(source[name] ?? '')}`;
+    throw new ConfigError(`invalid ${name}${shown}: ${issue.message}`);
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';

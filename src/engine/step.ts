@@ -3,7 +3,7 @@
  * newest input. Pure: the same flows, session, input and time give the same
  * result; I/O is returned as effects for the shell to run.
  */
-import { renderPages, toScreen } from './render.js';
+import { offersNavigation, renderPages, toScreen } from './render.js';
 import type {
   CompiledFlows,
   Effect,
@@ -171,7 +171,7 @@ export function step(flows: CompiledFlows, session: Session, rawInput: string, n
   if (session.ended) return s.result(toScreen(closingText(flows, session), true));
   if (!node) return s.fail();
   const input = normalizeInput(rawInput);
-  const navigable = node.nav && session.trail.length > 0;
+  const navigable = offersNavigation(node, session);
 
   if (input === NAV.more) {
     const pages = renderPages(flows, node, session);

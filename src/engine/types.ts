@@ -91,6 +91,8 @@ export interface CommonTexts {
   tooManyInvalid: TextKey;
   /** the apology when the flow cannot go on (a node missing from this version) */
   unavailable: TextKey;
+  /** the answer to a request that belongs to a call already over or lost */
+  sessionOver: TextKey;
 }
 
 /** A validated, compiled set of flows: one immutable graph with O(1) node lookup. */

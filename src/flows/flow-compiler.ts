@@ -47,6 +47,7 @@ export const COMMON_TEXTS: CommonTexts & { yes: TextKey; no: TextKey; continue: 
   invalid: 'common:error.invalid',
   tooManyInvalid: 'common:error.too_many',
   unavailable: 'common:error.unavailable',
+  sessionOver: 'common:error.session_over',
   yes: 'common:confirm.yes',
   no: 'common:confirm.no',
   continue: 'common:nav.continue',

@@ -4,7 +4,7 @@
  * the USSD limit for its encoding.
  */
 import { limitFor, measure, type Encoding } from '../i18n/gsm.js';
-import { renderPages, type RenderState } from '../engine/render.js';
+import { renderPages, screenVars, type RenderState } from '../engine/render.js';
 import { LANGUAGES, type CompiledFlows, type FlowNode, type Lang } from '../engine/types.js';
 import type { BambaraSpelling } from '../i18n/bambara-spelling.js';
 import type { ResolvedFlows } from './flow-compiler.js';
@@ -84,7 +84,7 @@ export function lintScreens(
         problems.push({ ...at, severity: 'error', message: `screen of "${id}" (${label}) has a line too long for one screen` });
       }
       if (node.kind === 'end') {
-        const whole = flows.texts(lang, node.text, { ref: SAMPLE_REF, ...answersInWords(flows, answers, lang) });
+        const whole = flows.texts(lang, node.text, screenVars(flows, session));
         const m = measure(whole);
         if (m.length > limitFor(m, flows.limits)) {
           problems.push({ ...at, severity: 'error', message: `end screen "${id}" (${label}) is ${m.length} characters in ${m.encoding}, over the ${limitFor(m, flows.limits)} limit: the session closes on it, so it cannot be paginated` });
@@ -94,7 +94,7 @@ export function lintScreens(
         problems.push({ ...at, severity: 'error', message: `option "${over}" of "${id}" (${label}) does not fit a screen with the navigation lines` });
       }
     }
-    for (const key of [flows.common.tooManyInvalid, flows.common.unavailable]) {
+    for (const key of [flows.common.tooManyInvalid, flows.common.unavailable, flows.common.sessionOver]) {
       const m = measure(flows.texts(lang, key));
       if (m.length > limitFor(m, flows.limits)) {
         problems.push({ file: options.commonFile(lang), line: 1, col: 1, severity: 'error', message: `"${key}" (${lang}) is too long for one END screen` });
@@ -102,15 +102,6 @@ export function lintScreens(
     }
   }
   return { rows, problems };
-}
-
-function answersInWords(flows: CompiledFlows, answers: Record<string, string>, lang: Lang): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [field, value] of Object.entries(answers)) {
-    const key = flows.choiceLabels.get(field)?.get(value);
-    out[field] = key ? flows.texts(lang, key) : value;
-  }
-  return out;
 }
 
 /** Option lines that cannot fit a page even alone with the more and back/home lines. */
@@ -136,7 +127,7 @@ export function formatScreenReport(rows: readonly ScreenRow[]): string {
   );
   const longest = new Map<string, ScreenRow>();
   for (const r of rows) {
-    const k = `${r.lang} ${r.spelling}`;
+    const k = r.spelling === '-' ? r.lang : `${r.lang}, ${r.spelling} spelling`;
     const cur = longest.get(k);
     if (!cur || r.longest / r.limit > cur.longest / cur.limit) longest.set(k, r);
   }

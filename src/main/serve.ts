@@ -19,7 +19,7 @@ export async function serveWeb(options: { worker: boolean }): Promise<void> {
   const port = (server.address() as AddressInfo).port;
   const base = `http://localhost:${port}`;
   const secret = config.webhookSecret ? '/<WEBHOOK_SECRET>' : '';
-  const callback = `${base}/ussd/africastalking${config.webhookSecret ? `/${config.webhookSecret}` : ''}`;
+  const callback = `${base}/ussd/africastalking${secret}`;
   const lines = [
     `Kalata is running on ${base} (flows ${ctx.flows.live().hash})`,
     `  USSD callback (Africa's Talking): POST ${base}/ussd/africastalking${secret}`,

@@ -24,10 +24,13 @@ function show(result: StepResult): void {
 }
 
 runMain(async () => {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { lang: { type: 'string' }, flow: { type: 'string' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({ allowPositionals: true, options: { lang: { type: 'string' }, flow: { type: 'string' } } });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}; usage: npm run simulate -- [--lang fr|bm] [--flow ID] [inputs...]`);
+  }
+  const { values, positionals } = parsed;
   const config = loadConfig();
   const flows = loadFlows({ flowsDir: config.flowsDir, localesDir: config.localesDir, limits: config.limits, spelling: config.bambaraSpelling });
   if (values.lang !== undefined && values.lang !== 'fr' && values.lang !== 'bm') throw new UsageError('--lang is fr or bm');
@@ -50,14 +53,18 @@ runMain(async () => {
     }
     return;
   }
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    while (!result.session.ended) {
-      const input = await rl.question('> ');
-      result = step(flows, result.session, input, Date.now());
-      show(result);
-    }
-  } finally {
-    rl.close();
+  // Lines are read as they come, so input piped in all at once is not lost.
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  const interactive = Boolean(process.stdin.isTTY);
+  rl.setPrompt('> ');
+  if (interactive) rl.prompt();
+  for await (const line of rl) {
+    if (!interactive) console.log(`> ${line}`);
+    result = step(flows, result.session, line, Date.now());
+    show(result);
+    if (result.session.ended) break;
+    if (interactive) rl.prompt();
   }
+  rl.close();
+  if (!result.session.ended) console.log('');
 });

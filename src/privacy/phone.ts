@@ -13,7 +13,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
  */
 export function normalizePhone(raw: string): string | undefined {
   // A `+` sent unencoded in a form body arrives as a space.
-  const compact = raw.trim().replace(/^ (?=\d)/, '+').replace(/[\s().-]/g, '');
+  const compact = raw.replace(/^ (?=\d)/, '+').trim().replace(/[\s().-]/g, '');
   let digits: string;
   if (/^\+\d+$/.test(compact)) digits = compact.slice(1);
   else if (/^00\d+$/.test(compact)) digits = compact.slice(2);

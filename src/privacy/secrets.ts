@@ -21,13 +21,17 @@ export function loadSecrets(config: Pick<Config, 'phoneHashKey' | 'dataEncryptio
   const file = join(config.dataDir, 'secrets.json');
   let stored: Partial<Secrets> = {};
   if (existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<Secrets>;
-  const secrets: Secrets = {
-    phoneHashKey: config.phoneHashKey ?? stored.phoneHashKey ?? randomBytes(32).toString('base64url'),
-    dataEncryptionKey: config.dataEncryptionKey ?? stored.dataEncryptionKey ?? randomBytes(32).toString('hex'),
+  // Only generated keys are written: a key given in the environment never lands on disk.
+  const generated: Partial<Secrets> = {
+    phoneHashKey: stored.phoneHashKey ?? randomBytes(32).toString('base64url'),
+    dataEncryptionKey: stored.dataEncryptionKey ?? randomBytes(32).toString('hex'),
   };
-  if (stored.phoneHashKey !== secrets.phoneHashKey || stored.dataEncryptionKey !== secrets.dataEncryptionKey) {
+  if (stored.phoneHashKey !== generated.phoneHashKey || stored.dataEncryptionKey !== generated.dataEncryptionKey) {
     mkdirSync(config.dataDir, { recursive: true });
-    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(file, `${JSON.stringify(generated, null, 2)}\n`, { mode: 0o600 });
   }
-  return Object.freeze(secrets);
+  return Object.freeze({
+    phoneHashKey: config.phoneHashKey ?? generated.phoneHashKey!,
+    dataEncryptionKey: config.dataEncryptionKey ?? generated.dataEncryptionKey!,
+  });
 }

@@ -9,9 +9,9 @@ import type { CompiledFlows, Effect, Lang, Screen, StepResult } from '../engine/
 import type { FlowRegistry } from '../flows/flow-registry.js';
 import { encryptText, pseudonymizePhone } from '../privacy/phone.js';
 import type { Secrets } from '../privacy/secrets.js';
-import { recordTurn, rememberedLanguage, type OutboxRow, type ReportRow, type StepRow } from '../store/call-log-store.js';
+import { callStartFacts, recordTurn, ReferenceTakenError, type OutboxRow, type ReportRow, type StepRow } from '../store/call-log-store.js';
 import type { Db } from '../store/database.js';
-import type { SessionStore, StoredCall } from '../store/session-store.js';
+import { SessionBusyError, type SessionStore, type StoredCall } from '../store/session-store.js';
 import type { Logger } from '../logger.js';
 import { mintReference } from './reference.js';
 
@@ -50,12 +50,17 @@ export interface UssdRuntimeDeps {
   secrets: Secrets;
   logger: Logger;
   defaultLanguage: Lang;
+  /** mints report references (tests make it collide) */
+  mintReference?: () => string;
+  /** the caller gets an apology after this long, whatever is still running (default 5 s) */
+  deadlineMs?: number;
   /** queues SMS once their rows are committed; the outbox relay catches up if this fails */
   enqueueSms?: (ids: readonly string[]) => Promise<void>;
   now?: () => number;
 }
 
 export interface UssdRuntime {
+  /** Never throws: a failure is answered with a localized apology. */
   handle(turn: UssdTurn): Promise<UssdReply>;
   /** the localized END a caller gets when something failed */
   apology(lang?: Lang): UssdReply;
@@ -63,118 +68,185 @@ export interface UssdRuntime {
 
 export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
   const now = deps.now ?? Date.now;
+  const mintRef = deps.mintReference ?? mintReference;
   const log = deps.logger.child({ subsystem: 'ussd' });
 
-  function apology(lang: Lang = deps.defaultLanguage): UssdReply {
+  const say = (lang: Lang, key: (flows: CompiledFlows) => string, end = true): UssdReply => {
     const flows = deps.flows.live();
-    return { text: flows.texts(lang, flows.common.unavailable), end: true };
-  }
+    return { text: flows.texts(lang, key(flows)), end };
+  };
+  const apology = (lang: Lang = deps.defaultLanguage) => say(lang, (f) => f.common.unavailable);
+  const sessionOver = (lang: Lang = deps.defaultLanguage) => say(lang, (f) => f.common.sessionOver);
 
-  async function handle(turn: UssdTurn): Promise<UssdReply> {
-    const began = performance.now();
-    const phoneHash = pseudonymizePhone(deps.secrets.phoneHashKey, turn.phone);
-    const stored = await deps.sessions.get(turn.channel, turn.gatewaySessionId);
-    if (stored && stored.phoneHash !== phoneHash) {
-      log.warn({ channel: turn.channel, session: turn.gatewaySessionId }, 'session id reused by another number');
-      return apology(stored.session.lang);
-    }
-    const inputs = turn.resolve(stored?.marker);
-    if (inputs.kind === 'replay' && stored) return stored.lastReply;
-    if (stored?.session.ended) return stored.lastReply;
-    if (inputs.kind === 'mismatch' || inputs.kind === 'replay') {
-      log.info({ channel: turn.channel, session: turn.gatewaySessionId, kind: inputs.kind }, 'request does not follow the session');
-      return apology(stored?.session.lang);
-    }
-
-    const at = now();
+  /** Runs the turn's engine steps on a session, or from the start of a new call. */
+  function compute(flows: CompiledFlows, from: { stored?: StoredCall; startLang?: Lang; languageKnown?: boolean }, inputs: string[], ref: string, callId: string, at: number) {
     const steps: { input: string | null; result: StepResult }[] = [];
-    let flows: CompiledFlows;
-    let callId: string;
-    let startedAt: number;
-    if (inputs.kind === 'new' || !stored) {
-      flows = deps.flows.live();
-      const remembered = await rememberedLanguage(deps.db, phoneHash);
-      const known = remembered === 'fr' || remembered === 'bm';
-      callId = randomUUID();
-      startedAt = at;
-      let result = start(flows, { id: callId, ref: mintReference(), lang: known ? remembered : deps.defaultLanguage, languageKnown: known }, at);
+    let result: StepResult | undefined;
+    if (from.stored) {
+      // A fresh reference replaces the minted one only while nothing was filed under it.
+      const session = { ...from.stored.session, ref };
+      result = step(flows, session, inputs[0]!, at);
+      steps.push({ input: inputs[0]!, result });
+    } else {
+      result = start(flows, { id: callId, ref, lang: from.startLang!, languageKnown: from.languageKnown! }, at);
       steps.push({ input: null, result });
-      for (const input of inputs.kind === 'new' ? inputs.inputs : [inputs.input]) {
+      for (const input of inputs) {
         if (result.session.ended) break;
         result = step(flows, result.session, input, at);
         steps.push({ input, result });
       }
-    } else {
-      const pinned = deps.flows.get(stored.session.flowHash);
-      if (!pinned) {
-        log.warn({ session: turn.gatewaySessionId }, 'flow version of the session is gone');
-        return apology(stored.session.lang);
-      }
-      flows = pinned;
-      callId = stored.callId;
-      startedAt = stored.session.startedAt;
-      steps.push({ input: inputs.input, result: step(flows, stored.session, inputs.input, at) });
+    }
+    return steps;
+  }
+
+  /** `known.lang`: the caller's language as soon as it is known, for an apology. */
+  async function handleLocked(turn: UssdTurn, began: number, known: { lang: Lang }): Promise<UssdReply> {
+    const phoneHash = pseudonymizePhone(deps.secrets.phoneHashKey, turn.phone);
+    const stored = await deps.sessions.get(turn.channel, turn.gatewaySessionId);
+    if (stored) known.lang = stored.session.lang;
+    if (stored && stored.phoneHash !== phoneHash) {
+      log.warn({ channel: turn.channel, session: turn.gatewaySessionId }, 'session id reused by another number');
+      return sessionOver(stored.session.lang);
+    }
+    const inputs = turn.resolve(stored?.marker);
+    if (stored && (inputs.kind === 'replay' || stored.session.ended)) return stored.lastReply;
+    if (inputs.kind === 'mismatch' || inputs.kind === 'replay') {
+      log.info({ channel: turn.channel, session: turn.gatewaySessionId, kind: inputs.kind }, 'request does not follow the session');
+      return sessionOver(stored?.session.lang);
     }
 
-    const last = steps[steps.length - 1]!.result;
-    const session = last.session;
-    const reply: UssdReply = { text: last.screen.text, end: last.screen.end };
-    const firstSeq = stored?.seq ?? 0;
-    const latencyMs = performance.now() - began;
-    const stepRows: StepRow[] = steps.map((s, i) => ({
-      seq: firstSeq + i + 1,
-      node: s.result.session.node,
-      input: s.input,
-      ...screenColumns(s.result.screen),
-      latencyMs,
-      at: new Date(at),
-    }));
-    const effects = steps.flatMap((s) => s.result.effects);
-    const { reports, sms, language } = effectRecords(effects, turn.phone, phoneHash, deps.secrets);
+    const at = now();
+    let flows: CompiledFlows;
+    let from: Parameters<typeof compute>[1];
+    let callId: string;
+    let typed: string[];
+    if (inputs.kind === 'new') {
+      flows = deps.flows.live();
+      const facts = await callStartFacts(deps.db, phoneHash, turn.channel, turn.gatewaySessionId);
+      const isKnown = facts.remembered === 'fr' || facts.remembered === 'bm';
+      const lang: Lang = isKnown ? (facts.remembered as Lang) : deps.defaultLanguage;
+      known.lang = lang;
+      if (facts.alreadySeen) {
+        // The call was recorded but its session is gone (expired, or Redis lost it):
+        // replaying its text split on `*` could take the wrong path, so it ends here.
+        log.info({ channel: turn.channel, session: turn.gatewaySessionId }, 'session lost: the call must dial again');
+        return sessionOver(lang);
+      }
+      from = { startLang: lang, languageKnown: isKnown };
+      callId = randomUUID();
+      typed = inputs.inputs;
+    } else {
+      const pinned = deps.flows.get(stored!.session.flowHash);
+      if (!pinned) {
+        log.warn({ session: turn.gatewaySessionId }, 'flow version of the session is gone');
+        return apology(stored!.session.lang);
+      }
+      flows = pinned;
+      from = { stored: stored! };
+      callId = stored!.callId;
+      typed = [inputs.input];
+    }
 
-    const smsIds = await recordTurn(deps.db, {
-      call: {
-        id: callId,
+    let ref = stored?.session.ref ?? mintRef();
+    for (let attempt = 1; ; attempt++) {
+      const steps = compute(flows, from, typed, ref, callId, at);
+      const last = steps[steps.length - 1]!.result;
+      const session = last.session;
+      const reply: UssdReply = { text: last.screen.text, end: last.screen.end };
+      const firstSeq = stored?.seq ?? 0;
+      // Time to compute the answer (session load and engine); the writes below come after.
+      const latencyMs = performance.now() - began;
+      const stepRows: StepRow[] = steps.map((s, i) => ({
+        seq: firstSeq + i + 1,
+        node: s.result.session.node,
+        input: s.input,
+        ...screenColumns(s.result.screen),
+        latencyMs,
+        at: new Date(at),
+      }));
+      const effects = steps.flatMap((s) => s.result.effects);
+      const { reports, sms, language } = effectRecords(effects, turn.phone, phoneHash, deps.secrets);
+      let smsIds: string[];
+      try {
+        smsIds = await recordTurn(deps.db, {
+          call: {
+            id: callId,
+            channel: turn.channel,
+            gatewaySessionId: turn.gatewaySessionId,
+            phoneHash,
+            serviceCode: turn.serviceCode,
+            networkCode: turn.networkCode,
+            language: session.lang,
+            flowHash: flows.hash,
+            startedAt: new Date(stored?.session.startedAt ?? at),
+            updatedAt: new Date(at),
+            endedAt: session.ended ? new Date(at) : null,
+            outcome: session.outcome ?? null,
+            lastNode: session.node,
+            steps: firstSeq + steps.length,
+          },
+          steps: stepRows,
+          reports,
+          sms,
+          ...(language ? { language: { phoneHash, language } } : {}),
+        });
+      } catch (err) {
+        if (err instanceof ReferenceTakenError && attempt < 3) {
+          log.warn({ call: callId }, 'report reference already taken: minting another');
+          ref = mintRef();
+          continue;
+        }
+        throw err;
+      }
+
+      await deps.sessions.save({
+        v: 1,
+        callId,
         channel: turn.channel,
         gatewaySessionId: turn.gatewaySessionId,
         phoneHash,
         serviceCode: turn.serviceCode,
         networkCode: turn.networkCode,
-        language: session.lang,
-        flowHash: flows.hash,
-        startedAt: new Date(startedAt),
-        updatedAt: new Date(at),
-        endedAt: session.ended ? new Date(at) : null,
-        outcome: session.outcome ?? null,
-        lastNode: session.node,
-        steps: firstSeq + steps.length,
-      },
-      steps: stepRows,
-      reports,
-      sms,
-      ...(language ? { language: { phoneHash, language } } : {}),
-    });
-
-    const next: StoredCall = {
-      v: 1,
-      callId,
-      channel: turn.channel,
-      gatewaySessionId: turn.gatewaySessionId,
-      phoneHash,
-      serviceCode: turn.serviceCode,
-      networkCode: turn.networkCode,
-      session,
-      marker: turn.marker,
-      lastReply: reply,
-      seq: firstSeq + steps.length,
-    };
-    await deps.sessions.save(next);
-    for (const r of reports) log.info({ call: callId, ref: r.ref }, 'fraud report filed');
-    if (smsIds.length && deps.enqueueSms) {
-      // Not awaited: the caller's reply never waits on the queue.
-      deps.enqueueSms(smsIds).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'SMS left for the outbox relay'));
+        session,
+        marker: turn.marker,
+        lastReply: reply,
+        seq: firstSeq + steps.length,
+      });
+      for (const r of reports) log.info({ call: callId, ref: r.ref }, 'fraud report filed');
+      if (smsIds.length && deps.enqueueSms) {
+        // Not awaited: the caller's reply never waits on the queue.
+        deps.enqueueSms(smsIds).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'SMS left for the outbox relay'));
+      }
+      return reply;
     }
-    return reply;
+  }
+
+  /**
+   * Answers one turn, always: within the deadline, and with an apology in the
+   * caller's language when anything fails.
+   */
+  async function handle(turn: UssdTurn): Promise<UssdReply> {
+    const began = performance.now();
+    const known = { lang: deps.defaultLanguage };
+    // Two steps of one call never interleave; a concurrent replay waits, then gets the stored reply.
+    const work = deps.sessions.withLock(turn.channel, turn.gatewaySessionId, () => handleLocked(turn, began, known));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), deps.deadlineMs ?? 5000);
+    });
+    try {
+      const outcome = await Promise.race([work, deadline]);
+      if (outcome !== 'deadline') return outcome;
+      log.error({ channel: turn.channel, session: turn.gatewaySessionId }, 'USSD step missed its deadline');
+      work.catch((err: unknown) => log.error({ err }, 'USSD step failed after its deadline'));
+      return apology(known.lang);
+    } catch (err) {
+      if (err instanceof SessionBusyError) log.warn({ session: turn.gatewaySessionId }, err.message);
+      else log.error({ err, channel: turn.channel, session: turn.gatewaySessionId }, 'USSD step failed');
+      return apology(known.lang);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   return { handle, apology };

@@ -63,6 +63,14 @@ export interface TurnRecord {
   language?: { phoneHash: string; language: string };
 }
 
+/** A report reference minted for this call already belongs to another report. */
+export class ReferenceTakenError extends Error {
+  override name = 'ReferenceTakenError';
+  constructor(readonly ref: string) {
+    super(`reference ${ref} is already taken`);
+  }
+}
+
 /** Writes the turn; returns the ids of the SMS it added to the outbox, to be queued once committed. */
 export async function recordTurn(db: Db, turn: TurnRecord): Promise<string[]> {
   const { call } = turn;
@@ -87,15 +95,18 @@ export async function recordTurn(db: Db, turn: TurnRecord): Promise<string[]> {
         steps: call.steps,
       })
       .onConflict((oc) =>
-        oc.columns(['channel', 'gateway_session_id']).doUpdateSet({
-          language: call.language,
-          updated_at: call.updatedAt,
-          ended_at: call.endedAt,
-          outcome: call.outcome,
-          last_node: call.lastNode,
-          // A late retry of an older turn never winds the count back.
-          steps: sql<number>`greatest(calls.steps, ${call.steps})`,
-        }),
+        oc
+          .columns(['channel', 'gateway_session_id'])
+          .doUpdateSet({
+            language: call.language,
+            updated_at: call.updatedAt,
+            ended_at: call.endedAt,
+            outcome: call.outcome,
+            last_node: call.lastNode,
+            steps: call.steps,
+          })
+          // A late retry of an older turn never winds the call back.
+          .where('calls.steps', '<', call.steps),
       )
       .execute();
     if (turn.steps.length) {
@@ -119,7 +130,7 @@ export async function recordTurn(db: Db, turn: TurnRecord): Promise<string[]> {
         .execute();
     }
     for (const r of turn.reports) {
-      await trx
+      const inserted = await trx
         .insertInto('reports')
         .values({
           ref: r.ref,
@@ -132,7 +143,13 @@ export async function recordTurn(db: Db, turn: TurnRecord): Promise<string[]> {
           region: r.fields.region ?? null,
         })
         .onConflict((oc) => oc.column('ref').doNothing())
-        .execute();
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) {
+        const existing = await trx.selectFrom('reports').select('call_id').where('ref', '=', r.ref).executeTakeFirst();
+        // The same call retrying its turn is fine; another call's report under this reference is not.
+        if (existing?.call_id !== call.id) throw new ReferenceTakenError(r.ref);
+      }
     }
     for (const m of turn.sms) {
       const id = await insertSms(trx, {
@@ -163,4 +180,19 @@ export async function recordTurn(db: Db, turn: TurnRecord): Promise<string[]> {
 export async function rememberedLanguage(db: Db, phoneHash: string): Promise<string | undefined> {
   const row = await db.selectFrom('callers').select('language').where('phone_hash', '=', phoneHash).executeTakeFirst();
   return row?.language;
+}
+
+/**
+ * What a new call needs to know, in one round trip: the caller's remembered
+ * language, and whether this gateway session id was already recorded (then
+ * its Redis session was lost, and it must not start again from a split text).
+ */
+export async function callStartFacts(db: Db, phoneHash: string, channel: string, gatewaySessionId: string) {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb.selectFrom('callers').select('language').where('phone_hash', '=', phoneHash).as('remembered'),
+      eb.selectFrom('calls').select('language').where('channel', '=', channel).where('gateway_session_id', '=', gatewaySessionId).as('seen'),
+    ])
+    .executeTakeFirst();
+  return { remembered: row?.remembered ?? undefined, alreadySeen: row?.seen != null };
 }

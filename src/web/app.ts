@@ -2,7 +2,7 @@
  * The Express app: telco webhooks, health and readiness. One error handler
  * turns anything unexpected into a plain 4xx/5xx reason, never a stack trace.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { atUssdHandler, parseAtForm } from '../channels/africastalking/ussd-handler.js';
 import { atDeliveryReportHandler, atInboundSmsHandler } from '../channels/africastalking/sms-handlers.js';
@@ -15,10 +15,11 @@ function telcoPath(path: string, secret: string | undefined): string {
 
 function requireSecret(secret: string | undefined): RequestHandler {
   if (!secret) return (_req, _res, next) => next();
-  const expected = Buffer.from(secret);
+  // Digests have one length, so the comparison says nothing about the secret's length either.
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  const expected = digest(secret);
   return (req, res, next) => {
-    const given = Buffer.from(String(req.params.secret ?? ''));
-    if (given.length === expected.length && timingSafeEqual(given, expected)) next();
+    if (timingSafeEqual(digest(String(req.params.secret ?? '')), expected)) next();
     else res.status(404).type('text/plain').send('not found');
   };
 }
@@ -42,11 +43,18 @@ export function createApp(ctx: AppContext): Express {
     telcoPath('/ussd/africastalking', secret),
     requireSecret(secret),
     parseAtForm,
-    atUssdHandler({ runtime: ctx.ussd, logger: ctx.logger, serviceCodes: ctx.config.serviceCodes, deadlineMs: 8000 }),
+    atUssdHandler({ runtime: ctx.ussd, logger: ctx.logger, serviceCodes: ctx.config.serviceCodes }),
   );
 
   app.post(telcoPath('/sms/africastalking/inbound', secret), requireSecret(secret), parseAtForm, atInboundSmsHandler(ctx.inboundSms, ctx.logger));
   app.post(telcoPath('/sms/africastalking/delivery', secret), requireSecret(secret), parseAtForm, atDeliveryReportHandler(ctx.db, ctx.logger));
+
+  // A gateway misconfigured to GET gets told, rather than a bare 404.
+  for (const path of ['/ussd/africastalking', '/sms/africastalking/inbound', '/sms/africastalking/delivery']) {
+    app.all(telcoPath(path, secret), requireSecret(secret), (_req, res) => {
+      res.status(405).set('Allow', 'POST').type('text/plain').send('use POST');
+    });
+  }
 
   app.get('/metrics', async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());

@@ -163,7 +163,42 @@ describe('gateway behaviour', () => {
     await h.at({ ...call, text: '1' });
     const res = await h.at({ ...call, text: '2*2' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatch(/^END Service indisponible/);
+    expect(res.body).toBe('END Cet appel est terminé. Recomposez le code pour recommencer. Merci.');
+  });
+
+  it('serializes two different steps of one call sent at once', async () => {
+    const call = { sessionId: sessionId(), phoneNumber: '+22376000012', serviceCode: '*384*123#' };
+    await h.at({ ...call, text: '' });
+    const [a, b] = await Promise.all([h.at({ ...call, text: '1' }), h.at({ ...call, text: '2' })]);
+    // One of them is the next step; the other does not follow it and is told the call is over.
+    const bodies = [a.body, b.body].sort();
+    expect(bodies.filter((x) => x.startsWith('CON ')).length).toBe(1);
+    const row = await h.ctx.db.selectFrom('calls').select(['id', 'steps', 'language']).where('gateway_session_id', '=', call.sessionId).executeTakeFirstOrThrow();
+    expect(row.steps).toBe(2);
+    const steps = await h.ctx.db.selectFrom('call_steps').select('input').where('call_id', '=', row.id).orderBy('seq').execute();
+    expect(steps).toHaveLength(2);
+    const stored = await h.ctx.redis.keys('*ussd:africastalking:' + call.sessionId);
+    expect(stored).toHaveLength(1);
+  });
+
+  it('answers concurrent replays of the first request with one call and one reply', async () => {
+    const call = { sessionId: sessionId(), phoneNumber: '+22376000013', serviceCode: '*384*123#', text: '' };
+    const replies = await Promise.all(Array.from({ length: 5 }, () => h.at(call)));
+    for (const r of replies) expect(r).toEqual({ status: 200, body: replies[0]!.body });
+    expect(replies[0]!.body).toMatch(/^CON /);
+    const rows = await h.ctx.db.selectFrom('calls').select('steps').where('gateway_session_id', '=', call.sessionId).execute();
+    expect(rows).toEqual([{ steps: 1 }]);
+  });
+
+  it('ends cleanly a call whose session was lost, instead of replaying a split text', async () => {
+    const call = { sessionId: sessionId(), phoneNumber: '+22376000014', serviceCode: '*384*123#' };
+    await converse(h, call, ['1', '2', '1', '1', '1']);
+    const keys = await h.ctx.redis.keys(`*ussd:africastalking:${call.sessionId}`);
+    await h.ctx.redis.del(...keys);
+    const res = await h.at({ ...call, text: '1*2*1*1*1*Kati*Sebenikoro' });
+    expect(res).toEqual({ status: 200, body: 'END Cet appel est terminé. Recomposez le code pour recommencer. Merci.' });
+    const again = await h.at({ ...call, text: '' });
+    expect(again.body).toMatch(/^END Cet appel est terminé/);
   });
 
   it('follows inputs typed in the dial string (*384*123*1*1#)', async () => {

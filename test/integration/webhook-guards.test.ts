@@ -3,7 +3,7 @@
  * that a failing dependency still gets the caller a localized END.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startHarness, type Harness } from '../support/harness.js';
+import { converse, startHarness, type Harness } from '../support/harness.js';
 
 const call = { sessionId: 'ATUid_guard', phoneNumber: '+22376000020', serviceCode: '*384*123#', text: '' };
 
@@ -56,5 +56,26 @@ describe('a failing dependency', () => {
     const lines = h.logs.join('');
     expect(lines).toMatch(/USSD step failed/);
     expect(lines).not.toMatch(/76000020/);
+  });
+});
+
+describe('a report reference that is already taken', () => {
+  let h: Harness;
+  const refs = ['KA-AAAAAAA', 'KA-AAAAAAA', 'KA-BBBBBBB'];
+  beforeAll(async () => {
+    h = await startHarness('ref collision', { context: { mintReference: () => refs.shift() ?? 'KA-CCCCCCC' } });
+  });
+  afterAll(() => h.close());
+
+  it('gets the second caller a fresh reference, and both reports are kept', async () => {
+    const path = ['1', '2', '1', '1', '1', 'Kati', 'Des billets distribués', '1'];
+    const first = await converse(h, { sessionId: 'ATUid_ref_1', phoneNumber: '+22376000031' }, path);
+    const second = await converse(h, { sessionId: 'ATUid_ref_2', phoneNumber: '+22376000032' }, path);
+    expect(first[8]).toMatch(/KA-AAAAAAA/);
+    expect(second[8]).toMatch(/KA-BBBBBBB/);
+    const reports = await h.ctx.db.selectFrom('reports').select(['ref']).orderBy('ref').execute();
+    expect(reports.map((r) => r.ref)).toEqual(['KA-AAAAAAA', 'KA-BBBBBBB']);
+    const sms = await h.ctx.db.selectFrom('sms_outbox').select(['ref']).orderBy('ref').execute();
+    expect(sms.map((r) => r.ref)).toEqual(['KA-AAAAAAA', 'KA-BBBBBBB']);
   });
 });

@@ -27,8 +27,9 @@ describe('config', () => {
   it.each([
     [{ PORT: 'eighty' }, /^invalid PORT="eighty": /],
     [{ DEFAULT_LANGUAGE: 'en' }, /^invalid DEFAULT_LANGUAGE="en": /],
-    [{ DATABASE_URL: 'mysql://x' }, /^invalid DATABASE_URL="mysql:\/\/x": must start with postgres:\/\//],
-    [{ WEBHOOK_SECRET: 'short' }, /^invalid WEBHOOK_SECRET="short": must be at least 16 characters/],
+    [{ DATABASE_URL: 'mysql://x' }, /^invalid DATABASE_URL: must start with postgres:\/\//],
+    [{ WEBHOOK_SECRET: 'short' }, /^invalid WEBHOOK_SECRET: must be at least 22 characters/],
+    [{ DATA_ENCRYPTION_KEY: 'my-super-secret-key-value' }, /^invalid DATA_ENCRYPTION_KEY: must be 32 bytes/],
     [{ USSD_MAX_CHARS_UCS2: '500' }, /^invalid USSD_MAX_CHARS_UCS2="500"/],
     [{ AT_USERNAME: 'sandbox' }, /AT_USERNAME\/AT_API_KEY: set both/],
     [{ NODE_ENV: 'production' }, /^missing WEBHOOK_SECRET: required when NODE_ENV=production$/],
@@ -42,6 +43,7 @@ describe('config', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+    expect((error as Error).message).not.toMatch(/super-secret|short"/);
   });
 
   it('starts in production with its keys', () => {

@@ -66,7 +66,7 @@ export function mapAtError(error: unknown): SendOutcome {
   if (e?.code) return { kind: 'retry', reason: `network: ${e.code}` };
   // The SDK's own validation (an invalid number) rejects with a plain Error before any HTTP call.
   const message = String(e?.message ?? error);
-  if (/phone number/i.test(message)) return { kind: 'permanent', reason: 'InvalidPhoneNumber' };
+  if (/phone number|calling code|failed custom validation/i.test(message)) return { kind: 'permanent', reason: 'InvalidPhoneNumber' };
   return { kind: 'retry', reason: message.slice(0, 120) };
 }
 

@@ -13,8 +13,6 @@ export interface UssdHandlerOptions {
   runtime: UssdRuntime;
   logger: Logger;
   serviceCodes: readonly string[];
-  /** the caller gets the apology after this long, whatever is still running */
-  deadlineMs: number;
 }
 
 export const parseAtForm = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
@@ -31,26 +29,13 @@ export function atUssdHandler(options: UssdHandlerOptions): RequestHandler {
       res.status(parsed.status).type('text/plain').send(parsed.reason);
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'deadline'>((resolve) => {
-      timer = setTimeout(() => resolve('deadline'), options.deadlineMs);
-    });
-    const work = options.runtime.handle(parsed.turn);
     let reply;
     try {
-      const outcome = await Promise.race([work, deadline]);
-      if (outcome === 'deadline') {
-        log.error({ session: parsed.turn.gatewaySessionId }, 'USSD step missed its deadline');
-        work.catch((err: unknown) => log.error({ err }, 'USSD step failed after its deadline'));
-        reply = options.runtime.apology();
-      } else {
-        reply = outcome;
-      }
+      reply = await options.runtime.handle(parsed.turn);
     } catch (err) {
-      log.error({ err, session: parsed.turn.gatewaySessionId }, 'USSD step failed');
+      // handle() answers every failure itself; this is the last line of defence.
+      log.error({ err }, 'USSD step failed');
       reply = options.runtime.apology();
-    } finally {
-      clearTimeout(timer);
     }
     res.status(200).type('text/plain').send(formatUssdReply(reply));
   };
