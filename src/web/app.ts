@@ -4,7 +4,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { atUssdHandler, parseAtForm } from '../channels/africastalking/ussd-handler.js';
+import { atUssdHandler } from '../channels/africastalking/ussd-handler.js';
+import { parseAtForm } from '../channels/africastalking/form.js';
 import { atDeliveryReportHandler, atInboundSmsHandler } from '../channels/africastalking/sms-handlers.js';
 import type { AppContext } from '../context.js';
 

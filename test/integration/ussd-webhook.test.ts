@@ -257,7 +257,8 @@ describe('malformed requests get a 4xx with a plain reason', () => {
 
   it.each([
     ['missing sessionId', { ...ok, sessionId: undefined }, 400, 'sessionId is missing'],
-    ['empty sessionId', { ...ok, sessionId: '' }, 400, 'sessionId must be printable ASCII without spaces'],
+    ['empty sessionId', { ...ok, sessionId: '' }, 400, 'sessionId is missing'],
+    ['sessionId with a space', { ...ok, sessionId: 'a b' }, 400, 'sessionId must be printable ASCII without spaces'],
     ['sessionId over 128 characters', { ...ok, sessionId: 'x'.repeat(300) }, 400, 'sessionId is longer than 128 characters'],
     ['missing phoneNumber', { ...ok, phoneNumber: undefined }, 400, 'phoneNumber is missing'],
     ['not a phone number', { ...ok, phoneNumber: 'hello' }, 400, 'phoneNumber is not a phone number'],

@@ -7,6 +7,7 @@
  */
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
+import { formField, optionalFormField, readForm } from './form.js';
 import type { Logger } from '../../logger.js';
 import { normalizePhone } from '../../privacy/phone.js';
 import { sanitizeText } from '../../runtime/sanitize.js';
@@ -14,28 +15,22 @@ import type { InboundResult, InboundSms } from '../../sms/inbound-sms.js';
 import type { Db } from '../../store/database.js';
 import { recordDelivery } from '../../store/sms-store.js';
 
-const field = (name: string, max: number) =>
-  z.string({ error: (issue) => (Array.isArray(issue.input) ? `${name} is given more than once` : `${name} is missing`) })
-    .min(1, `${name} is missing`)
-    .max(max, `${name} is longer than ${max} characters`);
-const optional = (name: string, max: number) => z.union([field(name, max), z.literal('')]).optional();
-
 const inboundSchema = z.object({
-  id: field('id', 128),
-  from: field('from', 32),
+  id: formField('id', 128),
+  from: formField('from', 32),
   text: z.string({ error: 'text is missing' }).max(1600, 'text is longer than 1600 characters'),
-  to: optional('to', 32),
-  date: optional('date', 64),
-  linkId: optional('linkId', 128),
+  to: optionalFormField('to', 32),
+  date: optionalFormField('date', 64),
+  linkId: optionalFormField('linkId', 128),
 });
 
 const deliverySchema = z.object({
-  id: field('id', 128),
-  status: field('status', 64),
-  failureReason: optional('failureReason', 128),
-  phoneNumber: optional('phoneNumber', 32),
-  networkCode: optional('networkCode', 32),
-  retryCount: optional('retryCount', 8),
+  id: formField('id', 128),
+  status: formField('status', 64),
+  failureReason: optionalFormField('failureReason', 128),
+  phoneNumber: optionalFormField('phoneNumber', 32),
+  networkCode: optionalFormField('networkCode', 32),
+  retryCount: optionalFormField('retryCount', 8),
 });
 
 /** AT sends `2006-01-02T15:04:05Z` or `2006-01-02 15:04:05` (UTC); anything else is "now". */
@@ -46,22 +41,16 @@ export function parseAtDate(raw: string | undefined, now: Date): Date {
   return Number.isNaN(d.getTime()) ? now : d;
 }
 
-function badRequest(res: Parameters<RequestHandler>[1], reason: string): void {
-  res.status(400).type('text/plain').send(reason);
-}
-
 export function atInboundSmsHandler(handle: (m: InboundSms) => Promise<InboundResult>, logger: Logger): RequestHandler {
   const log = logger.child({ subsystem: 'channel.africastalking.sms' });
   return async (req, res) => {
-    if (!req.is('application/x-www-form-urlencoded')) {
-      res.status(415).type('text/plain').send('expected Content-Type: application/x-www-form-urlencoded');
+    const b = readForm(req, res, inboundSchema);
+    if (!b) return;
+    const phone = normalizePhone(b.from);
+    if (!phone) {
+      res.status(400).type('text/plain').send('from is not a phone number');
       return;
     }
-    const parsed = inboundSchema.safeParse(req.body ?? {});
-    if (!parsed.success) return badRequest(res, parsed.error.issues[0]!.message);
-    const b = parsed.data;
-    const phone = normalizePhone(b.from);
-    if (!phone) return badRequest(res, 'from is not a phone number');
     try {
       const result = await handle({
         gatewayId: b.id,
@@ -83,13 +72,8 @@ export function atInboundSmsHandler(handle: (m: InboundSms) => Promise<InboundRe
 export function atDeliveryReportHandler(db: Db, logger: Logger): RequestHandler {
   const log = logger.child({ subsystem: 'channel.africastalking.sms' });
   return async (req, res) => {
-    if (!req.is('application/x-www-form-urlencoded')) {
-      res.status(415).type('text/plain').send('expected Content-Type: application/x-www-form-urlencoded');
-      return;
-    }
-    const parsed = deliverySchema.safeParse(req.body ?? {});
-    if (!parsed.success) return badRequest(res, parsed.error.issues[0]!.message);
-    const b = parsed.data;
+    const b = readForm(req, res, deliverySchema);
+    if (!b) return;
     try {
       const known = await recordDelivery(db, { gatewayMessageId: b.id, status: sanitizeText(b.status), failureReason: b.failureReason ? sanitizeText(b.failureReason) : null });
       if (!known) log.info({ gatewayMessageId: b.id, status: b.status }, 'delivery report for an unknown message, recorded');

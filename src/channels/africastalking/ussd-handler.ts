@@ -4,10 +4,11 @@
  * failure becomes a localized `END` apology. Only unreadable requests get a
  * 4xx with a plain reason, which is what a developer testing with curl needs.
  */
-import express, { type RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import type { Logger } from '../../logger.js';
 import type { UssdRuntime } from '../../runtime/ussd-runtime.js';
-import { formatUssdReply, parseUssdRequest } from './ussd-request.js';
+import { readForm } from './form.js';
+import { formatUssdReply, toUssdTurn, ussdBodySchema } from './ussd-request.js';
 
 export interface UssdHandlerOptions {
   runtime: UssdRuntime;
@@ -15,16 +16,12 @@ export interface UssdHandlerOptions {
   serviceCodes: readonly string[];
 }
 
-export const parseAtForm = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
-
 export function atUssdHandler(options: UssdHandlerOptions): RequestHandler {
   const log = options.logger.child({ subsystem: 'channel.africastalking' });
   return async (req, res) => {
-    if (!req.is('application/x-www-form-urlencoded')) {
-      res.status(415).type('text/plain').send('expected Content-Type: application/x-www-form-urlencoded');
-      return;
-    }
-    const parsed = parseUssdRequest(req.body, options.serviceCodes);
+    const body = readForm(req, res, ussdBodySchema);
+    if (!body) return;
+    const parsed = toUssdTurn(body, options.serviceCodes);
     if (!parsed.ok) {
       res.status(parsed.status).type('text/plain').send(parsed.reason);
       return;

@@ -4,6 +4,7 @@
  * reason why it cannot be read.
  */
 import { z } from 'zod';
+import { formField, optionalFormField } from './form.js';
 import { normalizePhone } from '../../privacy/phone.js';
 import { sanitizeText } from '../../runtime/sanitize.js';
 import type { UssdTurn } from '../../runtime/ussd-runtime.js';
@@ -11,25 +12,19 @@ import { resolveCumulativeText } from './cumulative-text.js';
 
 export const CHANNEL = 'africastalking';
 
-const single = (name: string, max: number) =>
-  z.string({ error: (issue) => (Array.isArray(issue.input) ? `${name} is given more than once` : `${name} is missing`) })
-    .max(max, `${name} is longer than ${max} characters`);
-
-const bodySchema = z.object({
-  sessionId: single('sessionId', 128).regex(/^[\x21-\x7e]+$/, 'sessionId must be printable ASCII without spaces'),
-  phoneNumber: single('phoneNumber', 32).min(1, 'phoneNumber is missing'),
-  serviceCode: single('serviceCode', 64).min(1, 'serviceCode is missing'),
-  networkCode: single('networkCode', 32).optional(),
-  text: z.union([single('text', 4096), z.null()]).optional(),
+export const ussdBodySchema = z.object({
+  sessionId: formField('sessionId', 128).regex(/^[\x21-\x7e]+$/, 'sessionId must be printable ASCII without spaces'),
+  phoneNumber: formField('phoneNumber', 32),
+  serviceCode: formField('serviceCode', 64),
+  networkCode: optionalFormField('networkCode', 32),
+  // Empty on the first request of a call; AT may also leave it out.
+  text: z.union([formField('text', 4096), z.literal(''), z.null()]).optional(),
 });
 
 export type ParsedRequest = { ok: true; turn: UssdTurn } | { ok: false; status: number; reason: string };
 
-export function parseUssdRequest(body: unknown, allowedServiceCodes: readonly string[]): ParsedRequest {
-  if (!body || typeof body !== 'object') return { ok: false, status: 400, reason: 'expected a form body' };
-  const parsed = bodySchema.safeParse(body);
-  if (!parsed.success) return { ok: false, status: 400, reason: parsed.error.issues[0]!.message };
-  const b = parsed.data;
+/** Turns a well-formed body into a turn, or says why it cannot be served. */
+export function toUssdTurn(b: z.infer<typeof ussdBodySchema>, allowedServiceCodes: readonly string[]): ParsedRequest {
   const phone = normalizePhone(b.phoneNumber);
   if (!phone) return { ok: false, status: 400, reason: 'phoneNumber is not a phone number' };
   const serviceCode = b.serviceCode.trim();
