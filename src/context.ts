@@ -63,6 +63,8 @@ export interface ContextOverrides {
   smsAttempts?: number;
   smsBackoffMs?: number;
   smsRelayEveryMs?: number;
+  /** how long a message stays pending before the relay queues it (default 3 s) */
+  smsPendingAfterMs?: number;
   mintReference?: () => string;
 }
 
@@ -167,6 +169,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
         queue: sms,
         observe: metrics.observeSend,
         ...(overrides.smsRelayEveryMs ? { relayEveryMs: overrides.smsRelayEveryMs } : {}),
+        ...(overrides.smsPendingAfterMs !== undefined ? { pendingAfterMs: overrides.smsPendingAfterMs } : {}),
       });
       // Closed before the queue and the database it uses (cleanups run in reverse).
       cleanups.push(async () => {
@@ -187,7 +190,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       ...(overrides.now ? { now: overrides.now } : {}),
       ...(overrides.mintReference ? { mintReference: overrides.mintReference } : {}),
     });
-    const inboundSms = createInboundSms({ db: database, flows: registry, redis: redisClient, redisPrefix: prefix, secrets, keywords, logger, enqueueSms });
+    const inboundSms = createInboundSms({ db: database, flows: registry, secrets, keywords, logger, enqueueSms });
     return {
       config,
       logger,

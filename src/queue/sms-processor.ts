@@ -13,7 +13,7 @@ import type { Secrets } from '../privacy/secrets.js';
 import { renderSms } from '../sms/sms-text.js';
 import type { SmsTransport } from '../sms/transport.js';
 import type { Db } from '../store/database.js';
-import { claimSms, finishSms, isOptedOut } from '../store/sms-store.js';
+import { claimSms, finishSms, isOptedOut, SENDABLE, type SmsStatus } from '../store/sms-store.js';
 import type { SmsJobData } from './sms-queue.js';
 
 export interface SmsProcessorDeps {
@@ -34,15 +34,30 @@ export function createSmsProcessor(deps: SmsProcessorDeps) {
   const exempt = deps.exemptFromOptOut ?? new Set(['optout_ack']);
   return async function processSms(job: Job<SmsJobData>): Promise<SmsResult> {
     const id = String(job.data.messageId);
-    const message = await claimSms(deps.db, id);
-    if (!message) return 'skipped'; // done already, or another run holds it
-    if (!exempt.has(message.kind) && (await isOptedOut(deps.db, message.phone_hash))) {
+    const row = await deps.db.selectFrom('sms_outbox').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row || !SENDABLE.includes(row.status as SmsStatus)) return 'skipped'; // done already, or another run holds it
+
+    // Everything that can fail without the gateway is done before the message is claimed,
+    // so that a claimed message always means "the gateway may have been called".
+    let phone: string;
+    let rendered: ReturnType<typeof renderSms>;
+    try {
+      const lang: Lang = row.language === 'bm' ? 'bm' : 'fr';
+      rendered = renderSms(deps.flows.live(), lang, row.template, row.vars);
+      phone = decryptText(deps.secrets.dataEncryptionKey, row.phone_enc ?? '');
+    } catch (err) {
+      const reason = `cannot be prepared: ${(err as Error).message}`;
+      await finishSms(deps.db, id, { status: 'failed', reason });
+      log.error({ message: id, reason }, 'SMS failed before sending');
+      throw new UnrecoverableError(reason);
+    }
+    if (!exempt.has(row.kind) && (await isOptedOut(deps.db, row.phone_hash))) {
       await finishSms(deps.db, id, { status: 'opted_out', reason: 'the number sent STOP' });
       return 'opted_out';
     }
-    const lang: Lang = message.language === 'bm' ? 'bm' : 'fr';
-    const rendered = renderSms(deps.flows.live(), lang, message.template, message.vars);
-    const phone = decryptText(deps.secrets.dataEncryptionKey, message.phone_enc ?? '');
+    const message = await claimSms(deps.db, id);
+    if (!message) return 'skipped'; // another run claimed it in between
+
     const started = performance.now();
     const outcome = await deps.transport.send(phone, rendered.text);
     deps.observe?.(outcome.kind, (performance.now() - started) / 1000);

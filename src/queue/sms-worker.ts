@@ -22,6 +22,8 @@ export interface SmsWorkerOptions extends SmsProcessorDeps {
   pendingAfterMs?: number;
   /** a message in `sending` longer than this is marked failed (default 2 min) */
   staleSendingMs?: number;
+  /** a message `queued`/`retrying` this long without news lost its job: queued again (default 15 min) */
+  lostJobAfterMs?: number;
 }
 
 export interface SmsWorker {
@@ -41,10 +43,13 @@ export function startSmsWorker(options: SmsWorkerOptions): SmsWorker {
     lockDuration: 60_000,
   });
   worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+  worker.on('failed', (job, err) => {
+    if (job) log.info({ message: job.data.messageId, attempt: job.attemptsMade, reason: err.message }, 'SMS job failed');
+  });
 
   const relay = async (db: Db = options.db): Promise<number> => {
     await failStaleSending(db, options.staleSendingMs ?? 120_000);
-    const ids = await pendingSmsIds(db, options.pendingAfterMs ?? 3000);
+    const ids = await pendingSmsIds(db, options.pendingAfterMs ?? 3000, options.lostJobAfterMs ?? 15 * 60_000);
     if (ids.length) {
       await options.queue.enqueue(db, ids);
       log.info({ count: ids.length }, 'relayed pending SMS to the queue');

@@ -4,7 +4,6 @@
  * language: help, a report's status (only to the number that filed it),
  * opt-out and opt-in, or a short help for anything else, at most once an hour.
  */
-import type { Redis } from 'ioredis';
 import type { Lang } from '../engine/types.js';
 import type { FlowRegistry } from '../flows/flow-registry.js';
 import type { Logger } from '../logger.js';
@@ -12,7 +11,7 @@ import { encryptText, pseudonymizePhone } from '../privacy/phone.js';
 import type { Secrets } from '../privacy/secrets.js';
 import { rememberedLanguage } from '../store/call-log-store.js';
 import type { Db } from '../store/database.js';
-import { addSmsEvent, insertSms } from '../store/sms-store.js';
+import { insertSms } from '../store/sms-store.js';
 import { createKeywordMatcher, type KeywordTable } from './keywords.js';
 import { reportStatusKey, SMS_TEXTS } from './sms-text.js';
 import { REFERENCE_PATTERN } from '../runtime/reference.js';
@@ -32,8 +31,6 @@ export type InboundResult = { duplicate: true } | { duplicate: false; action: st
 export interface InboundDeps {
   db: Db;
   flows: FlowRegistry;
-  redis: Redis;
-  redisPrefix: string;
   secrets: Secrets;
   keywords: KeywordTable;
   logger: Logger;
@@ -44,7 +41,9 @@ export interface InboundDeps {
 
 /** `ka7q4m2xh`, `KA 7Q4M2XH`, `7Q4M2XH` -> `KA-7Q4M2XH`; undefined if it cannot be a reference. */
 export function normalizeReference(raw: string): string | undefined {
-  const compact = raw.toUpperCase().replace(/[^0-9A-Z]/g, '').replace(/^KA/, '');
+  let compact = raw.toUpperCase().replace(/[^0-9A-Z]/g, '');
+  // `KA7Q4M2XH` carries the prefix; a bare `KA7Q4M2` is a reference that starts with KA.
+  if (compact.length === 9 && compact.startsWith('KA')) compact = compact.slice(2);
   const ref = `KA-${compact}`;
   return REFERENCE_PATTERN.test(ref) ? ref : undefined;
 }
@@ -59,13 +58,6 @@ export function createInboundSms(deps: InboundDeps) {
     const keyword = match(message.text);
     const remembered = await rememberedLanguage(deps.db, phoneHash);
     const lang: Lang = remembered === 'bm' ? 'bm' : 'fr';
-
-    // The fallback reply is rate-limited per number, in Redis so that every process agrees.
-    let replyToOther = true;
-    if (keyword.action === 'other') {
-      const key = `${deps.redisPrefix}sms:fallback:${phoneHash}`;
-      replyToOther = (await deps.redis.set(key, '1', 'EX', fallbackEvery, 'NX')) === 'OK';
-    }
 
     const result = await deps.db.transaction().execute(async (trx): Promise<InboundResult> => {
       const inserted = await trx
@@ -92,6 +84,10 @@ export function createInboundSms(deps: InboundDeps) {
           template = SMS_TEXTS.help;
           break;
         case 'status': {
+          if (!keyword.argument) {
+            template = SMS_TEXTS.help; // STATUT alone: say how to use it
+            break;
+          }
           const ref = normalizeReference(keyword.argument);
           const report = ref
             ? await trx.selectFrom('reports').select(['status']).where('ref', '=', ref).where('phone_hash', '=', phoneHash).executeTakeFirst()
@@ -120,9 +116,19 @@ export function createInboundSms(deps: InboundDeps) {
           template = SMS_TEXTS.startAck;
           kind = 'optout_ack';
           break;
-        case 'other':
-          if (replyToOther) template = SMS_TEXTS.fallback;
+        case 'other': {
+          // At most one "not understood" reply per number and period, decided in
+          // the same transaction that records the message.
+          const recent = await trx
+            .selectFrom('sms_outbox')
+            .select('id')
+            .where('phone_hash', '=', phoneHash)
+            .where('template', '=', SMS_TEXTS.fallback)
+            .where('created_at', '>', new Date(Date.now() - fallbackEvery * 1000))
+            .executeTakeFirst();
+          if (!recent) template = SMS_TEXTS.fallback;
           break;
+        }
       }
       if (!template) return { duplicate: false, action: keyword.action };
       const replyId = await insertSms(trx, {
@@ -135,10 +141,7 @@ export function createInboundSms(deps: InboundDeps) {
         template,
         vars,
       });
-      if (replyId) {
-        await trx.updateTable('sms_inbound').set({ reply_id: replyId }).where('id', '=', inserted.id).execute();
-        await addSmsEvent(trx, replyId, 'pending', `reply to ${keyword.action}`);
-      }
+      if (replyId) await trx.updateTable('sms_inbound').set({ reply_id: replyId }).where('id', '=', inserted.id).execute();
       return { duplicate: false, action: keyword.action, ...(replyId ? { replyId } : {}) };
     });
 

@@ -48,6 +48,7 @@ export async function insertSms(db: Executor, m: NewSms): Promise<string | undef
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
     .returning('id')
     .executeTakeFirst();
+  if (row) await addSmsEvent(db, row.id, 'pending', m.kind);
   return row?.id;
 }
 
@@ -108,16 +109,45 @@ export async function finishSms(
       .where('id', '=', id)
       .execute();
     await addSmsEvent(trx, id, patch.status, patch.reason ?? patch.gatewayStatus ?? null, { gatewayMessageId: patch.gatewayMessageId ?? null });
+    if (patch.gatewayMessageId) {
+      // A delivery report can beat this write: adopt any that arrived for this id.
+      const early = await trx
+        .updateTable('sms_events')
+        .set({ message_id: id })
+        .where('gateway_message_id', '=', patch.gatewayMessageId)
+        .where('message_id', 'is', null)
+        .returning(['status', 'detail', 'id'])
+        .execute();
+      const latest = early.sort((a, b) => Number(a.id) - Number(b.id)).map((e) => ({ ...e, status: e.status.replace(/^delivery:/, '') }));
+      const final = latest.filter((e) => FINAL_DELIVERY.has(e.status)).pop() ?? latest.pop();
+      if (final) {
+        await trx
+          .updateTable('sms_outbox')
+          .set({ delivery_status: final.status, ...(final.detail ? { failure_reason: final.detail } : {}) })
+          .where('id', '=', id)
+          .execute();
+      }
+    }
   });
 }
 
-/** Messages waiting to be queued (Redis was down, or the web process died before enqueueing). */
-export async function pendingSmsIds(db: Db, olderThanMs: number, limit = 500): Promise<string[]> {
+/**
+ * Messages to (re)queue: pending ones (Redis was down, or the web process
+ * died before enqueueing), and queued or retrying ones with no news for long
+ * enough that their job must be gone. Queueing again is safe: the job id is
+ * the message's, and a sent message is never claimed again.
+ */
+export async function pendingSmsIds(db: Db, pendingForMs: number, lostJobAfterMs: number, limit = 500): Promise<string[]> {
+  const now = Date.now();
   const rows = await db
     .selectFrom('sms_outbox')
     .select('id')
-    .where('status', '=', 'pending')
-    .where('created_at', '<', new Date(Date.now() - olderThanMs))
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', '=', 'pending'), eb('created_at', '<', new Date(now - pendingForMs))]),
+        eb.and([eb('status', 'in', ['queued', 'retrying']), eb('updated_at', '<', new Date(now - lostJobAfterMs))]),
+      ]),
+    )
     .orderBy('id')
     .limit(limit)
     .execute();

@@ -191,7 +191,7 @@ describe('help keywords, any case or accent, in the sender\'s language', () => {
   it('records the reply\'s history from pending to sent', async () => {
     const { reply } = await textAndReply(num(110), 'AIDE');
     const events = await h.ctx.db.selectFrom('sms_events').select(['status', 'detail']).where('message_id', '=', reply.id).orderBy('id').execute();
-    expect(events[0]).toEqual({ status: 'pending', detail: 'reply to help' });
+    expect(events[0]).toEqual({ status: 'pending', detail: 'reply' });
     expect(events[events.length - 1]!.status).toBe('sent');
   });
 });

@@ -236,7 +236,7 @@ describe('gateway failures', () => {
     expect(failed!.attemptsMade).toBe(1);
     expect(callsTo(phone)).toHaveLength(1);
     const events = await eventsOf(h, row.id);
-    expect(events.map((e) => e.status)).toEqual(['failed']);
+    expect(events.map((e) => e.status)).toEqual(['pending', 'failed']);
   });
 
   it('HTTP 500 then 201: sent on the second attempt', async () => {
@@ -248,8 +248,8 @@ describe('gateway failures', () => {
     expect(callsTo(phone)).toHaveLength(2);
     expect(callsTo(phone)[0]!.message).toBe(callsTo(phone)[1]!.message);
     const events = await eventsOf(h, row.id);
-    expect(events.map((e) => e.status)).toEqual(['retrying', 'sent']);
-    expect(events[0]!.detail).toBe('HTTP 500');
+    expect(events.map((e) => e.status)).toEqual(['pending', 'retrying', 'sent']);
+    expect(events[1]!.detail).toBe('HTTP 500');
   });
 
   it('always HTTP 429: failed after 3 attempts, with the reason', async () => {
@@ -266,7 +266,7 @@ describe('gateway failures', () => {
     const job = await h.ctx.sms.queue.getJob(`sms-${row.id}`);
     await waitFor('the job to be failed', () => job!.getState(), (s) => s === 'failed');
     expect(callsTo(phone)).toHaveLength(3);
-    expect((await eventsOf(h, row.id)).map((e) => e.status)).toEqual(['retrying', 'retrying', 'failed']);
+    expect((await eventsOf(h, row.id)).map((e) => e.status)).toEqual(['pending', 'retrying', 'retrying', 'failed']);
   });
 });
 
@@ -450,7 +450,7 @@ describe('a worker restarted mid-queue', () => {
     const row = await outboxById(b!, id);
     expect(row.status).toBe('failed');
     expect(row.failure_reason).toMatch(/interrupted during the gateway call/);
-    expect((await eventsOf(b!, id)).map((e) => e.status)).toEqual(['failed']);
+    expect((await eventsOf(b!, id)).map((e) => e.status)).toEqual(['pending', 'failed']);
     // Queued again by hand: the claim refuses a failed message.
     await b!.ctx.sms.enqueue(b!.ctx.db, [id]);
     const job = await b!.ctx.sms.queue.getJob(`sms-${id}`);

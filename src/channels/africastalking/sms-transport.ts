@@ -64,6 +64,8 @@ export function mapAtError(error: unknown): SendOutcome {
     return { kind: 'permanent', reason: `HTTP ${status}`, statusCode: status };
   }
   if (e?.code) return { kind: 'retry', reason: `network: ${e.code}` };
+  // A 2xx other than 201: the SDK rejects with the answer's body.
+  if (error && typeof error === 'object' && 'SMSMessageData' in error) return mapAtResponse(error as AtSendResponse);
   // The SDK's own validation (an invalid number) rejects with a plain Error before any HTTP call.
   const message = String(e?.message ?? error);
   if (/phone number|calling code|failed custom validation/i.test(message)) return { kind: 'permanent', reason: 'InvalidPhoneNumber' };
