@@ -22,6 +22,7 @@ import { createSmsQueue, type SmsQueue } from './queue/sms-queue.js';
 import { startSmsWorker, type SmsWorker } from './queue/sms-worker.js';
 import { createMetrics, type Metrics } from './web/metrics.js';
 import { DEFAULT_KEYWORDS, loadContent } from './flows/flow-set.js';
+import { createFlowPublisher, type FlowPublisher } from './flows/flow-publisher.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -38,6 +39,8 @@ export interface AppContext {
   readonly smsTransport: SmsTransport;
   readonly inboundSms: (message: InboundSms) => Promise<InboundResult>;
   readonly metrics: Metrics;
+  /** validates edited flows and publishes them live */
+  readonly publisher: FlowPublisher;
   /** where the embedded services run, for the start-up banner */
   readonly embedded: { database?: string; redis?: string };
   readiness(): Promise<Record<string, 'ok' | 'down'>>;
@@ -190,6 +193,12 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       ...(overrides.now ? { now: overrides.now } : {}),
       ...(overrides.mintReference ? { mintReference: overrides.mintReference } : {}),
     });
+    const publisher = createFlowPublisher({
+      options: { flowsDir: config.flowsDir, localesDir: config.localesDir, limits: config.limits, spelling: config.bambaraSpelling },
+      registry,
+      db: database,
+      logger,
+    });
     const inboundSms = createInboundSms({ db: database, flows: registry, secrets, keywords, logger, enqueueSms });
     return {
       config,
@@ -205,6 +214,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       smsTransport,
       inboundSms,
       metrics,
+      publisher,
       embedded,
       async readiness() {
         const [r, d] = await Promise.allSettled([

@@ -11,6 +11,7 @@ import { createApp } from '../web/app.js';
 export async function serveWeb(options: { worker: boolean }): Promise<void> {
   const config = loadConfig();
   const ctx = await createContext(config, { worker: options.worker });
+  const stopWatching = ctx.publisher.watch();
   const server = createApp(ctx).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -25,6 +26,8 @@ export async function serveWeb(options: { worker: boolean }): Promise<void> {
     `  USSD callback (Africa's Talking): POST ${base}/ussd/africastalking${secret}`,
     `  SMS (Africa's Talking): POST ${base}/sms/africastalking/inbound${secret} and /sms/africastalking/delivery${secret}`,
     `  SMS sending: ${options.worker ? (ctx.smsTransport.name === 'dry-run' ? 'worker running, dry-run (no AT_USERNAME/AT_API_KEY: messages are recorded, not sent)' : "worker running, through Africa's Talking") : 'by the separate worker (npm run start:worker)'}`,
+    `  console: ${base}/   (accounts: npm run users -- add NAME --role admin)`,
+    `  simulator: ${base}/simulator`,
     `  health: ${base}/healthz   readiness: ${base}/readyz   metrics: ${base}/metrics`,
     `  database: ${ctx.embedded.database ? `embedded PGlite in ${ctx.embedded.database}` : 'PostgreSQL (DATABASE_URL)'}`,
     `  redis: ${ctx.embedded.redis ? `private redis-server at ${ctx.embedded.redis}` : 'REDIS_URL'}`,
@@ -39,6 +42,7 @@ export async function serveWeb(options: { worker: boolean }): Promise<void> {
     if (stopping) return;
     stopping = true;
     ctx.logger.info({ signal }, 'stopping');
+    stopWatching();
     server.close(() => {
       void ctx.close().then(() => process.exit(0));
     });

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { start, step } from '../engine/step.js';
 import type { CompiledFlows, Effect, Lang, Screen, StepResult } from '../engine/types.js';
 import type { FlowRegistry } from '../flows/flow-registry.js';
-import { encryptText, pseudonymizePhone } from '../privacy/phone.js';
+import { encryptText, maskPhone, pseudonymizePhone } from '../privacy/phone.js';
 import type { Secrets } from '../privacy/secrets.js';
 import { callStartFacts, recordTurn, ReferenceTakenError, type OutboxRow, type ReportRow, type StepRow } from '../store/call-log-store.js';
 import type { Db } from '../store/database.js';
@@ -174,6 +174,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
             channel: turn.channel,
             gatewaySessionId: turn.gatewaySessionId,
             phoneHash,
+            phoneMasked: maskPhone(turn.phone),
             serviceCode: turn.serviceCode,
             networkCode: turn.networkCode,
             language: session.lang,

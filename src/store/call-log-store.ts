@@ -13,6 +13,8 @@ export interface CallRow {
   channel: string;
   gatewaySessionId: string;
   phoneHash: string;
+  /** `+223 76 •• •• 56`, what operators see */
+  phoneMasked: string;
   serviceCode: string;
   networkCode: string | null;
   language: string;
@@ -83,6 +85,7 @@ export async function recordTurn(db: Db, turn: TurnRecord): Promise<string[]> {
         channel: call.channel,
         gateway_session_id: call.gatewaySessionId,
         phone_hash: call.phoneHash,
+        phone_masked: call.phoneMasked,
         service_code: call.serviceCode,
         network_code: call.networkCode,
         language: call.language,

@@ -20,6 +20,7 @@ export interface CallsTable {
   outcome: string | null;
   last_node: string;
   steps: number;
+  phone_masked: string | null;
 }
 
 export interface CallStepsTable {
@@ -113,6 +114,49 @@ export interface SmsOptoutsTable {
   opted_out_at: Timestamp;
 }
 
+export interface UsersTable {
+  id: Generated<string>;
+  name: string;
+  role: 'operator' | 'admin';
+  password_hash: string;
+  disabled: Generated<boolean>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ConsoleSessionsTable {
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  expires_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  user_id: string | null;
+  user_name: string | null;
+  action: string;
+  target: string | null;
+  detail: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ReportEventsTable {
+  id: Generated<string>;
+  report_id: string;
+  user_name: string | null;
+  from_status: string | null;
+  to_status: string;
+  note: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface FlowVersionsTable {
+  hash: string;
+  published_by: string;
+  published_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   calls: CallsTable;
   call_steps: CallStepsTable;
@@ -122,4 +166,9 @@ export interface Database {
   sms_events: SmsEventsTable;
   sms_inbound: SmsInboundTable;
   sms_optouts: SmsOptoutsTable;
+  users: UsersTable;
+  console_sessions: ConsoleSessionsTable;
+  audit_log: AuditLogTable;
+  report_events: ReportEventsTable;
+  flow_versions: FlowVersionsTable;
 }

@@ -8,6 +8,7 @@ import { atUssdHandler } from '../channels/africastalking/ussd-handler.js';
 import { parseAtForm } from '../channels/africastalking/form.js';
 import { atDeliveryReportHandler, atInboundSmsHandler } from '../channels/africastalking/sms-handlers.js';
 import type { AppContext } from '../context.js';
+import { createConsoleRouter } from './console/console-router.js';
 
 /** Mounts a telco path, behind the `WEBHOOK_SECRET` path segment when one is set. */
 function telcoPath(path: string, secret: string | undefined): string {
@@ -60,6 +61,8 @@ export function createApp(ctx: AppContext): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
+
+  app.use(createConsoleRouter(ctx, ctx.publisher));
 
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('not found');

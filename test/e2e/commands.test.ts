@@ -126,3 +126,19 @@ describe('npm run simulate', () => {
     expect(bad.stderr.trim()).toBe('kalata: no flow "nope"; flows: main, report, vote');
   });
 });
+
+describe('npm run users', () => {
+  it('adds, lists and disables accounts on a fresh embedded database', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kalata-users-'));
+    const env = { DATA_DIR: dataDir, DATABASE_URL: '' };
+    const add = run('src/main/users.ts', ['add', 'awa', '--role', 'operator'], { ...env, KALATA_PASSWORD: 'a-long-enough-password' });
+    expect([add.status, add.stdout.trim()]).toEqual([0, 'awa added (operator)']);
+    const short = run('src/main/users.ts', ['add', 'bob', '--role', 'admin'], { ...env, KALATA_PASSWORD: 'short' });
+    expect(short.status).toBe(1);
+    expect(short.stderr.trim()).toBe('kalata: the password must be at least 12 characters');
+    const badRole = run('src/main/users.ts', ['add', 'bob', '--role', 'root'], { ...env, KALATA_PASSWORD: 'a-long-enough-password' });
+    expect(badRole.stderr).toMatch(/^kalata: --role is operator or admin/);
+    expect(run('src/main/users.ts', ['disable', 'awa'], env).stdout.trim()).toBe('awa disabled');
+    expect(run('src/main/users.ts', ['list'], env).stdout.trim()).toBe('awa\toperator\tdisabled');
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * Publishing edited flows without a restart: on a file change (or the
+ * console's reload button) everything is validated again, and the live flows
+ * are swapped only if there is no error. A bad edit keeps the old flows live
+ * and its problems are shown. Calls in progress finish on the version they
+ * started with (the registry keeps it). Each published version is recorded
+ * with who published it.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import type { Logger } from '../logger.js';
+import type { Db } from '../store/database.js';
+import type { FlowRegistry } from './flow-registry.js';
+import { checkFlows, type FlowCheck, type FlowSetOptions } from './flow-set.js';
+import { hasErrors } from './problems.js';
+
+export interface PublishResult {
+  published: boolean;
+  hash?: string;
+  check: FlowCheck;
+}
+
+export interface FlowPublisher {
+  /** Validates the files on disk and publishes them if valid. */
+  reload(by: string): Promise<PublishResult>;
+  /** The last check, for the console. */
+  last(): FlowCheck | undefined;
+  /** Watches the flows and locales folders; returns a stop function. */
+  watch(): () => void;
+}
+
+export function createFlowPublisher(deps: { options: FlowSetOptions; registry: FlowRegistry; db: Db; logger: Logger; onPublish?: (hash: string, by: string) => Promise<void> }): FlowPublisher {
+  const log = deps.logger.child({ subsystem: 'flows' });
+  let lastCheck: FlowCheck | undefined;
+  let running: Promise<PublishResult> | undefined;
+
+  async function doReload(by: string): Promise<PublishResult> {
+    const check = checkFlows(deps.options);
+    lastCheck = check;
+    if (!check.flows || hasErrors(check.problems)) {
+      log.warn({ errors: check.problems.filter((p) => p.severity === 'error').length }, 'edited flows rejected: the live flows stay');
+      return { published: false, check };
+    }
+    const hash = check.flows.hash;
+    if (hash === deps.registry.live().hash) return { published: false, hash, check };
+    deps.registry.publish(check.flows);
+    await deps.db.insertInto('flow_versions').values({ hash, published_by: by }).onConflict((oc) => oc.column('hash').doNothing()).execute();
+    await deps.onPublish?.(hash, by);
+    log.info({ hash, by }, 'flows published');
+    return { published: true, hash, check };
+  }
+
+  return {
+    async reload(by) {
+      // One check at a time; a reload asked for during one waits for it, then runs.
+      const previous = running ?? Promise.resolve(undefined);
+      const next = previous.catch(() => undefined).then(() => doReload(by));
+      running = next;
+      return next;
+    },
+    last: () => lastCheck,
+    watch() {
+      let timer: NodeJS.Timeout | undefined;
+      const watchers: FSWatcher[] = [];
+      const changed = () => {
+        clearTimeout(timer);
+        // Editors write in several steps: wait for the folder to settle.
+        timer = setTimeout(() => void this.reload('file change').catch((err: unknown) => log.error({ err }, 'reload failed')), 300);
+      };
+      for (const dir of [deps.options.flowsDir, deps.options.localesDir]) {
+        try {
+          watchers.push(watch(dir, { recursive: true }, changed));
+        } catch (err) {
+          log.warn({ dir, err: (err as Error).message }, 'cannot watch; use the reload button');
+        }
+      }
+      return () => {
+        clearTimeout(timer);
+        for (const w of watchers) w.close();
+      };
+    },
+  };
+}

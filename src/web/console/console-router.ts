@@ -1,0 +1,307 @@
+/**
+ * The operator and admin console: server-rendered pages (Eta, escaped by
+ * default), a little progressive JavaScript, and Chart.js served from this
+ * server (no CDN). Every route denies by default; every form carries the
+ * session's CSRF token.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Request, type Response, type Router } from 'express';
+import { Eta } from 'eta';
+import type { AppContext } from '../../context.js';
+import type { FlowNode } from '../../engine/types.js';
+import { renderPages } from '../../engine/render.js';
+import { measure, limitFor } from '../../i18n/gsm.js';
+import { formatProblem } from '../../flows/problems.js';
+import type { FlowPublisher, PublishResult } from '../../flows/flow-publisher.js';
+import { decryptText, maskPhone } from '../../privacy/phone.js';
+import { SAMPLE_REF } from '../../flows/screen-report.js';
+import {
+  analytics,
+  callTranscript,
+  changeReportStatus,
+  countsForDashboard,
+  listAudit,
+  listCalls,
+  listFlowVersions,
+  listReports,
+  listSms,
+  REPORT_TRANSITIONS,
+  reportDetail,
+  type CallFilters,
+  type ReportFilters,
+} from '../../store/console-queries.js';
+import { insertSms, isOptedOut } from '../../store/sms-store.js';
+import { audit, checkPassword, closeSession, openSession } from '../../store/user-store.js';
+import { reportStatusKey } from '../../sms/sms-text.js';
+import { loadSession, loginAllowed, requireRole, setSessionCookie, SESSION_TTL_MS, verifyCsrf, type ConsoleLocals } from './console-auth.js';
+import { csvRow } from './csv.js';
+import { simulatorStep } from './simulator.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const eta = new Eta({ views: join(here, '..', 'views'), autoEscape: true, cache: true });
+// Chart.js's exports map hides its UMD build; it sits beside the CommonJS entry.
+const chartJsFile = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js');
+
+const fmt = (d: Date | string | null) => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) : '');
+
+function page(res: Response, template: string, title: string, nav: string, data: Record<string, unknown> = {}): void {
+  const locals = res.locals as ConsoleLocals;
+  const common = { user: locals.session?.user, csrf: locals.session?.csrfToken ?? '', fmt };
+  const body = eta.render(`./${template}`, { ...common, ...data });
+  res.type('html').send(eta.render('./layout', { ...common, title, nav, body }));
+}
+
+/** The query string of the current filters, for pager and export links. */
+function queryOf(f: Record<string, unknown>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(f)) if (v !== undefined && v !== '' && k !== 'page') q.set(k, String(v));
+  return q.toString();
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, 100) : undefined);
+const int = (v: unknown) => (typeof v === 'string' && /^\d{1,6}$/.test(v) ? Number(v) : undefined);
+const date = (v: unknown) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : undefined);
+
+function callFilters(q: Request['query']): CallFilters {
+  const f: CallFilters = {};
+  const set = <K extends keyof CallFilters>(k: K, v: CallFilters[K] | undefined) => {
+    if (v !== undefined) f[k] = v;
+  };
+  set('from', date(q.from));
+  set('to', date(q.to));
+  set('lang', str(q.lang));
+  set('outcome', str(q.outcome));
+  set('network', str(q.network));
+  set('node', str(q.node));
+  set('minDuration', int(q.minDuration));
+  set('page', int(q.page));
+  return f;
+}
+
+function reportFilters(q: Request['query']): ReportFilters {
+  const f: ReportFilters = {};
+  for (const k of ['region', 'incident', 'status'] as const) {
+    const v = str(q[k]);
+    if (v) f[k] = v;
+  }
+  const from = date(q.from);
+  const to = date(q.to);
+  const p = int(q.page);
+  if (from) f.from = from;
+  if (to) f.to = to;
+  if (p) f.page = p;
+  return f;
+}
+
+export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): Router {
+  const router = express.Router();
+  const { db } = ctx;
+  const production = ctx.config.production;
+  const operator = requireRole('operator');
+  const admin = requireRole('admin');
+  const form = express.urlencoded({ extended: false, limit: '16kb' });
+  const user = (res: Response) => (res.locals as ConsoleLocals).session!.user;
+
+  router.use('/assets', express.static(join(here, '..', 'assets'), { maxAge: '1h' }));
+  router.get('/assets/chart.umd.min.js', (_req, res) => res.sendFile(chartJsFile, { maxAge: '1d' }));
+  router.use(loadSession(db, production));
+
+  // Sign in and out.
+  router.get('/login', (req, res) => page(res, 'login', 'Connexion', 'login', { next: str(req.query.next) ?? '/', error: null }));
+  router.post('/login', form, async (req, res) => {
+    const b = req.body as Record<string, string | undefined>;
+    const next = typeof b.next === 'string' && b.next.startsWith('/') && !b.next.startsWith('//') ? b.next : '/';
+    if (!(await loginAllowed(ctx.redis, 'kalata:', req.ip ?? 'unknown'))) {
+      res.status(429);
+      return page(res, 'login', 'Connexion', 'login', { next, error: 'Trop de tentatives. Réessayez dans 15 minutes.' });
+    }
+    const found = await checkPassword(db, String(b.name ?? '').slice(0, 100), String(b.password ?? '').slice(0, 200));
+    if (!found) {
+      await audit(db, undefined, 'login_failed', String(b.name ?? '').slice(0, 100));
+      res.status(401);
+      return page(res, 'login', 'Connexion', 'login', { next, error: 'Nom ou mot de passe incorrect.' });
+    }
+    // A new session id at every login; the old one, if any, is closed.
+    const old = (res.locals as ConsoleLocals).token;
+    if (old) await closeSession(db, old);
+    const { token } = await openSession(db, found, SESSION_TTL_MS);
+    setSessionCookie(res, req, production, token);
+    await audit(db, found, 'login');
+    res.redirect(303, next);
+  });
+  router.post('/logout', form, operator, verifyCsrf, async (req, res) => {
+    await closeSession(db, (res.locals as ConsoleLocals).token!);
+    setSessionCookie(res, req, production, null);
+    res.redirect(303, '/login');
+  });
+
+  // The simulator: open without login outside production.
+  const simulatorGate = production ? [operator] : [];
+  router.get('/simulator', ...simulatorGate, (_req, res) => page(res, 'simulator', 'Simulateur', 'simulator', { flows: [...ctx.flows.live().starts.keys()] }));
+  router.post('/simulator/step', ...simulatorGate, express.json({ limit: '32kb' }), ...(production ? [verifyCsrf] : []), simulatorStep(ctx.flows));
+
+  // Everything below needs an account.
+  router.get('/', operator, async (_req, res) => page(res, 'home', 'Tableau de bord', 'home', { counts: await countsForDashboard(db) }));
+  router.get('/api/counters', operator, async (_req, res) => {
+    res.json(await countsForDashboard(db));
+  });
+
+  router.get('/calls', operator, async (req, res) => {
+    const f = callFilters(req.query);
+    const list = await listCalls(db, f);
+    page(res, 'calls', 'Appels', 'calls', { ...list, f, query: queryOf({ ...f }) });
+  });
+  router.get('/calls.csv', operator, async (req, res) => {
+    const f = callFilters(req.query);
+    const { rows } = await listCalls(db, { ...f, page: 1 }, 10_000);
+    await audit(db, user(res), 'export_calls', undefined, queryOf({ ...f }));
+    res.type('text/csv; charset=utf-8').attachment('kalata-appels.csv');
+    let out = csvRow(['started_at', 'phone', 'language', 'network', 'service_code', 'steps', 'last_node', 'outcome', 'duration_s']);
+    for (const c of rows) {
+      const duration = Math.round((new Date(c.updated_at).getTime() - new Date(c.started_at).getTime()) / 1000);
+      out += csvRow([c.started_at, c.phone_masked, c.language, c.network_code, c.service_code, c.steps, c.last_node, c.outcome, duration]);
+    }
+    res.send(out);
+  });
+  router.get('/calls/:id', operator, async (req, res) => {
+    const id = String(req.params.id);
+    const found = /^[0-9a-f-]{36}$/.test(id) ? await callTranscript(db, id) : undefined;
+    if (!found) return void res.status(404).type('text/plain').send('no such call');
+    page(res, 'call', 'Appel', 'calls', found);
+  });
+
+  router.get('/reports', operator, async (req, res) => {
+    const f = reportFilters(req.query);
+    const list = await listReports(db, f);
+    page(res, 'reports', 'Signalements', 'reports', { ...list, f, query: queryOf({ ...f }) });
+  });
+  router.get('/reports.csv', operator, async (req, res) => {
+    const f = reportFilters(req.query);
+    await audit(db, user(res), 'export_reports', undefined, queryOf({ ...f }));
+    res.type('text/csv; charset=utf-8').attachment('kalata-signalements.csv');
+    let out = csvRow(['ref', 'created_at', 'status', 'incident', 'region', 'place', 'description', 'language']);
+    for (let page = 1; page <= 200; page++) {
+      const list = await listReports(db, { ...f, page });
+      for (const r of list.rows) out += csvRow([r.ref, r.created_at, r.status, r.incident, r.region, r.fields.place, r.fields.description, r.language]);
+      if (!list.hasNext) break;
+    }
+    res.send(out);
+  });
+  const showReport = async (req: Request, res: Response, extra: Record<string, unknown> = {}) => {
+    const id = String(req.params.id);
+    const found = /^\d{1,18}$/.test(id) ? await reportDetail(db, id) : undefined;
+    if (!found) return void res.status(404).type('text/plain').send('no such report');
+    page(res, 'report', `Signalement ${found.report.ref}`, 'reports', { ...found, next: REPORT_TRANSITIONS[found.report.status] ?? [], revealed: null, message: null, ...extra });
+  };
+  router.get('/reports/:id', operator, (req, res) => showReport(req, res));
+  router.post('/reports/:id/status', form, operator, verifyCsrf, async (req, res) => {
+    const b = req.body as Record<string, string | undefined>;
+    const id = String(req.params.id);
+    const to = String(b.status ?? '');
+    const note = b.note?.trim() ? b.note.trim().slice(0, 1000) : null;
+    const who = user(res);
+    const changed = /^\d{1,18}$/.test(id) ? await changeReportStatus(db, id, to, who.name, note) : { ok: false };
+    if (!changed.ok) {
+      res.status(409);
+      return showReport(req, res, { message: 'Ce changement de statut n’est pas permis.', messageClass: 'error' });
+    }
+    await audit(db, who, 'report_status', id, `${changed.from} -> ${to}`);
+    let message = 'Statut enregistré.';
+    if (b.notify === '1' && to !== changed.from) {
+      const report = await db.selectFrom('reports').select(['ref', 'phone_hash', 'phone_enc', 'language']).where('id', '=', id).executeTakeFirstOrThrow();
+      if (!report.phone_enc || (await isOptedOut(db, report.phone_hash))) {
+        message += ' Pas de SMS : l’auteur a demandé STOP.';
+      } else {
+        const lang = report.language === 'bm' ? 'bm' : 'fr';
+        const smsId = await insertSms(db, {
+          dedupeKey: `status:${report.ref}:${to}`,
+          kind: 'status_update',
+          ref: report.ref,
+          phoneHash: report.phone_hash,
+          phoneEnc: report.phone_enc,
+          language: lang,
+          template: 'sms:status',
+          vars: { ref: report.ref, status: ctx.flows.live().texts(lang, reportStatusKey(to)) },
+        });
+        if (smsId) await ctx.sms.enqueue(db, [smsId]).catch(() => undefined);
+        message += ' SMS à l’auteur mis en file.';
+      }
+    }
+    showReport(req, res, { message, messageClass: 'ok' });
+  });
+  router.post('/reports/:id/reveal', form, admin, verifyCsrf, async (req, res) => {
+    const id = String(req.params.id);
+    const report = /^\d{1,18}$/.test(id) ? await db.selectFrom('reports').select(['ref', 'phone_enc']).where('id', '=', id).executeTakeFirst() : undefined;
+    if (!report?.phone_enc) return void res.status(404).type('text/plain').send('no number kept for this report');
+    await audit(db, user(res), 'reveal_number', report.ref);
+    const phone = decryptText(ctx.secrets.dataEncryptionKey, report.phone_enc);
+    showReport(req, res, { revealed: phone, message: `Numéro affiché pour ${maskPhone(phone)} : cette consultation est journalisée.`, messageClass: 'ok' });
+  });
+
+  router.get('/sms', operator, async (req, res) => page(res, 'sms', 'SMS', 'sms', await listSms(db, int(req.query.page) ?? 1)));
+
+  router.get('/analytics', operator, async (_req, res) => {
+    const data = await analytics(db);
+    const flows = ctx.flows.live();
+    const counts = new Map(data.topics.map((t) => [t.label, t.n]));
+    const funnels = [...flows.starts.keys()]
+      .filter((f) => f !== flows.entryFlow)
+      .map((flow) => ({ flow, steps: [...flows.nodes.keys()].filter((id) => id.startsWith(`${flow}.`)).map((id) => ({ label: id, n: counts.get(id) ?? 0 })) }));
+    // `</` cannot close the script element the JSON sits in.
+    const json = JSON.stringify({ ...data, funnels }).replace(/</g, '\\u003c');
+    page(res, 'analytics', 'Analyses', 'analytics', { json, funnels });
+  });
+
+  const showFlows = async (res: Response, result?: PublishResult) => {
+    const flows = ctx.flows.live();
+    const check = publisher.last();
+    const problems = (check?.problems ?? []).filter((p) => p.severity === 'error' || !result?.published).map(formatProblem);
+    const tree = [...flows.starts.keys()].map((flowId) => ({
+      id: flowId,
+      nodes: [...flows.nodes.values()].filter((n) => n.flow === flowId).map((n) => describeNode(ctx, n)),
+    }));
+    const message = result
+      ? result.published
+        ? `Publié : version ${result.hash}.`
+        : result.check.flows
+          ? 'Rien de nouveau à publier.'
+          : 'Refusé : la version en ligne reste. Corrigez les erreurs ci-dessous.'
+      : null;
+    page(res, 'flows', 'Menus', 'flows', {
+      liveHash: flows.hash,
+      problems,
+      versions: await listFlowVersions(db),
+      tree,
+      result: message ? { message, published: result!.published, errors: !result!.check.flows } : null,
+    });
+  };
+  router.get('/flows', admin, (_req, res) => showFlows(res));
+  router.post('/flows/reload', form, admin, verifyCsrf, async (_req, res) => {
+    const result = await publisher.reload(user(res).name);
+    await audit(db, user(res), result.published ? 'publish_flows' : 'reload_flows', result.hash, result.check.flows ? undefined : 'rejected');
+    if (!result.check.flows) res.status(422);
+    await showFlows(res, result);
+  });
+
+  router.get('/audit', admin, async (_req, res) => page(res, 'audit', 'Journal', 'audit', { rows: await listAudit(db) }));
+  return router;
+}
+
+/** One node's screens in both languages, with length and encoding. */
+function describeNode(ctx: AppContext, node: FlowNode) {
+  const flows = ctx.flows.live();
+  const targets =
+    node.kind === 'menu' ? node.options.map((o) => o.next) : node.kind === 'confirm' ? [node.yes, node.no] : 'next' in node && node.next ? [node.next] : [];
+  const pages = Object.fromEntries(
+    (['fr', 'bm'] as const).map((lang) => [
+      lang,
+      renderPages(flows, node, { lang, ref: SAMPLE_REF, answers: {}, trail: node.id === flows.home ? [] : [flows.home], invalid: 0 }).map((text) => {
+        const m = measure(text);
+        return { text, length: m.length, encoding: m.encoding, limit: limitFor(m, flows.limits) };
+      }),
+    ]),
+  );
+  return { id: node.id, kind: node.kind, targets, pages };
+}

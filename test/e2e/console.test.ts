@@ -1,0 +1,260 @@
+/**
+ * The console in a real headless Chromium (Debian's, driven by
+ * playwright-core), on real PostgreSQL and Redis: an operator's election
+ * night and an admin's live menu edit. Screenshots go to test/artifacts/.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { addUser } from '../../src/store/user-store.js';
+import { converse, startHarness, type Harness } from '../support/harness.js';
+
+const artifacts = join(process.cwd(), 'test', 'artifacts');
+const PASSWORD = 'a-long-test-password';
+let h: Harness;
+let browser: Browser;
+let flowsDir: string;
+let localesDir: string;
+
+async function signIn(name: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.on('dialog', () => {
+    throw new Error('a dialog opened: injected script ran');
+  });
+  await page.goto(`${h.base}/`);
+  await page.waitForURL(/\/login/);
+  await page.fill('input[name=name]', name);
+  await page.fill('input[name=password]', PASSWORD);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button:has-text("Se connecter")')]);
+  return { context, page };
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+
+/** A fraud report by USSD; returns its reference. */
+async function fileReport(phone: string, description: string, session: string, place = 'Quartier <b>Médine</b>'): Promise<string> {
+  const replies = await converse(h, { sessionId: session, phoneNumber: phone }, ['1', '2', '1', '1', '5', place, description, '1']);
+  return /KA-[0-9A-Z]{7}/.exec(replies[8]!)![0];
+}
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'kalata-console-'));
+  flowsDir = join(dir, 'flows');
+  localesDir = join(dir, 'locales');
+  cpSync('flows', flowsDir, { recursive: true });
+  cpSync('locales', localesDir, { recursive: true });
+  h = await startHarness('console', { env: { FLOWS_DIR: flowsDir, LOCALES_DIR: localesDir }, context: { worker: true, smsRelayEveryMs: 200 } });
+  await addUser(h.ctx.db, 'awa', 'operator', PASSWORD);
+  await addUser(h.ctx.db, 'moussa', 'admin', PASSWORD);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+describe('access control', () => {
+  const pages = ['/', '/calls', '/calls.csv', '/reports', '/reports.csv', '/sms', '/analytics', '/flows', '/audit', '/api/counters'];
+
+  it.each(pages)('%s sends an anonymous user to the login page', async (path) => {
+    const res = await fetch(`${h.base}${path}`, { redirect: 'manual', headers: { accept: 'text/html' } });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toMatch(/^\/login\?next=/);
+  });
+
+  it('refuses anonymous state changes with 401', async () => {
+    for (const path of ['/reports/1/status', '/reports/1/reveal', '/flows/reload', '/logout']) {
+      const res = await fetch(`${h.base}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'status=verified' });
+      expect([path, res.status]).toEqual([path, 401]);
+    }
+  });
+
+  it('keeps admin pages and actions from operators (403), and enforces CSRF', async () => {
+    const { context, page } = await signIn('awa');
+    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    expect((await context.cookies())[0]).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    for (const path of ['/flows', '/audit']) {
+      const res = await fetch(`${h.base}${path}`, { headers: { cookie } });
+      expect([path, res.status]).toEqual([path, 403]);
+    }
+    const ref = await fileReport('+22376100001', 'Des billets donnés', 'ATUid_console_csrf');
+    const report = await h.ctx.db.selectFrom('reports').select('id').where('ref', '=', ref).executeTakeFirstOrThrow();
+    const reveal = await fetch(`${h.base}/reports/${report.id}/reveal`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    expect(reveal.status).toBe(403);
+    const noToken = await fetch(`${h.base}/reports/${report.id}/status`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: 'status=verifying' });
+    expect(noToken.status).toBe(403);
+    expect(await noToken.text()).toBe('invalid or missing CSRF token');
+    const wrongToken = await fetch(`${h.base}/reports/${report.id}/status`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: '_csrf=forged&status=verifying' });
+    expect(wrongToken.status).toBe(403);
+    const status = await h.ctx.db.selectFrom('reports').select('status').where('id', '=', report.id).executeTakeFirstOrThrow();
+    expect(status.status).toBe('new');
+    await page.close();
+    await context.close();
+  });
+
+  it('rejects a wrong password and records it', async () => {
+    const res = await fetch(`${h.base}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=awa&password=wrong' });
+    expect(res.status).toBe(401);
+    const row = await h.ctx.db.selectFrom('audit_log').select('action').where('action', '=', 'login_failed').executeTakeFirst();
+    expect(row).toBeDefined();
+  });
+});
+
+describe("an operator's election night", () => {
+  let context: BrowserContext;
+  let page: Page;
+  let ref: string;
+  beforeAll(async () => {
+    ref = await fileReport('+22376100002', '<script>alert("x")</script><img src=x onerror=alert(1)> =HYPERLINK("http://x")', 'ATUid_console_night', '=HYPERLINK("http://x","Kati")');
+    ({ context, page } = await signIn('awa'));
+  }, 60_000);
+  afterAll(async () => {
+    await context.close();
+  });
+
+  it('sees the call made moments before, masked, and its transcript', async () => {
+    await page.goto(`${h.base}/calls`);
+    const row = page.locator('tr', { hasText: '+223 76 •• •• 02' });
+    await expect(row.count()).resolves.toBe(1);
+    expect(await page.content()).not.toContain('76100002');
+    await shot(page, '01-calls-list');
+    await row.locator('a').click();
+    await page.waitForURL(/\/calls\/[0-9a-f-]{36}$/);
+    const screens = page.locator('#transcript .screen');
+    await expect(screens.count()).resolves.toBe(9);
+    await expect(screens.first().textContent()).resolves.toMatch(/^Kalata\. Langue \/ Kan:/);
+    await expect(screens.last().textContent()).resolves.toMatch(new RegExp(`Votre référence: ${ref}`));
+    await shot(page, '02-call-transcript');
+  });
+
+  it('shows a report with script in it as inert text, and triages it with an SMS to the reporter', async () => {
+    await page.goto(`${h.base}/reports`);
+    await page.click(`a:has-text("${ref}")`);
+    await page.waitForURL(/\/reports\/\d+$/);
+    await expect(page.locator('#description').textContent()).resolves.toBe('<script>alert("x")</script><img src=x onerror=alert(1)> =HYPERLINK("http://x")');
+    await expect(page.locator('#description script').count()).resolves.toBe(0);
+    await expect(page.locator('#description img').count()).resolves.toBe(0);
+    await expect(page.locator('#phone').textContent()).resolves.toBe('+223 76 •• •• 02');
+    await page.selectOption('#new-status', 'verifying');
+    await page.fill('textarea[name=note]', 'Appelé un observateur sur place');
+    await page.check('input[name=notify]');
+    await page.click('button:has-text("Enregistrer")');
+    await expect(page.locator('#status').textContent()).resolves.toBe('verifying');
+    await expect(page.locator('#history').textContent()).resolves.toContain('Appelé un observateur sur place');
+    await shot(page, '03-report-triaged');
+    const sms = await h.ctx.db.selectFrom('sms_outbox').select(['kind', 'vars']).where('ref', '=', ref).where('kind', '=', 'status_update').executeTakeFirstOrThrow();
+    expect(sms.vars).toEqual({ ref, status: 'en cours de vérification' });
+  });
+
+  it('exports CSV with formula cells neutralized', async () => {
+    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const res = await fetch(`${h.base}/reports.csv`, { headers: { cookie } });
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    const csv = await res.text();
+    const line = csv.split('\r\n').find((l) => l.startsWith(ref))!;
+    // The place the caller typed starts with '=': the cell gets a leading quote.
+    expect(line).toContain(`"'=HYPERLINK(""http://x"",""Kati"")"`);
+    expect(csv).not.toMatch(/(^|,)"?=HYPERLINK/m);
+    const calls = await (await fetch(`${h.base}/calls.csv`, { headers: { cookie } })).text();
+    expect(calls.split('\r\n')[0]).toBe('started_at,phone,language,network,service_code,steps,last_node,outcome,duration_s');
+    expect(calls).not.toContain('76100002');
+  });
+
+  it('sees the SMS outbox, dry-run messages shown as such', async () => {
+    await page.goto(`${h.base}/sms`);
+    await expect(page.locator('#outbox').textContent()).resolves.toContain(ref);
+    await shot(page, '04-sms');
+  });
+
+  it('sees the analytics charts drawn from the calls', async () => {
+    await page.goto(`${h.base}/analytics`);
+    // Page functions run in the browser: written as strings, they need no DOM types here.
+    await page.waitForFunction('window.Chart !== undefined && Object.keys(window.Chart.instances).length >= 6');
+    const charts = await page.evaluate('Object.keys(window.Chart.instances).length');
+    expect(charts).toBeGreaterThanOrEqual(6);
+    await shot(page, '05-analytics');
+  });
+
+  it('runs the simulator in Bambara', async () => {
+    await page.goto(`${h.base}/simulator`);
+    await page.selectOption('#sim-lang', 'bm');
+    await page.click('button:has-text("Appeler")');
+    await page.waitForFunction(`document.querySelector('#sim-screen').textContent.startsWith('CON Kalata. Langue')`);
+    await page.fill('#sim-input', '2');
+    await page.click('#sim-send');
+    await page.waitForFunction(`document.querySelector('#sim-screen').textContent.includes('wote kunnafoniw')`);
+    await page.fill('#sim-input', '1');
+    await page.click('#sim-send');
+    await page.waitForFunction(`document.querySelector('#sim-screen').textContent.includes('Wote cogo')`);
+    await expect(page.locator('#sim-meta').textContent()).resolves.toMatch(/vote\.menu · \d+ UCS-2/);
+    await shot(page, '06-simulator-bambara');
+  });
+});
+
+describe("an admin's live menu edit", () => {
+  let context: BrowserContext;
+  let page: Page;
+  beforeAll(async () => {
+    ({ context, page } = await signIn('moussa'));
+  }, 60_000);
+  afterAll(async () => {
+    await context.close();
+  });
+
+  it('reveals a number only on request, and the audit log shows it', async () => {
+    const ref = await fileReport('+22376100003', 'Urne déjà pleine', 'ATUid_console_reveal');
+    const report = await h.ctx.db.selectFrom('reports').select('id').where('ref', '=', ref).executeTakeFirstOrThrow();
+    await page.goto(`${h.base}/reports/${report.id}`);
+    await expect(page.locator('#phone').textContent()).resolves.toBe('+223 76 •• •• 03');
+    await page.click('button:has-text("Afficher le numéro")');
+    await expect(page.locator('#phone').textContent()).resolves.toBe('+22376100003');
+    await page.goto(`${h.base}/audit`);
+    await expect(page.locator('#audit').textContent()).resolves.toMatch(new RegExp(`reveal_number\\s*${ref}`));
+  });
+
+  it('sees a broken YAML edit rejected while calls keep working, then publishes a good edit', async () => {
+    const liveBefore = h.ctx.flows.live().hash;
+    const vote = join(flowsDir, 'vote.yaml');
+    const good = readFileSync(vote, 'utf8');
+    writeFileSync(vote, good.replace('next: register }', 'next: nowhere }'));
+    await page.goto(`${h.base}/flows`);
+    await page.click('button:has-text("Vérifier et publier")');
+    await expect(page.locator('#publish-result').textContent()).resolves.toMatch(/^Refusé/);
+    await expect(page.locator('#problems').textContent()).resolves.toMatch(/vote\.yaml:\d+:\d+ target "vote\.nowhere" does not exist/);
+    await shot(page, '07-flows-rejected');
+    expect(h.ctx.flows.live().hash).toBe(liveBefore);
+    const during = await converse(h, { sessionId: 'ATUid_console_during', phoneNumber: '+22376100004' }, ['1', '1']);
+    expect(during[2]).toMatch(/^CON Comment voter\n1\. Inscription/);
+
+    writeFileSync(vote, good);
+    const fr = join(localesDir, 'fr', 'vote.json');
+    writeFileSync(fr, readFileSync(fr, 'utf8').replace('"register": "Inscription"', '"register": "Inscription sur les listes"'));
+    await page.click('button:has-text("Vérifier et publier")');
+    await expect(page.locator('#publish-result').textContent()).resolves.toMatch(/^Publié : version [0-9a-f]{16}\./);
+    await shot(page, '08-flows-published');
+    expect(h.ctx.flows.live().hash).not.toBe(liveBefore);
+    const after = await converse(h, { sessionId: 'ATUid_console_after', phoneNumber: '+22376100005' }, ['1', '1']);
+    expect(after[2]).toMatch(/^CON Comment voter\n1\. Inscription sur les listes/);
+    const version = await h.ctx.db.selectFrom('flow_versions').selectAll().where('hash', '=', h.ctx.flows.live().hash).executeTakeFirstOrThrow();
+    expect(version.published_by).toBe('moussa');
+  });
+
+  it('lets a call in progress finish on the version it started with', async () => {
+    const call = { sessionId: 'ATUid_console_pinned', phoneNumber: '+22376100006' };
+    const before = await converse(h, call, ['1']);
+    expect(before[1]).toMatch(/^CON Kalata: infos/);
+    const fr = join(localesDir, 'fr', 'vote.json');
+    writeFileSync(fr, readFileSync(fr, 'utf8').replace('"register": "Inscription sur les listes"', '"register": "Inscription (nouveau)"'));
+    await h.ctx.publisher.reload('test');
+    const res = await h.at({ ...call, serviceCode: '*384*123#', text: '1*1' });
+    expect(res.body).toMatch(/^CON Comment voter\n1\. Inscription sur les listes/);
+  });
+});
