@@ -139,6 +139,17 @@ export async function listSms(db: Db, page = 1) {
   return { outbox, inbox };
 }
 
+export async function smsDetail(db: Db, id: string) {
+  const message = await db
+    .selectFrom('sms_outbox')
+    .select(['id', 'created_at', 'kind', 'ref', 'language', 'template', 'text', 'status', 'transport', 'attempts', 'delivery_status', 'failure_reason', 'segments', 'encoding', 'cost', 'gateway_message_id', 'sent_at'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!message) return undefined;
+  const events = await db.selectFrom('sms_events').select(['created_at', 'status', 'detail']).where('message_id', '=', id).orderBy('id').execute();
+  return { message, events };
+}
+
 export async function analytics(db: Db, sinceHours = 48) {
   const since = new Date(Date.now() - sinceHours * 3600 * 1000);
   const perHour = await db

@@ -168,10 +168,20 @@ describe("an operator's election night", () => {
     expect(calls).not.toContain('76100002');
   });
 
-  it('sees the SMS outbox, dry-run messages shown as such', async () => {
+  it("sees the SMS outbox, dry-run messages shown as such, and a message's history", async () => {
+    const followup = await h.ctx.db.selectFrom('sms_outbox').select('id').where('ref', '=', ref).where('kind', '=', 'followup').executeTakeFirstOrThrow();
+    for (let i = 0; i < 100; i++) {
+      const row = await h.ctx.db.selectFrom('sms_outbox').select('status').where('id', '=', followup.id).executeTakeFirstOrThrow();
+      if (row.status === 'dry_run') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await page.goto(`${h.base}/sms`);
     await expect(page.locator('#outbox').textContent()).resolves.toContain(ref);
+    await expect(page.locator('#outbox').textContent()).resolves.toContain('dry-run (non envoyé)');
     await shot(page, '04-sms');
+    await page.goto(`${h.base}/sms/${followup.id}`);
+    await expect(page.locator('#events').textContent()).resolves.toMatch(/pending[\s\S]*dry_run/);
+    await expect(page.locator('body').textContent()).resolves.toContain(`Kalata: signalement ${ref} bien enregistré.`);
   });
 
   it('sees the analytics charts drawn from the calls', async () => {

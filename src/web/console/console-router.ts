@@ -29,6 +29,7 @@ import {
   listSms,
   REPORT_TRANSITIONS,
   reportDetail,
+  smsDetail,
   type CallFilters,
   type ReportFilters,
 } from '../../store/console-queries.js';
@@ -241,6 +242,12 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   });
 
   router.get('/sms', operator, async (req, res) => page(res, 'sms', 'SMS', 'sms', await listSms(db, int(req.query.page) ?? 1)));
+  router.get('/sms/:id', operator, async (req, res) => {
+    const id = String(req.params.id);
+    const found = /^\d{1,18}$/.test(id) ? await smsDetail(db, id) : undefined;
+    if (!found) return void res.status(404).type('text/plain').send('no such message');
+    page(res, 'sms-message', `SMS ${id}`, 'sms', found);
+  });
 
   router.get('/analytics', operator, async (_req, res) => {
     const data = await analytics(db);
