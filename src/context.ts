@@ -23,6 +23,7 @@ import { startSmsWorker, type SmsWorker } from './queue/sms-worker.js';
 import { createMetrics, type Metrics } from './web/metrics.js';
 import { DEFAULT_KEYWORDS, loadContent } from './flows/flow-set.js';
 import { createFlowPublisher, type FlowPublisher } from './flows/flow-publisher.js';
+import { audit } from './store/user-store.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -198,6 +199,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       registry,
       db: database,
       logger,
+      // Every publication is in the audit log, whoever or whatever made it.
+      onPublish: (hash, by) => audit(database, undefined, 'publish_flows', hash, `published by ${by}`),
     });
     const inboundSms = createInboundSms({ db: database, flows: registry, secrets, keywords, logger, enqueueSms });
     return {

@@ -24,8 +24,12 @@ export interface FlowPublisher {
   reload(by: string): Promise<PublishResult>;
   /** The last check, for the console. */
   last(): FlowCheck | undefined;
-  /** Watches the flows and locales folders; returns a stop function. */
-  watch(): () => void;
+  /**
+   * Watches the flows and locales folders; returns a stop function. With
+   * `publish: false` (production) a change is only checked, and an admin
+   * publishes it from the console.
+   */
+  watch(options?: { publish: boolean }): () => void;
 }
 
 export function createFlowPublisher(deps: { options: FlowSetOptions; registry: FlowRegistry; db: Db; logger: Logger; onPublish?: (hash: string, by: string) => Promise<void> }): FlowPublisher {
@@ -42,9 +46,10 @@ export function createFlowPublisher(deps: { options: FlowSetOptions; registry: F
     }
     const hash = check.flows.hash;
     if (hash === deps.registry.live().hash) return { published: false, hash, check };
-    deps.registry.publish(check.flows);
+    // Recorded first: a version is never live without its record.
     await deps.db.insertInto('flow_versions').values({ hash, published_by: by }).onConflict((oc) => oc.column('hash').doNothing()).execute();
     await deps.onPublish?.(hash, by);
+    deps.registry.publish(check.flows);
     log.info({ hash, by }, 'flows published');
     return { published: true, hash, check };
   }
@@ -58,13 +63,20 @@ export function createFlowPublisher(deps: { options: FlowSetOptions; registry: F
       return next;
     },
     last: () => lastCheck,
-    watch() {
+    watch(options = { publish: true }) {
       let timer: NodeJS.Timeout | undefined;
       const watchers: FSWatcher[] = [];
       const changed = () => {
         clearTimeout(timer);
         // Editors write in several steps: wait for the folder to settle.
-        timer = setTimeout(() => void this.reload('file change').catch((err: unknown) => log.error({ err }, 'reload failed')), 300);
+        timer = setTimeout(() => {
+          if (!options.publish) {
+            lastCheck = checkFlows(deps.options);
+            log.info({ errors: lastCheck.problems.filter((p) => p.severity === 'error').length }, 'flows changed on disk: checked, waiting for an admin to publish');
+            return;
+          }
+          void this.reload('file change').catch((err: unknown) => log.error({ err }, 'reload failed'));
+        }, 300);
       };
       for (const dir of [deps.options.flowsDir, deps.options.localesDir]) {
         try {

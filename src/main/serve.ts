@@ -11,7 +11,8 @@ import { createApp } from '../web/app.js';
 export async function serveWeb(options: { worker: boolean }): Promise<void> {
   const config = loadConfig();
   const ctx = await createContext(config, { worker: options.worker });
-  const stopWatching = ctx.publisher.watch();
+  // In production an edit on disk is checked, and published by an admin from the console.
+  const stopWatching = ctx.publisher.watch({ publish: !config.production });
   const server = createApp(ctx).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

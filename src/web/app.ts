@@ -29,7 +29,7 @@ function requireSecret(secret: string | undefined): RequestHandler {
 export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', ctx.config.trustProxy);
   const secret = ctx.config.webhookSecret;
 
   app.get('/healthz', (_req, res) => {

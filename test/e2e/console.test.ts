@@ -100,6 +100,40 @@ describe('access control', () => {
     await context.close();
   });
 
+  it('never redirects off-site after sign-in', async () => {
+    for (const next of ['//evil.example', '/\\evil.example', 'https://evil.example', '/\t/evil.example']) {
+      const res = await fetch(`${h.base}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ name: 'awa', password: PASSWORD, next }).toString(),
+      });
+      expect([next, res.status, res.headers.get('location')]).toEqual([next, 303, '/']);
+    }
+  });
+
+  it('refuses state changes sent from another site, login included', async () => {
+    const res = await fetch(`${h.base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      body: new URLSearchParams({ name: 'awa', password: PASSWORD }).toString(),
+    });
+    expect(res.status).toBe(403);
+  });
+
+  it('sends no-store, a content security policy and no framing on console pages', async () => {
+    const res = await fetch(`${h.base}/login`);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('answers a forged simulator session with a 400, not a crash', async () => {
+    const res = await fetch(`${h.base}/simulator/step`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ session: { v: 1, answers: null }, input: '1' }) });
+    expect(res.status).toBe(400);
+  });
+
   it('rejects a wrong password and records it', async () => {
     const res = await fetch(`${h.base}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=awa&password=wrong' });
     expect(res.status).toBe(401);
@@ -154,17 +188,25 @@ describe("an operator's election night", () => {
     expect(sms.vars).toEqual({ ref, status: 'en cours de vérification' });
   });
 
+  it('ignores impossible dates and deep pages instead of failing', async () => {
+    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    for (const q of ['from=2026-13-45', 'to=9999-99-99', 'page=999999']) {
+      const res = await fetch(`${h.base}/calls?${q}`, { headers: { cookie } });
+      expect([q, res.status]).toEqual([q, 200]);
+    }
+  });
+
   it('exports CSV with formula cells neutralized', async () => {
     const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
     const res = await fetch(`${h.base}/reports.csv`, { headers: { cookie } });
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     const csv = await res.text();
-    const line = csv.split('\r\n').find((l) => l.startsWith(ref))!;
+    const line = csv.split("\r\n").find((l) => l.startsWith(`"${ref}"`))!;
     // The place the caller typed starts with '=': the cell gets a leading quote.
     expect(line).toContain(`"'=HYPERLINK(""http://x"",""Kati"")"`);
     expect(csv).not.toMatch(/(^|,)"?=HYPERLINK/m);
     const calls = await (await fetch(`${h.base}/calls.csv`, { headers: { cookie } })).text();
-    expect(calls.split('\r\n')[0]).toBe('started_at,phone,language,network,service_code,steps,last_node,outcome,duration_s');
+    expect(calls.split('\r\n')[0]).toBe('"started_at","phone","language","network","service_code","steps","last_node","outcome","duration_s"');
     expect(calls).not.toContain('76100002');
   });
 
@@ -224,10 +266,11 @@ describe("an admin's live menu edit", () => {
     const report = await h.ctx.db.selectFrom('reports').select('id').where('ref', '=', ref).executeTakeFirstOrThrow();
     await page.goto(`${h.base}/reports/${report.id}`);
     await expect(page.locator('#phone').textContent()).resolves.toBe('+223 76 •• •• 03');
+    await page.fill('input[name=reason]', 'Rappeler le témoin pour la vérification');
     await page.click('button:has-text("Afficher le numéro")');
     await expect(page.locator('#phone').textContent()).resolves.toBe('+22376100003');
     await page.goto(`${h.base}/audit`);
-    await expect(page.locator('#audit').textContent()).resolves.toMatch(new RegExp(`reveal_number\\s*${ref}`));
+    await expect(page.locator('#audit').textContent()).resolves.toMatch(new RegExp(`reveal_number\\s*${ref}\\s*Rappeler le témoin`));
   });
 
   it('sees a broken YAML edit rejected while calls keep working, then publishes a good edit', async () => {

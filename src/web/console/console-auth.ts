@@ -24,8 +24,53 @@ export function cookieName(secure: boolean): string {
   return secure ? '__Host-kalata' : 'kalata';
 }
 
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/**
+ * Secure cookies unless this is plain-http development on this very machine:
+ * a server reached over the LAN in development still gets Secure cookies.
+ */
 export function isSecure(req: Request, production: boolean): boolean {
-  return production || req.secure;
+  return production || req.secure || !LOOPBACK.has(req.hostname);
+}
+
+/** A redirect target after sign-in: a path on this site, never `//host` or `/\host`. */
+export function safeNext(next: unknown): string {
+  if (typeof next !== 'string' || !/^\/(?![\/\\])[^\\\s]*$/.test(next)) return '/';
+  const url = new URL(next, 'http://kalata.invalid');
+  return url.origin === 'http://kalata.invalid' ? `${url.pathname}${url.search}` : '/';
+}
+
+/**
+ * Refuses a state-changing request sent from another site (login CSRF
+ * included): browsers say where a request comes from in Sec-Fetch-Site or
+ * Origin.
+ */
+export function sameOriginOnly(req: Request, res: Response, next: NextFunction): void {
+  if (req.method === 'GET' || req.method === 'HEAD') return next();
+  const site = req.get('sec-fetch-site');
+  const origin = req.get('origin');
+  const crossSite = (site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && origin !== 'null' && new URL(origin).host !== req.get('host'));
+  if (crossSite) {
+    res.status(403).type('text/plain').send('cross-site request refused');
+    return;
+  }
+  next();
+}
+
+/** Headers for every console page: nothing cached, nothing framed, scripts from this site only. */
+export function consoleHeaders(production: boolean): (req: Request, res: Response, next: NextFunction) => void {
+  return (_req, res, next) => {
+    res.set({
+      'Cache-Control': 'no-store',
+      'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'X-Frame-Options': 'DENY',
+      ...(production ? { 'Strict-Transport-Security': 'max-age=31536000' } : {}),
+    });
+    next();
+  };
 }
 
 export function setSessionCookie(res: Response, req: Request, production: boolean, token: string | null): void {
@@ -92,10 +137,44 @@ export function verifyCsrf(req: Request, res: Response, next: NextFunction): voi
   next();
 }
 
-/** At most `limit` login attempts per address per 15 minutes, shared by every process. */
-export async function loginAllowed(redis: Redis, prefix: string, address: string, limit = 10): Promise<boolean> {
-  const key = `${prefix}login:${address}`;
-  const n = await redis.incr(key);
-  if (n === 1) await redis.expire(key, 15 * 60);
-  return n <= limit;
+/** IPv6 addresses are counted by /64: one host holds a whole /64. */
+function addressKey(address: string): string {
+  if (!address.includes(':') || address.startsWith('::ffff:')) return address.replace(/^::ffff:/, '');
+  return address.split(':').slice(0, 4).join(':');
+}
+
+/**
+ * Failed sign-ins are counted per address and per account name, for 15
+ * minutes, in Redis (every process agrees). Past `limit` failures either way,
+ * sign-in is refused until the window passes.
+ */
+export function createLoginLimiter(redis: Redis, prefix: string, limit = 10) {
+  const keys = (address: string, name: string) => [`${prefix}login:ip:${addressKey(address)}`, `${prefix}login:name:${name.toLowerCase()}`];
+  return {
+    async allowed(address: string, name: string): Promise<boolean> {
+      const counts = await redis.mget(...keys(address, name));
+      return counts.every((c) => Number(c ?? 0) < limit);
+    },
+    async failed(address: string, name: string): Promise<void> {
+      const multi = redis.multi();
+      for (const key of keys(address, name)) multi.incr(key).expire(key, 15 * 60);
+      await multi.exec();
+    },
+  };
+}
+
+/** At most `n` password checks at once: each Argon2id check takes 19 MiB and real CPU. */
+export function createSemaphore(n: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async function run<T>(fn: () => Promise<T>): Promise<T> {
+    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    active += 1;
+    try {
+      return await fn();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
+    }
+  };
 }

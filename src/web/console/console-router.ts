@@ -36,7 +36,19 @@ import {
 import { insertSms, isOptedOut } from '../../store/sms-store.js';
 import { audit, checkPassword, closeSession, openSession } from '../../store/user-store.js';
 import { reportStatusKey } from '../../sms/sms-text.js';
-import { loadSession, loginAllowed, requireRole, setSessionCookie, SESSION_TTL_MS, verifyCsrf, type ConsoleLocals } from './console-auth.js';
+import {
+  consoleHeaders,
+  createLoginLimiter,
+  createSemaphore,
+  loadSession,
+  requireRole,
+  safeNext,
+  sameOriginOnly,
+  setSessionCookie,
+  SESSION_TTL_MS,
+  verifyCsrf,
+  type ConsoleLocals,
+} from './console-auth.js';
 import { csvRow } from './csv.js';
 import { simulatorStep } from './simulator.js';
 
@@ -62,8 +74,10 @@ function queryOf(f: Record<string, unknown>): string {
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, 100) : undefined);
-const int = (v: unknown) => (typeof v === 'string' && /^\d{1,6}$/.test(v) ? Number(v) : undefined);
-const date = (v: unknown) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : undefined);
+const int = (v: unknown, max = 100_000) => (typeof v === 'string' && /^\d{1,6}$/.test(v) && Number(v) <= max ? Number(v) : undefined);
+/** Pages beyond this are refused: filters narrow a long list, deep offsets only cost the database. */
+const MAX_PAGE = 200;
+const date = (v: unknown) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)) ? v : undefined);
 
 function callFilters(q: Request['query']): CallFilters {
   const f: CallFilters = {};
@@ -77,7 +91,7 @@ function callFilters(q: Request['query']): CallFilters {
   set('network', str(q.network));
   set('node', str(q.node));
   set('minDuration', int(q.minDuration));
-  set('page', int(q.page));
+  set('page', int(q.page, MAX_PAGE));
   return f;
 }
 
@@ -89,7 +103,7 @@ function reportFilters(q: Request['query']): ReportFilters {
   }
   const from = date(q.from);
   const to = date(q.to);
-  const p = int(q.page);
+  const p = int(q.page, MAX_PAGE);
   if (from) f.from = from;
   if (to) f.to = to;
   if (p) f.page = p;
@@ -107,20 +121,25 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
 
   router.use('/assets', express.static(join(here, '..', 'assets'), { maxAge: '1h' }));
   router.get('/assets/chart.umd.min.js', (_req, res) => res.sendFile(chartJsFile, { maxAge: '1d' }));
-  router.use(loadSession(db, production));
+  router.use(consoleHeaders(production), sameOriginOnly, loadSession(db, production));
+  const limiter = createLoginLimiter(ctx.redis, 'kalata:');
+  const passwordChecks = createSemaphore(4);
 
   // Sign in and out.
-  router.get('/login', (req, res) => page(res, 'login', 'Connexion', 'login', { next: str(req.query.next) ?? '/', error: null }));
+  router.get('/login', (req, res) => page(res, 'login', 'Connexion', 'login', { next: safeNext(req.query.next), error: null }));
   router.post('/login', form, async (req, res) => {
     const b = req.body as Record<string, string | undefined>;
-    const next = typeof b.next === 'string' && b.next.startsWith('/') && !b.next.startsWith('//') ? b.next : '/';
-    if (!(await loginAllowed(ctx.redis, 'kalata:', req.ip ?? 'unknown'))) {
+    const next = safeNext(b.next);
+    const name = String(b.name ?? '').slice(0, 100);
+    const address = req.ip ?? 'unknown';
+    if (!(await limiter.allowed(address, name))) {
       res.status(429);
       return page(res, 'login', 'Connexion', 'login', { next, error: 'Trop de tentatives. Réessayez dans 15 minutes.' });
     }
-    const found = await checkPassword(db, String(b.name ?? '').slice(0, 100), String(b.password ?? '').slice(0, 200));
+    const found = await passwordChecks(() => checkPassword(db, name, String(b.password ?? '').slice(0, 200)));
     if (!found) {
-      await audit(db, undefined, 'login_failed', String(b.name ?? '').slice(0, 100));
+      await limiter.failed(address, name);
+      await audit(db, undefined, 'login_failed', name);
       res.status(401);
       return page(res, 'login', 'Connexion', 'login', { next, error: 'Nom ou mot de passe incorrect.' });
     }
@@ -170,6 +189,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     const id = String(req.params.id);
     const found = /^[0-9a-f-]{36}$/.test(id) ? await callTranscript(db, id) : undefined;
     if (!found) return void res.status(404).type('text/plain').send('no such call');
+    await audit(db, user(res), 'view_call', id);
     page(res, 'call', 'Appel', 'calls', found);
   });
 
@@ -196,7 +216,10 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     if (!found) return void res.status(404).type('text/plain').send('no such report');
     page(res, 'report', `Signalement ${found.report.ref}`, 'reports', { ...found, next: REPORT_TRANSITIONS[found.report.status] ?? [], revealed: null, message: null, ...extra });
   };
-  router.get('/reports/:id', operator, (req, res) => showReport(req, res));
+  router.get('/reports/:id', operator, async (req, res) => {
+    await audit(db, user(res), 'view_report', String(req.params.id).slice(0, 20));
+    await showReport(req, res);
+  });
   router.post('/reports/:id/status', form, operator, verifyCsrf, async (req, res) => {
     const b = req.body as Record<string, string | undefined>;
     const id = String(req.params.id);
@@ -236,7 +259,12 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     const id = String(req.params.id);
     const report = /^\d{1,18}$/.test(id) ? await db.selectFrom('reports').select(['ref', 'phone_enc']).where('id', '=', id).executeTakeFirst() : undefined;
     if (!report?.phone_enc) return void res.status(404).type('text/plain').send('no number kept for this report');
-    await audit(db, user(res), 'reveal_number', report.ref);
+    const reason = String((req.body as Record<string, unknown>).reason ?? '').trim().slice(0, 300);
+    if (reason.length < 5) {
+      res.status(400);
+      return showReport(req, res, { message: 'Indiquez pourquoi vous affichez ce numéro.', messageClass: 'error' });
+    }
+    await audit(db, user(res), 'reveal_number', report.ref, `${reason} (from ${req.ip ?? '?'})`);
     const phone = decryptText(ctx.secrets.dataEncryptionKey, report.phone_enc);
     showReport(req, res, { revealed: phone, message: `Numéro affiché pour ${maskPhone(phone)} : cette consultation est journalisée.`, messageClass: 'ok' });
   });

@@ -1,12 +1,17 @@
 /**
- * CSV for spreadsheets. A cell that a spreadsheet would read as a formula
- * (starting with = + - @, a tab or a carriage return) gets a leading quote,
- * so text a caller typed can never run as a formula (OWASP CSV injection).
+ * CSV for spreadsheets. Every cell is quoted (so a `;` inside text stays in
+ * its cell whatever delimiter a French-locale spreadsheet assumes), and a
+ * cell whose first visible character a spreadsheet would read as a formula
+ * (= + - @, tab, CR, LF, also in their full-width forms) gets a leading
+ * quote, so text a caller typed can never run as a formula (OWASP CSV
+ * injection).
  */
+const FORMULA_START = /^[=+\-@\t\r\n]/;
+
 export function csvCell(value: unknown): string {
   let text = value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\n\r]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+  if (FORMULA_START.test(text.normalize('NFKC').trimStart())) text = `'${text}`;
+  return `"${text.replace(/"/g, '""')}"`;
 }
 
 export function csvRow(values: readonly unknown[]): string {

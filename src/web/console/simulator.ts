@@ -10,9 +10,27 @@ import { start, step } from '../../engine/step.js';
 import type { Session } from '../../engine/types.js';
 import type { FlowRegistry } from '../../flows/flow-registry.js';
 
+/** The session the page sends back: checked, since it comes from the client. */
+const sessionSchema = z.object({
+  v: z.literal(1),
+  id: z.string().max(64),
+  flowHash: z.string().max(64),
+  lang: z.enum(['fr', 'bm']),
+  node: z.string().max(100),
+  page: z.number().int().min(0).max(100),
+  trail: z.array(z.string().max(100)).max(32),
+  answers: z.record(z.string().max(40), z.string().max(200)),
+  invalid: z.number().int().min(0).max(10),
+  ref: z.string().max(20),
+  ended: z.boolean(),
+  outcome: z.enum(['completed', 'too_many_invalid', 'abandoned', 'error']).optional(),
+  startedAt: z.number(),
+  updatedAt: z.number(),
+});
+
 const body = z.union([
   z.object({ lang: z.enum(['fr', 'bm']), flow: z.string().max(40).optional() }),
-  z.object({ session: z.record(z.string(), z.unknown()), input: z.string().max(200) }),
+  z.object({ session: sessionSchema, input: z.string().max(200) }),
 ]);
 
 export function simulatorStep(registry: FlowRegistry): RequestHandler {
@@ -33,7 +51,7 @@ export function simulatorStep(registry: FlowRegistry): RequestHandler {
       }
       result = start(flows, { id: randomUUID(), ref: 'KA-SIMULE0', lang, languageKnown: Boolean(flow), ...(flow ? { flow } : {}) }, now);
     } else {
-      const session = parsed.data.session as unknown as Session;
+      const session: Session = parsed.data.session;
       const pinned = registry.get(String(session.flowHash)) ?? flows;
       if (typeof session.node !== 'string' || !pinned.nodes.has(session.node)) {
         res.status(400).json({ error: 'this simulated call is from a version no longer kept: call again' });
