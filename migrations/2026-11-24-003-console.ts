@@ -56,9 +56,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   await db.schema.alterTable('calls').addColumn('phone_masked', 'text').execute();
+  // The console filters calls by screen reached and counts screens for analytics.
+  await db.schema.createIndex('call_steps_node_idx').on('call_steps').columns(['node', 'call_id']).execute();
+  await db.schema.createIndex('reports_status_idx').on('reports').columns(['status', 'created_at']).execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropIndex('reports_status_idx').ifExists().execute();
+  await db.schema.dropIndex('call_steps_node_idx').ifExists().execute();
   await db.schema.alterTable('calls').dropColumn('phone_masked').execute();
   for (const t of ['flow_versions', 'report_events', 'audit_log', 'console_sessions', 'users']) await db.schema.dropTable(t).ifExists().execute();
 }

@@ -62,6 +62,8 @@ export interface ConsoleSession {
 export async function openSession(db: Db, user: User, ttlMs: number): Promise<{ token: string; csrfToken: string }> {
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
+  // Sign-ins are rare: a good moment to forget expired sessions.
+  await db.deleteFrom('console_sessions').where('expires_at', '<', new Date()).execute();
   await db
     .insertInto('console_sessions')
     .values({ id_hash: hashToken(token), user_id: user.id, csrf_token: csrfToken, expires_at: new Date(Date.now() + ttlMs) })
