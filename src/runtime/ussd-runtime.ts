@@ -99,20 +99,23 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
     return steps;
   }
 
-  /** `known.lang`: the caller's language as soon as it is known, for an apology. */
-  async function handleLocked(turn: UssdTurn, began: number, known: { lang: Lang }): Promise<UssdReply> {
+  /**
+   * One turn, with the call's lock held and its session loaded. Returns the
+   * reply, and the session to save when the turn moved the call on.
+   * `known.lang`: the caller's language as soon as it is known, for an apology.
+   */
+  async function handleLocked(turn: UssdTurn, began: number, known: { lang: Lang }, stored: StoredCall | undefined): Promise<{ reply: UssdReply; save?: StoredCall }> {
     const phoneHash = pseudonymizePhone(deps.secrets.phoneHashKey, turn.phone);
-    const stored = await deps.sessions.get(turn.channel, turn.gatewaySessionId);
     if (stored) known.lang = stored.session.lang;
     if (stored && stored.phoneHash !== phoneHash) {
       log.warn({ channel: turn.channel, session: turn.gatewaySessionId }, 'session id reused by another number');
-      return sessionOver(stored.session.lang);
+      return { reply: sessionOver(stored.session.lang) };
     }
     const inputs = turn.resolve(stored?.marker);
-    if (stored && (inputs.kind === 'replay' || stored.session.ended)) return stored.lastReply;
+    if (stored && (inputs.kind === 'replay' || stored.session.ended)) return { reply: stored.lastReply };
     if (inputs.kind === 'mismatch' || inputs.kind === 'replay') {
       log.info({ channel: turn.channel, session: turn.gatewaySessionId, kind: inputs.kind }, 'request does not follow the session');
-      return sessionOver(stored?.session.lang);
+      return { reply: sessionOver(stored?.session.lang) };
     }
 
     const at = now();
@@ -130,7 +133,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
         // The call was recorded but its session is gone (expired, or Redis lost it):
         // replaying its text split on `*` could take the wrong path, so it ends here.
         log.info({ channel: turn.channel, session: turn.gatewaySessionId }, 'session lost: the call must dial again');
-        return sessionOver(lang);
+        return { reply: sessionOver(lang) };
       }
       from = { startLang: lang, languageKnown: isKnown };
       callId = randomUUID();
@@ -139,7 +142,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       const pinned = deps.flows.get(stored!.session.flowHash);
       if (!pinned) {
         log.warn({ session: turn.gatewaySessionId }, 'flow version of the session is gone');
-        return apology(stored!.session.lang);
+        return { reply: apology(stored!.session.lang) };
       }
       flows = pinned;
       from = { stored: stored! };
@@ -200,7 +203,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
         throw err;
       }
 
-      await deps.sessions.save({
+      const save: StoredCall = {
         v: 1,
         callId,
         channel: turn.channel,
@@ -212,13 +215,13 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
         marker: turn.marker,
         lastReply: reply,
         seq: firstSeq + steps.length,
-      });
+      };
       for (const r of reports) log.info({ call: callId, ref: r.ref }, 'fraud report filed');
       if (smsIds.length && deps.enqueueSms) {
         // Not awaited: the caller's reply never waits on the queue.
         deps.enqueueSms(smsIds).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'SMS left for the outbox relay'));
       }
-      return reply;
+      return { reply, save };
     }
   }
 
@@ -230,7 +233,20 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
     const began = performance.now();
     const known = { lang: deps.defaultLanguage };
     // Two steps of one call never interleave; a concurrent replay waits, then gets the stored reply.
-    const work = deps.sessions.withLock(turn.channel, turn.gatewaySessionId, () => handleLocked(turn, began, known));
+    const work = (async () => {
+      const lock = await deps.sessions.lockAndLoad(turn.channel, turn.gatewaySessionId);
+      let released = false;
+      try {
+        const out = await handleLocked(turn, began, known, lock.stored);
+        if (out.save) {
+          released = true;
+          if (!(await deps.sessions.saveAndUnlock(lock, out.save))) log.warn({ session: turn.gatewaySessionId }, 'session lock expired before saving');
+        }
+        return out.reply;
+      } finally {
+        if (!released) await deps.sessions.unlock(lock);
+      }
+    })();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(() => resolve('deadline'), deps.deadlineMs ?? 5000);

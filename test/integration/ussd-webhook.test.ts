@@ -294,3 +294,25 @@ describe('malformed requests get a 4xx with a plain reason', () => {
     expect(res.body).not.toMatch(/at .*\.(ts|js):\d+/);
   });
 });
+
+describe('Redis round trips', () => {
+  it('takes two per step: lock-and-load, then save-and-unlock', async () => {
+    const call = { sessionId: sessionId(), phoneNumber: '+22376000015', serviceCode: '*384*123#' };
+    await h.at({ ...call, text: '' });
+    await h.at({ ...call, text: '1' });
+    const redis = h.ctx.redis as unknown as { sendCommand: (cmd: { name: string }) => unknown };
+    const original = redis.sendCommand.bind(redis);
+    const sent: string[] = [];
+    redis.sendCommand = (cmd) => {
+      sent.push(cmd.name);
+      return original(cmd);
+    };
+    try {
+      const res = await h.at({ ...call, text: '1*1' });
+      expect(res.body).toMatch(/^CON Comment voter/);
+    } finally {
+      redis.sendCommand = original;
+    }
+    expect(sent).toEqual(['evalsha', 'evalsha']);
+  });
+});
