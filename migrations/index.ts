@@ -6,9 +6,11 @@ import type { Migration } from 'kysely';
 import * as callsAndReports from './2026-11-24-001-calls-and-reports.js';
 import * as sms from './2026-11-24-002-sms.js';
 import * as consoleTables from './2026-11-24-003-console.js';
+import * as telcoEnd from './2026-11-24-004-telco-end.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-24-001-calls-and-reports': callsAndReports,
   '2026-11-24-002-sms': sms,
   '2026-11-24-003-console': consoleTables,
+  '2026-11-24-004-telco-end': telcoEnd,
 };

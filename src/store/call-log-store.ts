@@ -199,3 +199,30 @@ export async function callStartFacts(db: Db, phoneHash: string, channel: string,
     .executeTakeFirst();
   return { remembered: row?.remembered ?? undefined, alreadySeen: row?.seen != null };
 }
+
+/**
+ * Closes a call with what the gateway reports at its end. Idempotent: a
+ * repeated notification writes the same values. A call the engine did not
+ * finish is marked abandoned. Returns false for a session never recorded.
+ */
+export async function recordCallEnd(
+  db: Db,
+  end: { channel: string; gatewaySessionId: string; status: string; durationMs: number | null; hops: number | null; cost: string | null; error: string | null },
+): Promise<boolean> {
+  const rows = await db
+    .updateTable('calls')
+    .set((eb) => ({
+      telco_status: end.status,
+      telco_duration_ms: end.durationMs,
+      telco_hops: end.hops,
+      telco_cost: end.cost,
+      telco_error: end.error,
+      outcome: eb.fn.coalesce('outcome', eb.val('abandoned')),
+      ended_at: eb.fn.coalesce('ended_at', eb.val(new Date())),
+    }))
+    .where('channel', '=', end.channel)
+    .where('gateway_session_id', '=', end.gatewaySessionId)
+    .returning('id')
+    .execute();
+  return rows.length > 0;
+}

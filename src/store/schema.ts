@@ -21,6 +21,11 @@ export interface CallsTable {
   last_node: string;
   steps: number;
   phone_masked: string | null;
+  telco_status: string | null;
+  telco_duration_ms: number | null;
+  telco_hops: number | null;
+  telco_cost: string | null;
+  telco_error: string | null;
 }
 
 export interface CallStepsTable {

@@ -316,3 +316,33 @@ describe('Redis round trips', () => {
     expect(sent).toEqual(['evalsha', 'evalsha']);
   });
 });
+
+describe("AT's end-of-session notification", () => {
+  const post = (fields: Record<string, string>) =>
+    fetch(`${h.base}/ussd/africastalking/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() }).then(async (r) => ({ status: r.status, body: await r.text() }));
+
+  it('closes an abandoned call with the telco status, duration and hops, once however often it comes', async () => {
+    const call = { sessionId: sessionId(), phoneNumber: '+22376000016', serviceCode: '*384*123#' };
+    await converse(h, call, ['1', '2', '1']);
+    const fields = { sessionId: call.sessionId, serviceCode: '*384*123#', networkCode: '99999', phoneNumber: call.phoneNumber, status: 'Incomplete', durationInMillis: '41230', hopsCount: '4', input: '1*2*1', lastAppResponse: 'CON Type', errorMessage: 'USER_TIMEOUT', cost: 'XOF 0.00', date: '2026-11-24 05:30:00' };
+    expect(await post(fields)).toEqual({ status: 200, body: 'ok' });
+    expect(await post(fields)).toEqual({ status: 200, body: 'ok' });
+    const row = await h.ctx.db.selectFrom('calls').selectAll().where('gateway_session_id', '=', call.sessionId).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ outcome: 'abandoned', telco_status: 'Incomplete', telco_duration_ms: 41230, telco_hops: 4, telco_cost: 'XOF 0.00', telco_error: 'USER_TIMEOUT' });
+    expect(row.ended_at).not.toBeNull();
+    expect(h.logs.join('')).not.toContain('76000016');
+  });
+
+  it('keeps the outcome of a call that reached its end', async () => {
+    const call = { sessionId: sessionId(), phoneNumber: '+22376000017', serviceCode: '*384*123#' };
+    await converse(h, call, ['1', '2', '1', '1', '1', 'Kati', 'Des billets distribués', '1']);
+    await post({ sessionId: call.sessionId, status: 'Success', durationInMillis: '60000', hopsCount: '9' });
+    const row = await h.ctx.db.selectFrom('calls').select(['outcome', 'telco_status']).where('gateway_session_id', '=', call.sessionId).executeTakeFirstOrThrow();
+    expect(row).toEqual({ outcome: 'completed', telco_status: 'Success' });
+  });
+
+  it('accepts an unknown session, and refuses an unreadable notification with a reason', async () => {
+    expect(await post({ sessionId: 'ATUid_never_seen', status: 'Failed' })).toEqual({ status: 200, body: 'ok' });
+    expect(await post({ status: 'Failed' })).toEqual({ status: 400, body: 'sessionId is missing' });
+  });
+});
