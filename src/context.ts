@@ -134,7 +134,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
 
     const registry = createFlowRegistry(flows);
     const prefix = overrides.redisPrefix ?? 'kalata:';
-    const sessions = createSessionStore(redis, { prefix, ttlSeconds: config.sessionTtlSeconds });
+    const sessions = createSessionStore(redis, { prefix, ttlSeconds: config.sessionTtlSeconds, resumeWindowSeconds: config.resumeWindowSeconds });
     const database = db;
     const redisClient = redis;
 

@@ -38,6 +38,7 @@ const envSchema = z.object({
   RATE_LIMIT_PER_PHONE: perMinute.default(30),
   RATE_LIMIT_PER_IP: perMinute.default(0),
   SESSION_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
   TRUST_PROXY: z.string().default('loopback'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -66,6 +67,8 @@ export interface Config {
   readonly rateLimitPerPhone: number;
   readonly rateLimitPerIp: number;
   readonly sessionTtlSeconds: number;
+  /** how long a dropped call can be continued; 0: never */
+  readonly resumeWindowSeconds: number;
   readonly logLevel: Env['LOG_LEVEL'];
   /** Express's `trust proxy`: which proxies' X-Forwarded-For to believe (loopback, a CIDR list, or a hop count) */
   readonly trustProxy: string | number;
@@ -131,6 +134,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimitPerPhone: e.RATE_LIMIT_PER_PHONE,
     rateLimitPerIp: e.RATE_LIMIT_PER_IP,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    resumeWindowSeconds: e.RESUME_WINDOW_SECONDS,
     logLevel: e.LOG_LEVEL,
     trustProxy: /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };

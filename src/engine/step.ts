@@ -4,6 +4,7 @@
  * result; I/O is returned as effects for the shell to run.
  */
 import { offersNavigation, renderPages, toScreen } from './render.js';
+import { paginate } from './paginate.js';
 import type {
   CompiledFlows,
   Effect,
@@ -100,6 +101,40 @@ class Step {
     return this.show();
   }
 
+  /** The continue-or-start-again screen for a dropped call. */
+  offerResume(): StepResult {
+    const { lang } = this.session;
+    const t = (key: string) => this.flows.texts(lang, key);
+    const c = this.flows.common;
+    const notice = this.session.invalid > 0 ? t(c.invalid) : '';
+    const body = notice ? `${notice}\n${t(c.resumePrompt)}` : t(c.resumePrompt);
+    const pages = paginate({ body, items: [`1. ${t(c.resumeContinue)}`, `2. ${t(c.resumeRestart)}`], footer: '', more: t(c.more) }, this.flows.limits);
+    return this.result(toScreen(pages[0]!, false));
+  }
+
+  /** Answers the offer: 1 puts the caller back where the call dropped, 2 starts again. */
+  answerResume(input: string, restartAt: string): StepResult {
+    const point = this.session.resume!;
+    if (input === '1') {
+      const { resume: _offer, ...rest } = this.session;
+      this.session = { ...rest, node: point.node, page: point.page, trail: point.trail, answers: point.answers, lang: point.lang, ref: point.ref, invalid: 0 };
+      this.events.push({ type: 'entered', node: point.node });
+      return this.show();
+    }
+    if (input === '2') {
+      const { resume: _offer, ...rest } = this.session;
+      this.session = rest;
+      return this.goTo(restartAt, 'forward', []);
+    }
+    this.events.push({ type: 'invalid', node: this.session.node });
+    const invalid = this.session.invalid + 1;
+    this.update({ invalid });
+    if (invalid >= this.flows.maxInvalid) {
+      return this.end('too_many_invalid', this.session.node, this.flows.texts(this.session.lang, this.flows.common.tooManyInvalid));
+    }
+    return this.offerResume();
+  }
+
   result(screen: StepResult['screen']): StepResult {
     return { session: this.session, screen, effects: this.effects, events: this.events };
   }
@@ -156,6 +191,11 @@ export function start(flows: CompiledFlows, options: StartOptions, now: number):
     updatedAt: now,
   };
   const s = new Step(flows, session);
+  if (options.resume && flows.nodes.has(options.resume.node)) {
+    // A dropped call: ask first, in the language the caller was using.
+    s.update({ resume: options.resume, lang: options.resume.lang });
+    return s.offerResume();
+  }
   return s.goTo(target, 'forward', []);
 }
 
@@ -171,6 +211,7 @@ export function step(flows: CompiledFlows, session: Session, rawInput: string, n
   if (session.ended) return s.result(toScreen(closingText(flows, session), true));
   if (!node) return s.fail();
   const input = normalizeInput(rawInput);
+  if (session.resume) return s.answerResume(input, session.node);
   const navigable = offersNavigation(node, session);
 
   if (input === NAV.more) {

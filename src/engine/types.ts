@@ -93,6 +93,10 @@ export interface CommonTexts {
   unavailable: TextKey;
   /** the answer to a request that belongs to a call already over or lost */
   sessionOver: TextKey;
+  /** the offer made to a caller whose previous call dropped: continue or start again */
+  resumePrompt: TextKey;
+  resumeContinue: TextKey;
+  resumeRestart: TextKey;
 }
 
 /** A validated, compiled set of flows: one immutable graph with O(1) node lookup. */
@@ -134,6 +138,8 @@ export interface Session {
   readonly ref: string;
   readonly ended: boolean;
   readonly outcome?: Outcome;
+  /** a dropped call this caller may continue: offered on the first screen */
+  readonly resume?: ResumePoint;
   /** epoch ms of the first and the latest step, from the `now` the shell passes in */
   readonly startedAt: number;
   readonly updatedAt: number;
@@ -165,6 +171,16 @@ export interface StepResult {
   readonly events: readonly EngineEvent[];
 }
 
+/** Where a dropped call stood: enough to put the caller back there. */
+export interface ResumePoint {
+  readonly node: string;
+  readonly page: number;
+  readonly trail: readonly string[];
+  readonly answers: Readonly<Record<string, string>>;
+  readonly lang: Lang;
+  readonly ref: string;
+}
+
 export interface StartOptions {
   id: string;
   ref: string;
@@ -173,4 +189,6 @@ export interface StartOptions {
   languageKnown: boolean;
   /** start this flow instead of the entry flow (simulator, tests) */
   flow?: string;
+  /** offer to continue this dropped call first */
+  resume?: ResumePoint;
 }

@@ -5,13 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { start, step } from '../engine/step.js';
-import type { CompiledFlows, Effect, Lang, Screen, StepResult } from '../engine/types.js';
+import type { CompiledFlows, Effect, Lang, ResumePoint, Screen, StepResult } from '../engine/types.js';
 import type { FlowRegistry } from '../flows/flow-registry.js';
 import { encryptText, maskPhone, pseudonymizePhone } from '../privacy/phone.js';
 import type { Secrets } from '../privacy/secrets.js';
 import { callStartFacts, recordTurn, ReferenceTakenError, type OutboxRow, type ReportRow, type StepRow } from '../store/call-log-store.js';
 import type { Db } from '../store/database.js';
-import { SessionBusyError, type SessionStore, type StoredCall } from '../store/session-store.js';
+import { SessionBusyError, type ResumeRecord, type ResumeUpdate, type SessionStore, type StoredCall } from '../store/session-store.js';
 import type { Logger } from '../logger.js';
 import { mintReference } from './reference.js';
 
@@ -79,7 +79,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
   const sessionOver = (lang: Lang = deps.defaultLanguage) => say(lang, (f) => f.common.sessionOver);
 
   /** Runs the turn's engine steps on a session, or from the start of a new call. */
-  function compute(flows: CompiledFlows, from: { stored?: StoredCall; startLang?: Lang; languageKnown?: boolean }, inputs: string[], ref: string, callId: string, at: number) {
+  function compute(flows: CompiledFlows, from: { stored?: StoredCall; startLang?: Lang; languageKnown?: boolean; resume?: ResumePoint }, inputs: string[], ref: string, callId: string, at: number) {
     const steps: { input: string | null; result: StepResult }[] = [];
     let result: StepResult | undefined;
     if (from.stored) {
@@ -88,7 +88,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       result = step(flows, session, inputs[0]!, at);
       steps.push({ input: inputs[0]!, result });
     } else {
-      result = start(flows, { id: callId, ref, lang: from.startLang!, languageKnown: from.languageKnown! }, at);
+      result = start(flows, { id: callId, ref, lang: from.startLang!, languageKnown: from.languageKnown!, ...(from.resume ? { resume: from.resume } : {}) }, at);
       steps.push({ input: null, result });
       for (const input of inputs) {
         if (result.session.ended) break;
@@ -104,7 +104,13 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
    * reply, and the session to save when the turn moved the call on.
    * `known.lang`: the caller's language as soon as it is known, for an apology.
    */
-  async function handleLocked(turn: UssdTurn, began: number, known: { lang: Lang }, stored: StoredCall | undefined): Promise<{ reply: UssdReply; save?: StoredCall }> {
+  async function handleLocked(
+    turn: UssdTurn,
+    began: number,
+    known: { lang: Lang },
+    stored: StoredCall | undefined,
+    resumable: ResumeRecord | undefined,
+  ): Promise<{ reply: UssdReply; save?: StoredCall }> {
     const phoneHash = pseudonymizePhone(deps.secrets.phoneHashKey, turn.phone);
     if (stored) known.lang = stored.session.lang;
     if (stored && stored.phoneHash !== phoneHash) {
@@ -138,6 +144,13 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       from = { startLang: lang, languageKnown: isKnown };
       callId = randomUUID();
       typed = inputs.inputs;
+      // A dropped call of this caller, on a version still kept: offer to continue it
+      // (not when the caller dialled straight into a menu: they chose where to go).
+      const pinned = resumable && typed.length === 0 ? deps.flows.get(resumable.flowHash) : undefined;
+      if (resumable && pinned && resumable.callId !== callId) {
+        flows = pinned;
+        from.resume = resumable.point;
+      }
     } else {
       const pinned = deps.flows.get(stored!.session.flowHash);
       if (!pinned) {
@@ -234,13 +247,15 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
     const known = { lang: deps.defaultLanguage };
     // Two steps of one call never interleave; a concurrent replay waits, then gets the stored reply.
     const work = (async () => {
-      const lock = await deps.sessions.lockAndLoad(turn.channel, turn.gatewaySessionId);
+      const phoneHash = pseudonymizePhone(deps.secrets.phoneHashKey, turn.phone);
+      const lock = await deps.sessions.lockAndLoad(turn.channel, turn.gatewaySessionId, phoneHash);
       let released = false;
       try {
-        const out = await handleLocked(turn, began, known, lock.stored);
+        const out = await handleLocked(turn, began, known, lock.stored, lock.resumable);
         if (out.save) {
           released = true;
-          if (!(await deps.sessions.saveAndUnlock(lock, out.save))) log.warn({ session: turn.gatewaySessionId }, 'session lock expired before saving');
+          const resume = resumeUpdate(out.save, deps.flows.get(out.save.session.flowHash) ?? deps.flows.live());
+          if (!(await deps.sessions.saveAndUnlock(lock, out.save, resume))) log.warn({ session: turn.gatewaySessionId }, 'session lock expired before saving');
         }
         return out.reply;
       } finally {
@@ -267,6 +282,18 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
   }
 
   return { handle, apology };
+}
+
+/**
+ * What a dropped call would come back to: kept while the caller is somewhere
+ * worth returning to, cleared once the call ends properly or is back home,
+ * left alone while the caller is being offered an earlier call.
+ */
+function resumeUpdate(saved: StoredCall, flows: CompiledFlows): ResumeUpdate {
+  const s = saved.session;
+  if (s.resume) return { keep: true };
+  if (s.ended || s.node === flows.home || s.node === flows.languageNode) return { clear: true };
+  return { set: { point: { node: s.node, page: s.page, trail: s.trail, answers: s.answers, lang: s.lang, ref: s.ref }, flowHash: s.flowHash, callId: saved.callId } };
 }
 
 function screenColumns(screen: Screen): Pick<StepRow, 'screen' | 'screenLength' | 'encoding' | 'ended'> {

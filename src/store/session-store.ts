@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Session } from '../engine/types.js';
+import type { ResumePoint, Session } from '../engine/types.js';
 
 export interface StoredCall {
   v: 1;
@@ -30,23 +30,36 @@ export class SessionBusyError extends Error {
   override name = 'SessionBusyError';
 }
 
+/** Where a caller's last call stood when it was last saved, kept for a while after a drop. */
+export interface ResumeRecord {
+  point: ResumePoint;
+  flowHash: string;
+  callId: string;
+}
+
 /** A held lock on one call, with the session as it was when the lock was taken. */
 export interface SessionLock {
   readonly channel: string;
   readonly gatewaySessionId: string;
   readonly token: string;
+  readonly phoneHash: string;
   readonly stored?: StoredCall;
+  /** the caller's dropped call, when this one has no session yet */
+  readonly resumable?: ResumeRecord;
 }
+
+/** What to do with the caller's resume record when saving. */
+export type ResumeUpdate = { keep: true } | { set: ResumeRecord } | { clear: true };
 
 /**
  * Two Redis round trips per step: one script takes the call's lock and
  * loads its session, one saves the session and releases the lock.
  */
 export interface SessionStore {
-  /** Takes the call's lock (waiting up to `waitMs`) and loads its session; throws SessionBusyError. */
-  lockAndLoad(channel: string, gatewaySessionId: string): Promise<SessionLock>;
-  /** Saves the session and releases the lock, if still held; false when the lock was lost. */
-  saveAndUnlock(lock: SessionLock, call: StoredCall): Promise<boolean>;
+  /** Takes the call's lock (waiting up to `waitMs`) and loads its session and the caller's resume record; throws SessionBusyError. */
+  lockAndLoad(channel: string, gatewaySessionId: string, phoneHash: string): Promise<SessionLock>;
+  /** Saves the session (and the caller's resume record) and releases the lock, if still held; false when the lock was lost. */
+  saveAndUnlock(lock: SessionLock, call: StoredCall, resume: ResumeUpdate): Promise<boolean>;
   /** Releases the lock without saving. */
   unlock(lock: SessionLock): Promise<void>;
 }
@@ -55,14 +68,19 @@ export interface SessionStore {
 const LOCK_AND_LOAD = `
 if redis.call('set', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local session = redis.call('get', KEYS[1])
-  if session then return {1, session} end
-  return {1, ''}
+  if session then return {1, session, ''} end
+  local resume = redis.call('get', KEYS[3])
+  if resume then return {1, '', resume} end
+  return {1, '', ''}
 end
-return {0, ''}`;
+return {0, '', ''}`;
 
+// ARGV[4]: '-' keeps the resume record, '' deletes it, anything else replaces it.
 const SAVE_AND_UNLOCK = `
 if redis.call('get', KEYS[2]) ~= ARGV[1] then return 0 end
 redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3])
+if ARGV[4] == '' then redis.call('del', KEYS[3])
+elseif ARGV[4] ~= '-' then redis.call('set', KEYS[3], ARGV[4], 'EX', ARGV[5]) end
 redis.call('del', KEYS[2])
 return 1`;
 
@@ -75,11 +93,13 @@ export interface SessionStoreOptions {
   lockMs?: number;
   /** how long a step waits for the lock (default 2 s) */
   waitMs?: number;
+  /** how long a dropped call can be continued (default 600 s; 0: never) */
+  resumeWindowSeconds?: number;
 }
 
 type ScriptedRedis = Redis & {
-  kalataLockAndLoad(session: string, lock: string, token: string, lockMs: number): Promise<[number, string]>;
-  kalataSaveAndUnlock(session: string, lock: string, token: string, json: string, ttl: number): Promise<number>;
+  kalataLockAndLoad(session: string, lock: string, resume: string, token: string, lockMs: number): Promise<[number, string, string]>;
+  kalataSaveAndUnlock(session: string, lock: string, resume: string, token: string, json: string, ttl: number, resumeJson: string, window: number): Promise<number>;
   kalataRelease(lock: string, token: string): Promise<number>;
 };
 
@@ -88,25 +108,38 @@ export function createSessionStore(redis: Redis, options: SessionStoreOptions): 
   const lockMs = options.lockMs ?? 5000;
   const waitMs = options.waitMs ?? 2000;
   // ioredis sends these by EVALSHA, falling back to EVAL once per connection.
-  redis.defineCommand('kalataLockAndLoad', { numberOfKeys: 2, lua: LOCK_AND_LOAD });
-  redis.defineCommand('kalataSaveAndUnlock', { numberOfKeys: 2, lua: SAVE_AND_UNLOCK });
+  redis.defineCommand('kalataLockAndLoad', { numberOfKeys: 3, lua: LOCK_AND_LOAD });
+  redis.defineCommand('kalataSaveAndUnlock', { numberOfKeys: 3, lua: SAVE_AND_UNLOCK });
+  const resumeKey = (phoneHash: string) => `${options.prefix}ussd:resume:${phoneHash}`;
+  const window = options.resumeWindowSeconds ?? 600;
   redis.defineCommand('kalataRelease', { numberOfKeys: 1, lua: RELEASE });
   const r = redis as ScriptedRedis;
   return {
-    async lockAndLoad(channel, id) {
+    async lockAndLoad(channel, id, phoneHash) {
       const sessionKey = key(channel, id);
       const token = randomBytes(12).toString('base64url');
       const giveUpAt = Date.now() + waitMs;
       for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
-        const [got, raw] = await r.kalataLockAndLoad(sessionKey, `${sessionKey}:lock`, token, lockMs);
-        if (got === 1) return { channel, gatewaySessionId: id, token, ...(raw ? { stored: JSON.parse(raw) as StoredCall } : {}) };
+        const [got, raw, resume] = await r.kalataLockAndLoad(sessionKey, `${sessionKey}:lock`, resumeKey(phoneHash), token, lockMs);
+        if (got === 1) {
+          return {
+            channel,
+            gatewaySessionId: id,
+            token,
+            phoneHash,
+            ...(raw ? { stored: JSON.parse(raw) as StoredCall } : {}),
+            ...(resume && window > 0 ? { resumable: JSON.parse(resume) as ResumeRecord } : {}),
+          };
+        }
         if (Date.now() >= giveUpAt) throw new SessionBusyError('another step of this call is still running');
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     },
-    async saveAndUnlock(lock, call) {
+    async saveAndUnlock(lock, call, resume) {
       const sessionKey = key(lock.channel, lock.gatewaySessionId);
-      return (await r.kalataSaveAndUnlock(sessionKey, `${sessionKey}:lock`, lock.token, JSON.stringify(call), options.ttlSeconds)) === 1;
+      const resumeJson = 'keep' in resume || window <= 0 ? '-' : 'clear' in resume ? '' : JSON.stringify(resume.set);
+      const saved = await r.kalataSaveAndUnlock(sessionKey, `${sessionKey}:lock`, resumeKey(lock.phoneHash), lock.token, JSON.stringify(call), options.ttlSeconds, resumeJson, Math.max(window, 1));
+      return saved === 1;
     },
     async unlock(lock) {
       await r.kalataRelease(`${key(lock.channel, lock.gatewaySessionId)}:lock`, lock.token).catch(() => undefined);

@@ -8,6 +8,7 @@ import { atUssdHandler } from '../channels/africastalking/ussd-handler.js';
 import { parseAtForm } from '../channels/africastalking/form.js';
 import { atDeliveryReportHandler, atInboundSmsHandler } from '../channels/africastalking/sms-handlers.js';
 import { atSessionEndHandler } from '../channels/africastalking/session-end-handler.js';
+import { hubtelUssdHandler, parseHubtelJson } from '../channels/hubtel/ussd-handler.js';
 import type { AppContext } from '../context.js';
 import { createConsoleRouter } from './console/console-router.js';
 
@@ -49,12 +50,18 @@ export function createApp(ctx: AppContext): Express {
     atUssdHandler({ runtime: ctx.ussd, logger: ctx.logger, serviceCodes: ctx.config.serviceCodes }),
   );
 
+  app.post(
+    telcoPath('/ussd/hubtel', secret),
+    requireSecret(secret),
+    parseHubtelJson,
+    hubtelUssdHandler({ runtime: ctx.ussd, logger: ctx.logger, serviceCodes: ctx.config.serviceCodes }),
+  );
   app.post(telcoPath('/ussd/africastalking/events', secret), requireSecret(secret), parseAtForm, atSessionEndHandler(ctx.db, ctx.logger));
   app.post(telcoPath('/sms/africastalking/inbound', secret), requireSecret(secret), parseAtForm, atInboundSmsHandler(ctx.inboundSms, ctx.logger));
   app.post(telcoPath('/sms/africastalking/delivery', secret), requireSecret(secret), parseAtForm, atDeliveryReportHandler(ctx.db, ctx.logger));
 
   // A gateway misconfigured to GET gets told, rather than a bare 404.
-  for (const path of ['/ussd/africastalking', '/ussd/africastalking/events', '/sms/africastalking/inbound', '/sms/africastalking/delivery']) {
+  for (const path of ['/ussd/africastalking', '/ussd/hubtel', '/ussd/africastalking/events', '/sms/africastalking/inbound', '/sms/africastalking/delivery']) {
     app.all(telcoPath(path, secret), requireSecret(secret), (_req, res) => {
       res.status(405).set('Allow', 'POST').type('text/plain').send('use POST');
     });
