@@ -32,6 +32,7 @@ export interface AppContext {
   readonly redis: Redis;
   readonly flows: FlowRegistry;
   readonly secrets: Secrets;
+  readonly redisPrefix: string;
   readonly ussd: UssdRuntime;
   readonly keywords: KeywordTable;
   readonly sms: SmsQueue;
@@ -133,7 +134,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     if (overrides.migrate !== false) await migrateToLatest(db);
 
     const registry = createFlowRegistry(flows);
-    const prefix = overrides.redisPrefix ?? 'kalata:';
+    const prefix = overrides.redisPrefix ?? config.redisPrefix;
     const sessions = createSessionStore(redis, { prefix, ttlSeconds: config.sessionTtlSeconds, resumeWindowSeconds: config.resumeWindowSeconds });
     const database = db;
     const redisClient = redis;
@@ -210,6 +211,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       redis: redisClient,
       flows: registry,
       secrets,
+      redisPrefix: prefix,
       ussd,
       keywords,
       sms,

@@ -40,6 +40,7 @@ const envSchema = z.object({
   SESSION_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
   TRUST_PROXY: z.string().default('loopback'),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,40}$/, 'letters, digits and _ : . - only').default('kalata:'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -70,6 +71,8 @@ export interface Config {
   /** how long a dropped call can be continued; 0: never */
   readonly resumeWindowSeconds: number;
   readonly logLevel: Env['LOG_LEVEL'];
+  /** prefix of every Redis key (sessions, locks, queue), so deployments can share a server */
+  readonly redisPrefix: string;
   /** Express's `trust proxy`: which proxies' X-Forwarded-For to believe (loopback, a CIDR list, or a hop count) */
   readonly trustProxy: string | number;
 }
@@ -136,6 +139,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     resumeWindowSeconds: e.RESUME_WINDOW_SECONDS,
     logLevel: e.LOG_LEVEL,
+    redisPrefix: e.REDIS_PREFIX,
     trustProxy: /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };
   return deepFreeze(config);

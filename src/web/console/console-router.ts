@@ -122,7 +122,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   router.use('/assets', express.static(join(here, '..', 'assets'), { maxAge: '1h' }));
   router.get('/assets/chart.umd.min.js', (_req, res) => res.sendFile(chartJsFile, { maxAge: '1d' }));
   router.use(consoleHeaders(production), sameOriginOnly, loadSession(db, production));
-  const limiter = createLoginLimiter(ctx.redis, 'kalata:');
+  const limiter = createLoginLimiter(ctx.redis, ctx.redisPrefix);
   const passwordChecks = createSemaphore(4);
 
   // Sign in and out.

@@ -1,0 +1,150 @@
+/**
+ * Several processes sharing one Redis and one PostgreSQL, as in a scaled-out
+ * deployment: two web processes (no sticky sessions) and one SMS worker, as
+ * real child processes started like `npm run start:web` / `start:worker`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { freshDatabase, freshRedisPrefix } from '../support/databases.js';
+
+interface Proc {
+  child: ChildProcess;
+  output: string;
+  base?: string;
+}
+
+let databaseUrl: string;
+const procs: Proc[] = [];
+
+function startProcess(script: string, env: Record<string, string>, ready: RegExp): Promise<Proc> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: Proc = { child, output: '' };
+  procs.push(proc);
+  child.stdout!.on('data', (d: Buffer) => (proc.output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (proc.output += d.toString()));
+  return new Promise((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`${script} did not start:\n${proc.output}`)), 45_000);
+    const check = setInterval(() => {
+      if (ready.test(proc.output)) {
+        clearInterval(check);
+        clearTimeout(deadline);
+        proc.base = /running on (http:\/\/localhost:\d+)/.exec(proc.output)?.[1];
+        resolve(proc);
+      } else if (child.exitCode !== null) {
+        clearInterval(check);
+        clearTimeout(deadline);
+        reject(new Error(`${script} exited:\n${proc.output}`));
+      }
+    }, 100);
+  });
+}
+
+async function at(base: string, fields: Record<string, string>): Promise<string> {
+  const res = await fetch(`${base}/ussd/africastalking`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+beforeAll(async () => {
+  databaseUrl = await freshDatabase('processes');
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: process.env.TEST_REDIS_URL!,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'kalata-procs-')),
+    PHONE_HASH_KEY: 'p'.repeat(40),
+    DATA_ENCRYPTION_KEY: 'ab'.repeat(32),
+    LOG_LEVEL: 'warn',
+    PORT: '0',
+    // Each test run gets its own keys in the shared test Redis.
+    REDIS_PREFIX: `${freshRedisPrefix('procs')}:`,
+  };
+  // The first process runs the migrations; the others find them done.
+  await startProcess('src/main/web.ts', env, /A first call/);
+  await Promise.all([startProcess('src/main/web.ts', env, /A first call/), startProcess('src/main/worker.ts', env, /SMS worker running/)]);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(
+    procs.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          if (p.child.exitCode !== null) return resolve();
+          p.child.once('exit', () => resolve());
+          p.child.kill('SIGTERM');
+        }),
+    ),
+  );
+});
+
+describe('two web processes and a worker', () => {
+  it('serve one conversation alternately: correct screens, one record, its SMS sent once', async () => {
+    const [a, b] = procs.filter((p) => p.base).map((p) => p.base!);
+    expect(a).toBeDefined();
+    expect(b).toBeDefined();
+    expect(a).not.toBe(b);
+    const call = { sessionId: 'ATUid_two_processes', serviceCode: '*384*123#', phoneNumber: '+22376300001' };
+    const inputs = ['1', '2', '1', '1', '5', 'Ségou*Pelengana', 'On achète des cartes', '1'];
+    const replies: string[] = [await at(a!, { ...call, text: '' })];
+    const typed: string[] = [];
+    for (const [i, input] of inputs.entries()) {
+      typed.push(input);
+      replies.push(await at(i % 2 === 0 ? b! : a!, { ...call, text: typed.join('*') }));
+    }
+    expect(replies[1]).toMatch(/^CON Kalata: infos sur le vote/);
+    expect(replies[6]).toMatch(/^CON Décrivez/);
+    expect(replies[7]).toMatch(/^CON Envoyer ce signalement\? Achat de votes, Ségou\./);
+    expect(replies[8]).toMatch(/^END Merci\. Votre référence: KA-/);
+    const ref = /KA-[0-9A-Z]{7}/.exec(replies[8]!)![0];
+
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const calls = await client.query('select id, steps, outcome from calls where gateway_session_id = $1', [call.sessionId]);
+      expect(calls.rows).toEqual([{ id: expect.any(String), steps: 9, outcome: 'completed' }]);
+      const steps = await client.query('select count(*)::int as n from call_steps where call_id = $1', [calls.rows[0].id]);
+      expect(steps.rows[0].n).toBe(9);
+      const reports = await client.query("select fields->>'place' as place from reports where ref = $1", [ref]);
+      expect(reports.rows).toEqual([{ place: 'Ségou*Pelengana' }]);
+      // The worker process sends the follow-up (dry-run here), exactly once.
+      let sms: { status: string }[] = [];
+      for (let i = 0; i < 100; i++) {
+        sms = (await client.query('select status from sms_outbox where ref = $1', [ref])).rows;
+        if (sms[0]?.status === 'dry_run') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(sms).toEqual([{ status: 'dry_run' }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('keep racing replays of many calls consistent across both processes', async () => {
+    const [a, b] = procs.filter((p) => p.base).map((p) => p.base!);
+    const sessions = Array.from({ length: 20 }, (_, i) => ({ sessionId: `ATUid_race_${i}`, serviceCode: '*384*123#', phoneNumber: `+223763${String(10000 + i)}` }));
+    await Promise.all(
+      sessions.map(async (call) => {
+        const typed: string[] = [];
+        for (const input of ['', '1', '1', '3', '98']) {
+          if (input) typed.push(input);
+          const text = typed.join('*');
+          // Each step arrives three times at once, on both processes.
+          const replies = await Promise.all([at(a!, { ...call, text }), at(b!, { ...call, text }), at(a!, { ...call, text })]);
+          expect(new Set(replies).size).toBe(1);
+        }
+      }),
+    );
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const rows = await client.query("select c.steps, count(s.seq)::int as n from calls c join call_steps s on s.call_id = c.id where c.gateway_session_id like 'ATUid_race_%' group by c.id");
+      expect(rows.rows).toHaveLength(20);
+      for (const r of rows.rows) expect(r).toEqual({ steps: 5, n: 5 });
+    } finally {
+      await client.end();
+    }
+  });
+});
