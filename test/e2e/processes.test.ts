@@ -125,15 +125,17 @@ describe('two web processes and a worker', () => {
   it('keep racing replays of many calls consistent across both processes', async () => {
     const [a, b] = procs.filter((p) => p.base).map((p) => p.base!);
     const sessions = Array.from({ length: 20 }, (_, i) => ({ sessionId: `ATUid_race_${i}`, serviceCode: '*384*123#', phoneNumber: `+223763${String(10000 + i)}` }));
+    const expected = [/^CON Kalata\. Langue/, /^CON Kalata: infos sur le vote/, /^CON Comment voter/, /^CON Les bureaux sont ouverts/, /0\. Retour 00\. Accueil$/];
     await Promise.all(
       sessions.map(async (call) => {
         const typed: string[] = [];
-        for (const input of ['', '1', '1', '3', '98']) {
+        for (const [i, input] of ['', '1', '1', '3', '98'].entries()) {
           if (input) typed.push(input);
           const text = typed.join('*');
           // Each step arrives three times at once, on both processes.
           const replies = await Promise.all([at(a!, { ...call, text }), at(b!, { ...call, text }), at(a!, { ...call, text })]);
           expect(new Set(replies).size).toBe(1);
+          expect(replies[0]).toMatch(expected[i]!);
         }
       }),
     );
