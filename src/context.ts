@@ -115,10 +115,20 @@ export async function createContext(config: Config, overrides: ContextOverrides 
         embedded.redis = url;
         redisUrl = url;
       }
-      const client = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, connectTimeout: 3000, lazyConnect: false });
+      // Fail fast: a command waits at most 500 ms and is never queued while Redis is away,
+      // so a caller gets the apology at once; ioredis reconnects by itself.
+      const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500, connectTimeout: 3000 });
       client.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
       cleanups.push(async () => {
         await client.quit().catch(() => client.disconnect());
+      });
+      await new Promise<void>((resolve, reject) => {
+        if (client.status === 'ready') return resolve();
+        const timer = setTimeout(() => reject(new Error(`Redis at ${url.replace(/\/\/[^@]*@/, '//')} did not answer within 10 s`)), 10_000);
+        client.once('ready', () => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
       redis = client;
     }
@@ -135,7 +145,13 @@ export async function createContext(config: Config, overrides: ContextOverrides 
 
     const registry = createFlowRegistry(flows);
     const prefix = overrides.redisPrefix ?? config.redisPrefix;
-    const sessions = createSessionStore(redis, { prefix, ttlSeconds: config.sessionTtlSeconds, resumeWindowSeconds: config.resumeWindowSeconds });
+    const sessions = createSessionStore(redis, {
+      prefix,
+      ttlSeconds: config.sessionTtlSeconds,
+      resumeWindowSeconds: config.resumeWindowSeconds,
+      perPhoneLimit: config.rateLimitPerPhone,
+      perAddressLimit: config.rateLimitPerIp,
+    });
     const database = db;
     const redisClient = redis;
 

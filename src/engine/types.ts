@@ -97,6 +97,8 @@ export interface CommonTexts {
   resumePrompt: TextKey;
   resumeContinue: TextKey;
   resumeRestart: TextKey;
+  /** the polite END for a number or an address over its request limit */
+  rateLimited: TextKey;
 }
 
 /** A validated, compiled set of flows: one immutable graph with O(1) node lookup. */

@@ -51,6 +51,7 @@ export const COMMON_TEXTS: CommonTexts & { yes: TextKey; no: TextKey; continue: 
   resumePrompt: 'common:resume.prompt',
   resumeContinue: 'common:resume.continue',
   resumeRestart: 'common:resume.restart',
+  rateLimited: 'common:error.rate_limited',
   yes: 'common:confirm.yes',
   no: 'common:confirm.no',
   continue: 'common:nav.continue',

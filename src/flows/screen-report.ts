@@ -94,7 +94,7 @@ export function lintScreens(
         problems.push({ ...at, severity: 'error', message: `option "${over}" of "${id}" (${label}) does not fit a screen with the navigation lines` });
       }
     }
-    for (const key of [flows.common.tooManyInvalid, flows.common.unavailable, flows.common.sessionOver]) {
+    for (const key of [flows.common.tooManyInvalid, flows.common.unavailable, flows.common.sessionOver, flows.common.rateLimited]) {
       const m = measure(flows.texts(lang, key));
       if (m.length > limitFor(m, flows.limits)) {
         problems.push({ file: options.commonFile(lang), line: 1, col: 1, severity: 'error', message: `"${key}" (${lang}) is too long for one END screen` });

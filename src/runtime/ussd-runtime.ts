@@ -11,7 +11,7 @@ import { encryptText, maskPhone, pseudonymizePhone } from '../privacy/phone.js';
 import type { Secrets } from '../privacy/secrets.js';
 import { callStartFacts, recordTurn, ReferenceTakenError, type OutboxRow, type ReportRow, type StepRow } from '../store/call-log-store.js';
 import type { Db } from '../store/database.js';
-import { SessionBusyError, type ResumeRecord, type ResumeUpdate, type SessionStore, type StoredCall } from '../store/session-store.js';
+import { RateLimitedError, SessionBusyError, type ResumeRecord, type ResumeUpdate, type SessionStore, type StoredCall } from '../store/session-store.js';
 import type { Logger } from '../logger.js';
 import { mintReference } from './reference.js';
 
@@ -34,6 +34,8 @@ export interface UssdTurn {
   networkCode: string | null;
   /** the gateway's position after this turn, stored for the next one */
   marker: string;
+  /** the address the request came from, for the per-address limit */
+  address?: string;
   /** reads this turn's input from the position stored after the previous turn */
   resolve(previousMarker: string | undefined): TurnInputs;
 }
@@ -248,7 +250,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
     // Two steps of one call never interleave; a concurrent replay waits, then gets the stored reply.
     const work = (async () => {
       const phoneHash = pseudonymizePhone(deps.secrets.phoneHashKey, turn.phone);
-      const lock = await deps.sessions.lockAndLoad(turn.channel, turn.gatewaySessionId, phoneHash);
+      const lock = await deps.sessions.lockAndLoad(turn.channel, turn.gatewaySessionId, phoneHash, turn.address);
       let released = false;
       try {
         const out = await handleLocked(turn, began, known, lock.stored, lock.resumable);
@@ -273,6 +275,10 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       work.catch((err: unknown) => log.error({ err }, 'USSD step failed after its deadline'));
       return apology(known.lang);
     } catch (err) {
+      if (err instanceof RateLimitedError) {
+        log.warn({ channel: turn.channel, session: turn.gatewaySessionId }, 'rate limited');
+        return say(known.lang, (f) => f.common.rateLimited);
+      }
       if (err instanceof SessionBusyError) log.warn({ session: turn.gatewaySessionId }, err.message);
       else log.error({ err, channel: turn.channel, session: turn.gatewaySessionId }, 'USSD step failed');
       return apology(known.lang);

@@ -30,6 +30,11 @@ export class SessionBusyError extends Error {
   override name = 'SessionBusyError';
 }
 
+/** The number or the address sent more requests this minute than allowed. */
+export class RateLimitedError extends Error {
+  override name = 'RateLimitedError';
+}
+
 /** Where a caller's last call stood when it was last saved, kept for a while after a drop. */
 export interface ResumeRecord {
   point: ResumePoint;
@@ -56,16 +61,32 @@ export type ResumeUpdate = { keep: true } | { set: ResumeRecord } | { clear: tru
  * loads its session, one saves the session and releases the lock.
  */
 export interface SessionStore {
-  /** Takes the call's lock (waiting up to `waitMs`) and loads its session and the caller's resume record; throws SessionBusyError. */
-  lockAndLoad(channel: string, gatewaySessionId: string, phoneHash: string): Promise<SessionLock>;
+  /**
+   * Counts the request against the per-number and per-address limits, takes
+   * the call's lock (waiting up to `waitMs`) and loads its session and the
+   * caller's resume record. Throws RateLimitedError or SessionBusyError.
+   */
+  lockAndLoad(channel: string, gatewaySessionId: string, phoneHash: string, address?: string): Promise<SessionLock>;
   /** Saves the session (and the caller's resume record) and releases the lock, if still held; false when the lock was lost. */
   saveAndUnlock(lock: SessionLock, call: StoredCall, resume: ResumeUpdate): Promise<boolean>;
   /** Releases the lock without saving. */
   unlock(lock: SessionLock): Promise<void>;
 }
 
-// SET NX PX returns false (nil) when the lock is taken.
+// Rate limits first (only on a request's first try, ARGV[5] = '1'): per phone
+// (KEYS[4], limit ARGV[3]) and per address (KEYS[5], limit ARGV[4]) per minute,
+// 0 meaning no limit. Then SET NX PX, which returns false (nil) when the lock is taken.
 const LOCK_AND_LOAD = `
+if ARGV[5] == '1' then
+  for i = 4, 5 do
+    local limit = tonumber(ARGV[i - 1])
+    if limit > 0 then
+      local n = redis.call('incr', KEYS[i])
+      if n == 1 then redis.call('expire', KEYS[i], 60) end
+      if n > limit then return {2, '', ''} end
+    end
+  end
+end
 if redis.call('set', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local session = redis.call('get', KEYS[1])
   if session then return {1, session, ''} end
@@ -95,10 +116,13 @@ export interface SessionStoreOptions {
   waitMs?: number;
   /** how long a dropped call can be continued (default 600 s; 0: never) */
   resumeWindowSeconds?: number;
+  /** requests per minute per number and per address; 0: no limit */
+  perPhoneLimit?: number;
+  perAddressLimit?: number;
 }
 
 type ScriptedRedis = Redis & {
-  kalataLockAndLoad(session: string, lock: string, resume: string, token: string, lockMs: number): Promise<[number, string, string]>;
+  kalataLockAndLoad(session: string, lock: string, resume: string, phoneRate: string, addressRate: string, token: string, lockMs: number, phoneLimit: number, addressLimit: number, count: string): Promise<[number, string, string]>;
   kalataSaveAndUnlock(session: string, lock: string, resume: string, token: string, json: string, ttl: number, resumeJson: string, window: number): Promise<number>;
   kalataRelease(lock: string, token: string): Promise<number>;
 };
@@ -108,19 +132,33 @@ export function createSessionStore(redis: Redis, options: SessionStoreOptions): 
   const lockMs = options.lockMs ?? 5000;
   const waitMs = options.waitMs ?? 2000;
   // ioredis sends these by EVALSHA, falling back to EVAL once per connection.
-  redis.defineCommand('kalataLockAndLoad', { numberOfKeys: 3, lua: LOCK_AND_LOAD });
+  redis.defineCommand('kalataLockAndLoad', { numberOfKeys: 5, lua: LOCK_AND_LOAD });
   redis.defineCommand('kalataSaveAndUnlock', { numberOfKeys: 3, lua: SAVE_AND_UNLOCK });
   const resumeKey = (phoneHash: string) => `${options.prefix}ussd:resume:${phoneHash}`;
   const window = options.resumeWindowSeconds ?? 600;
   redis.defineCommand('kalataRelease', { numberOfKeys: 1, lua: RELEASE });
   const r = redis as ScriptedRedis;
   return {
-    async lockAndLoad(channel, id, phoneHash) {
+    async lockAndLoad(channel, id, phoneHash, address = '') {
       const sessionKey = key(channel, id);
       const token = randomBytes(12).toString('base64url');
       const giveUpAt = Date.now() + waitMs;
-      for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
-        const [got, raw, resume] = await r.kalataLockAndLoad(sessionKey, `${sessionKey}:lock`, resumeKey(phoneHash), token, lockMs);
+      const phoneRate = `${options.prefix}rate:phone:${phoneHash}`;
+      const addressRate = `${options.prefix}rate:ip:${address}`;
+      for (let delay = 5, first = true; ; delay = Math.min(delay * 2, 50), first = false) {
+        const [got, raw, resume] = await r.kalataLockAndLoad(
+          sessionKey,
+          `${sessionKey}:lock`,
+          resumeKey(phoneHash),
+          phoneRate,
+          addressRate,
+          token,
+          lockMs,
+          options.perPhoneLimit ?? 0,
+          address ? (options.perAddressLimit ?? 0) : 0,
+          first ? '1' : '0',
+        );
+        if (got === 2) throw new RateLimitedError('too many requests this minute');
         if (got === 1) {
           return {
             channel,

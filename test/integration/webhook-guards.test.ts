@@ -79,3 +79,36 @@ describe('a report reference that is already taken', () => {
     expect(sms.map((r) => r.ref)).toEqual(['KA-AAAAAAA', 'KA-BBBBBBB']);
   });
 });
+
+describe('rate limits, shared in Redis', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness('rate limits', { env: { RATE_LIMIT_PER_PHONE: '5', RATE_LIMIT_PER_IP: '0' } });
+  });
+  afterAll(() => h.close());
+
+  it('answers a number over its per-minute limit with a polite END, other numbers unaffected', async () => {
+    const call = { sessionId: 'ATUid_rate_1', phoneNumber: '+22376000041', serviceCode: '*384*123#' };
+    const texts = ['', '1', '1*1', '1*1*1', '1*1*1*0'];
+    for (const text of texts) expect((await h.at({ ...call, text })).body).toMatch(/^CON /);
+    const over = await h.at({ ...call, text: '1*1*1*0*2' });
+    expect(over).toEqual({ status: 200, body: 'END Trop de demandes en peu de temps. Rappelez dans une minute. Merci.' });
+    const other = await h.at({ sessionId: 'ATUid_rate_2', phoneNumber: '+22376000042', serviceCode: '*384*123#', text: '' });
+    expect(other.body).toMatch(/^CON /);
+  });
+});
+
+describe('a per-address limit', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness('ip limits', { env: { RATE_LIMIT_PER_PHONE: '0', RATE_LIMIT_PER_IP: '3' } });
+  });
+  afterAll(() => h.close());
+
+  it('counts every number calling from one address', async () => {
+    const replies = [];
+    for (let i = 0; i < 4; i++) replies.push((await h.at({ sessionId: `ATUid_ip_${i}`, phoneNumber: `+2237600005${i}`, serviceCode: '*384*123#', text: '' })).body);
+    expect(replies.slice(0, 3).every((r) => r.startsWith('CON '))).toBe(true);
+    expect(replies[3]).toMatch(/^END Trop de demandes/);
+  });
+});

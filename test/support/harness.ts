@@ -37,6 +37,8 @@ export interface HarnessOptions {
   /** reuse a database (a second process on the same data) */
   databaseUrl?: string;
   redisPrefix?: string;
+  /** let the app make its own Redis client from REDIS_URL (with its production settings) */
+  redisUrl?: string;
 }
 
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
@@ -45,6 +47,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     LOG_LEVEL: 'info',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'kalata-harness-')),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     ...options.env,
   });
   const logs: string[] = [];
@@ -54,11 +57,11 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       done();
     },
   });
-  const redis = new Redis(process.env.TEST_REDIS_URL!, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(options.redisUrl ?? process.env.TEST_REDIS_URL!, { maxRetriesPerRequest: 1 });
   const db = await createDatabase(databaseUrl ? { url: databaseUrl } : {});
   const ctx = await createContext(config, {
     logger: createLogger('info', sink),
-    redis,
+    ...(options.redisUrl ? {} : { redis }),
     db,
     redisPrefix: options.redisPrefix ?? `${freshRedisPrefix(name)}:`,
     ...options.context,

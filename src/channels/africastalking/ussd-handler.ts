@@ -28,7 +28,7 @@ export function atUssdHandler(options: UssdHandlerOptions): RequestHandler {
     }
     let reply;
     try {
-      reply = await options.runtime.handle(parsed.turn);
+      reply = await options.runtime.handle({ ...parsed.turn, ...(req.ip ? { address: req.ip } : {}) });
     } catch (err) {
       // handle() answers every failure itself; this is the last line of defence.
       log.error({ err }, 'USSD step failed');
