@@ -14,6 +14,7 @@ import { createUssdRuntime, type UssdRuntime } from './runtime/ussd-runtime.js';
 import { createDatabase, migrateToLatest, type Db } from './store/database.js';
 import { startLocalRedis } from './store/local-redis.js';
 import { createSessionStore } from './store/session-store.js';
+import { createTurnSpool, type TurnSpool } from './store/turn-spool.js';
 import { createAtSmsTransport } from './channels/africastalking/sms-transport.js';
 import type { KeywordTable } from './sms/keywords.js';
 import { createInboundSms, type InboundSms, type InboundResult } from './sms/inbound-sms.js';
@@ -43,6 +44,8 @@ export interface AppContext {
   readonly metrics: Metrics;
   /** validates edited flows and publishes them live */
   readonly publisher: FlowPublisher;
+  /** turns kept in Redis while the database is down */
+  readonly spool: TurnSpool;
   /** where the embedded services run, for the start-up banner */
   readonly embedded: { database?: string; redis?: string };
   readiness(): Promise<Record<string, 'ok' | 'down'>>;
@@ -71,6 +74,8 @@ export interface ContextOverrides {
   /** how long a message stays pending before the relay queues it (default 3 s) */
   smsPendingAfterMs?: number;
   mintReference?: () => string;
+  /** how often spooled turns are written to the database (default 2 s) */
+  spoolDrainEveryMs?: number;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -200,6 +205,22 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       smsWorker = started;
     }
 
+    const spool = createTurnSpool({ redis: redisClient, db: database, prefix, key: secrets.dataEncryptionKey, logger });
+    let draining = false;
+    const drainTimer = setInterval(() => {
+      if (draining) return;
+      draining = true;
+      spool
+        .drain()
+        .then(({ smsIds }) => (smsIds.length ? enqueueSms(smsIds) : undefined))
+        .catch(() => undefined) // still down: next time
+        .finally(() => {
+          draining = false;
+        });
+    }, overrides.spoolDrainEveryMs ?? 2000);
+    drainTimer.unref();
+    cleanups.push(async () => clearInterval(drainTimer));
+
     const ussd = createUssdRuntime({
       flows: registry,
       sessions,
@@ -208,6 +229,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       logger,
       defaultLanguage: config.defaultLanguage,
       enqueueSms,
+      spool,
       ...(overrides.now ? { now: overrides.now } : {}),
       ...(overrides.mintReference ? { mintReference: overrides.mintReference } : {}),
     });
@@ -236,6 +258,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       inboundSms,
       metrics,
       publisher,
+      spool,
       embedded,
       async readiness() {
         const [r, d] = await Promise.allSettled([

@@ -9,7 +9,8 @@ import type { CompiledFlows, Effect, Lang, ResumePoint, Screen, StepResult } fro
 import type { FlowRegistry } from '../flows/flow-registry.js';
 import { encryptText, maskPhone, pseudonymizePhone } from '../privacy/phone.js';
 import type { Secrets } from '../privacy/secrets.js';
-import { callStartFacts, recordTurn, ReferenceTakenError, type OutboxRow, type ReportRow, type StepRow } from '../store/call-log-store.js';
+import { callStartFacts, recordTurn, ReferenceTakenError, type OutboxRow, type ReportRow, type StepRow, type TurnRecord } from '../store/call-log-store.js';
+import type { TurnSpool } from '../store/turn-spool.js';
 import type { Db } from '../store/database.js';
 import { RateLimitedError, SessionBusyError, type ResumeRecord, type ResumeUpdate, type SessionStore, type StoredCall } from '../store/session-store.js';
 import type { Logger } from '../logger.js';
@@ -52,6 +53,8 @@ export interface UssdRuntimeDeps {
   secrets: Secrets;
   logger: Logger;
   defaultLanguage: Lang;
+  /** keeps turns when the database is down; written later by its drainer */
+  spool?: TurnSpool;
   /** mints report references (tests make it collide) */
   mintReference?: () => string;
   /** the caller gets an apology after this long, whatever is still running (default 5 s) */
@@ -133,7 +136,11 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
     let typed: string[];
     if (inputs.kind === 'new') {
       flows = deps.flows.live();
-      const facts = await callStartFacts(deps.db, phoneHash, turn.channel, turn.gatewaySessionId);
+      // With the database down the call still goes on: language unknown, session never seen.
+      const facts = await callStartFacts(deps.db, phoneHash, turn.channel, turn.gatewaySessionId).catch((err: unknown) => {
+        log.warn({ err: (err as Error).message }, 'database unavailable at call start');
+        return { remembered: undefined, alreadySeen: false };
+      });
       const isKnown = facts.remembered === 'fr' || facts.remembered === 'bm';
       const lang: Lang = isKnown ? (facts.remembered as Lang) : deps.defaultLanguage;
       known.lang = lang;
@@ -184,38 +191,42 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       }));
       const effects = steps.flatMap((s) => s.result.effects);
       const { reports, sms, language } = effectRecords(effects, turn.phone, phoneHash, deps.secrets);
-      let smsIds: string[];
+      const record: TurnRecord = {
+        call: {
+          id: callId,
+          channel: turn.channel,
+          gatewaySessionId: turn.gatewaySessionId,
+          phoneHash,
+          phoneMasked: maskPhone(turn.phone),
+          serviceCode: turn.serviceCode,
+          networkCode: turn.networkCode,
+          language: session.lang,
+          flowHash: flows.hash,
+          startedAt: new Date(stored?.session.startedAt ?? at),
+          updatedAt: new Date(at),
+          endedAt: session.ended ? new Date(at) : null,
+          outcome: session.outcome ?? null,
+          lastNode: session.node,
+          steps: firstSeq + steps.length,
+        },
+        steps: stepRows,
+        reports,
+        sms,
+        ...(language ? { language: { phoneHash, language } } : {}),
+      };
+      let smsIds: string[] = [];
       try {
-        smsIds = await recordTurn(deps.db, {
-          call: {
-            id: callId,
-            channel: turn.channel,
-            gatewaySessionId: turn.gatewaySessionId,
-            phoneHash,
-            phoneMasked: maskPhone(turn.phone),
-            serviceCode: turn.serviceCode,
-            networkCode: turn.networkCode,
-            language: session.lang,
-            flowHash: flows.hash,
-            startedAt: new Date(stored?.session.startedAt ?? at),
-            updatedAt: new Date(at),
-            endedAt: session.ended ? new Date(at) : null,
-            outcome: session.outcome ?? null,
-            lastNode: session.node,
-            steps: firstSeq + steps.length,
-          },
-          steps: stepRows,
-          reports,
-          sms,
-          ...(language ? { language: { phoneHash, language } } : {}),
-        });
+        smsIds = await recordTurn(deps.db, record);
       } catch (err) {
         if (err instanceof ReferenceTakenError && attempt < 3) {
           log.warn({ call: callId }, 'report reference already taken: minting another');
           ref = mintRef();
           continue;
         }
-        throw err;
+        if (err instanceof ReferenceTakenError || !deps.spool) throw err;
+        // The database is away: the caller goes on, and the turn waits in Redis.
+        log.warn({ err: (err as Error).message, call: callId }, 'database unavailable: turn spooled');
+        await deps.spool.push(record);
       }
 
       const save: StoredCall = {

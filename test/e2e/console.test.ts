@@ -236,19 +236,21 @@ describe("an operator's election night", () => {
   });
 
   it('runs the simulator in Bambara', async () => {
-    await page.goto(`${h.base}/simulator`);
+    await page.goto(`${h.base}/simulator`, { waitUntil: 'load' });
     await page.selectOption('#sim-lang', 'bm');
     await page.click('button:has-text("Appeler")');
-    await page.waitForFunction(`document.querySelector('#sim-screen').textContent.startsWith('CON Kalata. Langue')`);
-    await page.fill('#sim-input', '2');
-    await page.click('#sim-send');
-    await page.waitForFunction(`document.querySelector('#sim-screen').textContent.includes('wote kunnafoniw')`);
-    await page.fill('#sim-input', '1');
-    await page.click('#sim-send');
-    await page.waitForFunction(`document.querySelector('#sim-screen').textContent.includes('Wote cogo')`);
+    await page.waitForFunction(`document.querySelector('#sim-screen').textContent.startsWith('CON Kalata. Langue')`, undefined, { timeout: 20_000 });
+    const send = async (input: string, expected: string) => {
+      await page.waitForSelector('#sim-input:not([disabled])');
+      await page.fill('#sim-input', input);
+      await page.press('#sim-input', 'Enter');
+      await page.waitForFunction(`document.querySelector('#sim-screen').textContent.includes(${JSON.stringify(expected)})`, undefined, { timeout: 20_000 });
+    };
+    await send('2', 'wote kunnafoniw');
+    await send('1', 'Wote cogo');
     await expect(page.locator('#sim-meta').textContent()).resolves.toMatch(/vote\.menu · \d+ UCS-2/);
     await shot(page, '06-simulator-bambara');
-  });
+  }, 60_000);
 });
 
 describe("an admin's live menu edit", () => {

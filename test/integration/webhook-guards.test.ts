@@ -42,19 +42,20 @@ describe('a failing dependency', () => {
   });
   afterAll(() => h.close());
 
-  it('still answers 200 with a localized END when the database is gone', async () => {
+  it('keeps serving the caller when the database is gone, and says so on /readyz', async () => {
     await h.at({ ...call, sessionId: 'ATUid_fail_1' });
     await h.ctx.db.destroy();
     const res = await h.at({ ...call, sessionId: 'ATUid_fail_2' });
-    expect(res).toEqual({ status: 200, body: 'END Service indisponible. Rappelez dans quelques minutes. Merci.' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatch(/^CON /);
     const ready = await fetch(`${h.base}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { redis: 'ok' } });
+    expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { redis: 'ok', database: 'down' } });
   });
 
-  it('logs the failure without the phone number', () => {
+  it('logs the outage without the phone number', () => {
     const lines = h.logs.join('');
-    expect(lines).toMatch(/USSD step failed/);
+    expect(lines).toMatch(/database unavailable: turn spooled/);
     expect(lines).not.toMatch(/76000020/);
   });
 });
