@@ -194,6 +194,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
         prefix: smsOptions.prefix,
         queue: sms,
         observe: metrics.observeSend,
+        retentionDays: config.phoneRetentionDays,
         ...(overrides.smsRelayEveryMs ? { relayEveryMs: overrides.smsRelayEveryMs } : {}),
         ...(overrides.smsPendingAfterMs !== undefined ? { pendingAfterMs: overrides.smsPendingAfterMs } : {}),
       });

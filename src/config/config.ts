@@ -38,6 +38,7 @@ const envSchema = z.object({
   RATE_LIMIT_PER_PHONE: perMinute.default(30),
   RATE_LIMIT_PER_IP: perMinute.default(0),
   SESSION_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  PHONE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
   TRUST_PROXY: z.string().default('loopback'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,40}$/, 'letters, digits and _ : . - only').default('kalata:'),
@@ -68,6 +69,8 @@ export interface Config {
   readonly rateLimitPerPhone: number;
   readonly rateLimitPerIp: number;
   readonly sessionTtlSeconds: number;
+  /** encrypted numbers are deleted this many days after their report or SMS */
+  readonly phoneRetentionDays: number;
   /** how long a dropped call can be continued; 0: never */
   readonly resumeWindowSeconds: number;
   readonly logLevel: Env['LOG_LEVEL'];
@@ -138,6 +141,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimitPerIp: e.RATE_LIMIT_PER_IP,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     resumeWindowSeconds: e.RESUME_WINDOW_SECONDS,
+    phoneRetentionDays: e.PHONE_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
     redisPrefix: e.REDIS_PREFIX,
     trustProxy: /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,

@@ -7,7 +7,7 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../logger.js';
 import type { Db } from '../store/database.js';
-import { failStaleSending, pendingSmsIds } from '../store/sms-store.js';
+import { failStaleSending, forgetOldNumbers, pendingSmsIds } from '../store/sms-store.js';
 import { createSmsProcessor, type SmsProcessorDeps } from './sms-processor.js';
 import { SMS_QUEUE, type SmsJobData, type SmsQueue } from './sms-queue.js';
 
@@ -24,6 +24,8 @@ export interface SmsWorkerOptions extends SmsProcessorDeps {
   staleSendingMs?: number;
   /** a message `queued`/`retrying` this long without news lost its job: queued again (default 15 min) */
   lostJobAfterMs?: number;
+  /** encrypted numbers older than this are deleted (default 30 days) */
+  retentionDays?: number;
 }
 
 export interface SmsWorker {
@@ -47,8 +49,14 @@ export function startSmsWorker(options: SmsWorkerOptions): SmsWorker {
     if (job) log.info({ message: job.data.messageId, attempt: job.attemptsMade, reason: err.message }, 'SMS job failed');
   });
 
+  let lastRetention = 0;
   const relay = async (db: Db = options.db): Promise<number> => {
     await failStaleSending(db, options.staleSendingMs ?? 120_000);
+    if (Date.now() - lastRetention > 10 * 60_000) {
+      lastRetention = Date.now();
+      const forgotten = await forgetOldNumbers(db, options.retentionDays ?? 30);
+      if (forgotten) log.info({ forgotten }, 'deleted encrypted numbers past their retention');
+    }
     const ids = await pendingSmsIds(db, options.pendingAfterMs ?? 3000, options.lostJobAfterMs ?? 15 * 60_000);
     if (ids.length) {
       await options.queue.enqueue(db, ids);

@@ -204,3 +204,21 @@ export async function recordDelivery(db: Db, report: { gatewayMessageId: string;
     return true;
   });
 }
+
+/**
+ * Retention: the encrypted copy of a number is kept only while it may be
+ * needed (follow-ups, a status SMS after triage), then deleted. Messages still
+ * waiting to be sent keep theirs. Returns how many copies were deleted.
+ */
+export async function forgetOldNumbers(db: Db, olderThanDays: number): Promise<number> {
+  const cutoff = new Date(Date.now() - olderThanDays * 24 * 3600 * 1000);
+  const reports = await db.updateTable('reports').set({ phone_enc: null }).where('created_at', '<', cutoff).where('phone_enc', 'is not', null).executeTakeFirst();
+  const sms = await db
+    .updateTable('sms_outbox')
+    .set({ phone_enc: null })
+    .where('created_at', '<', cutoff)
+    .where('phone_enc', 'is not', null)
+    .where('status', 'in', FINAL as SmsStatus[])
+    .executeTakeFirst();
+  return Number(reports.numUpdatedRows) + Number(sms.numUpdatedRows);
+}
