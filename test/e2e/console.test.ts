@@ -32,6 +32,20 @@ async function signIn(name: string): Promise<{ context: BrowserContext; page: Pa
   return { context, page };
 }
 
+/**
+ * Polls from here rather than with page.waitForFunction: the console's CSP
+ * (no eval) blocks the predicates Playwright would evaluate in the page.
+ */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const screenText = (page: Page) => page.locator('#sim-screen').textContent().then((t) => t ?? '');
+
 const shot = (page: Page, name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
 /** A fraud report by USSD; returns its reference. */
@@ -229,9 +243,9 @@ describe("an operator's election night", () => {
   it('sees the analytics charts drawn from the calls', async () => {
     await page.goto(`${h.base}/analytics`);
     // Page functions run in the browser: written as strings, they need no DOM types here.
-    await page.waitForFunction('window.Chart !== undefined && Object.keys(window.Chart.instances).length >= 6');
-    const charts = await page.evaluate('Object.keys(window.Chart.instances).length');
-    expect(charts).toBeGreaterThanOrEqual(6);
+    const chartCount = () => page.evaluate('window.Chart ? Object.keys(window.Chart.instances).length : 0') as Promise<number>;
+    await until(async () => (await chartCount()) >= 6, 'the charts');
+    expect(await chartCount()).toBeGreaterThanOrEqual(6);
     await shot(page, '05-analytics');
   });
 
@@ -239,12 +253,12 @@ describe("an operator's election night", () => {
     await page.goto(`${h.base}/simulator`, { waitUntil: 'load' });
     await page.selectOption('#sim-lang', 'bm');
     await page.click('button:has-text("Appeler")');
-    await page.waitForFunction(`document.querySelector('#sim-screen').textContent.startsWith('CON Kalata. Langue')`, undefined, { timeout: 20_000 });
+    await until(async () => (await screenText(page)).startsWith('CON Kalata. Langue'), 'the first screen');
     const send = async (input: string, expected: string) => {
       await page.waitForSelector('#sim-input:not([disabled])');
       await page.fill('#sim-input', input);
       await page.press('#sim-input', 'Enter');
-      await page.waitForFunction(`document.querySelector('#sim-screen').textContent.includes(${JSON.stringify(expected)})`, undefined, { timeout: 20_000 });
+      await until(async () => (await screenText(page)).includes(expected), expected);
     };
     await send('2', 'wote kunnafoniw');
     await send('1', 'Wote cogo');
