@@ -47,7 +47,7 @@ export function createApp(ctx: AppContext): Express {
     telcoPath('/ussd/africastalking', secret),
     requireSecret(secret),
     parseAtForm,
-    atUssdHandler({ runtime: ctx.ussd, logger: ctx.logger, serviceCodes: ctx.config.serviceCodes }),
+    atUssdHandler({ runtime: ctx.ussd, serviceCodes: ctx.config.serviceCodes }),
   );
 
   app.post(

@@ -5,19 +5,16 @@
  * 4xx with a plain reason, which is what a developer testing with curl needs.
  */
 import type { RequestHandler } from 'express';
-import type { Logger } from '../../logger.js';
 import type { UssdRuntime } from '../../runtime/ussd-runtime.js';
 import { readForm } from './form.js';
 import { formatUssdReply, toUssdTurn, ussdBodySchema } from './ussd-request.js';
 
 export interface UssdHandlerOptions {
   runtime: UssdRuntime;
-  logger: Logger;
   serviceCodes: readonly string[];
 }
 
 export function atUssdHandler(options: UssdHandlerOptions): RequestHandler {
-  const log = options.logger.child({ subsystem: 'channel.africastalking' });
   return async (req, res) => {
     const body = readForm(req, res, ussdBodySchema);
     if (!body) return;
@@ -26,14 +23,8 @@ export function atUssdHandler(options: UssdHandlerOptions): RequestHandler {
       res.status(parsed.status).type('text/plain').send(parsed.reason);
       return;
     }
-    let reply;
-    try {
-      reply = await options.runtime.handle({ ...parsed.turn, ...(req.ip ? { address: req.ip } : {}) });
-    } catch (err) {
-      // handle() answers every failure itself; this is the last line of defence.
-      log.error({ err }, 'USSD step failed');
-      reply = options.runtime.apology();
-    }
+    // handle() never throws: every failure is already a localized apology.
+    const reply = await options.runtime.handle({ ...parsed.turn, ...(req.ip ? { address: req.ip } : {}) });
     res.status(200).type('text/plain').send(formatUssdReply(reply));
   };
 }

@@ -41,14 +41,8 @@ export function hubtelUssdHandler(options: HubtelUssdHandlerOptions): RequestHan
       res.status(200).json(formatHubtelReply({ text: '', end: true }, parsed.clientState));
       return;
     }
-    let reply;
-    try {
-      reply = await options.runtime.handle({ ...parsed.turn, ...(req.ip ? { address: req.ip } : {}) });
-    } catch (err) {
-      // handle() answers every failure itself; this is the last line of defence.
-      log.error({ err }, 'USSD step failed');
-      reply = options.runtime.apology();
-    }
+    // handle() never throws: every failure is already a localized apology.
+    const reply = await options.runtime.handle({ ...parsed.turn, ...(req.ip ? { address: req.ip } : {}) });
     res.status(200).json(formatHubtelReply(reply, parsed.clientState));
   };
 }
