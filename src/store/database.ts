@@ -31,8 +31,12 @@ export async function createDatabase(options: DatabaseOptions): Promise<Db> {
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30000,
     });
-    // An idle client losing its server must not crash the process.
+    // A client losing its server must not crash the process: idle ones report
+    // to the pool, and a checked-out one (mid-transaction when PostgreSQL
+    // goes away) would emit an unhandled 'error'. The query in flight fails
+    // on its own, and the caller's turn is spooled.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   const { PGlite } = await import('@electric-sql/pglite');

@@ -77,3 +77,22 @@ describe('the database away', () => {
     }
   });
 });
+
+describe('a connection lost mid-transaction', () => {
+  it('fails that transaction and nothing else: the process does not crash', async () => {
+    const transaction = h.ctx.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('calls').select('id').limit(1).execute();
+      proxy.cut(); // the server goes away while this connection is checked out
+      await new Promise((r) => setTimeout(r, 100));
+      await trx.selectFrom('calls').select('id').limit(1).execute();
+    });
+    await expect(transaction).rejects.toThrow();
+    proxy.restore();
+    let ok = false;
+    for (let i = 0; i < 50 && !ok; i++) {
+      ok = await h.ctx.db.selectFrom('calls').select('id').limit(1).execute().then(() => true, () => false);
+      if (!ok) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(ok).toBe(true);
+  });
+});
