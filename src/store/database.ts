@@ -28,8 +28,12 @@ export async function createDatabase(options: DatabaseOptions): Promise<Db> {
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: 2000,
       idleTimeoutMillis: 30000,
+      // A hung server costs a query at most this long, well inside a USSD
+      // step's deadline; the turn is then spooled.
+      query_timeout: 2500,
+      statement_timeout: 2000,
     });
     // A client losing its server must not crash the process: idle ones report
     // to the pool, and a checked-out one (mid-transaction when PostgreSQL

@@ -72,7 +72,7 @@ afterAll(async () => {
     procs.map(
       (p) =>
         new Promise<void>((resolve) => {
-          if (p.child.exitCode !== null) return resolve();
+          if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
           p.child.once('exit', () => resolve());
           p.child.kill('SIGTERM');
         }),
@@ -145,6 +145,32 @@ describe('two web processes and a worker', () => {
       const rows = await client.query("select c.steps, count(s.seq)::int as n from calls c join call_steps s on s.call_id = c.id where c.gateway_session_id like 'ATUid_race_%' group by c.id");
       expect(rows.rows).toHaveLength(20);
       for (const r of rows.rows) expect(r).toEqual({ steps: 5, n: 5 });
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('a web process killed (SIGKILL) right after a reply', () => {
+  it('loses nothing the reply promised: the report behind the reference is there', async () => {
+    const web = procs.filter((p) => p.base);
+    const victim = web[1]!;
+    const call = { sessionId: 'ATUid_sigkill', serviceCode: '*384*123#', phoneNumber: '+22376300099' };
+    const typed: string[] = [];
+    let last = await at(victim.base!, { ...call, text: '' });
+    for (const input of ['1', '2', '1', '1', '5', 'Kati', 'Urne bourrée', '1']) {
+      typed.push(input);
+      last = await at(victim.base!, { ...call, text: typed.join('*') });
+    }
+    victim.child.kill('SIGKILL');
+    const ref = /KA-[0-9A-Z]{7}/.exec(last)![0];
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const rows = await client.query('select ref from reports where ref = $1', [ref]);
+      expect(rows.rows).toEqual([{ ref }]);
+      const sms = await client.query('select count(*)::int as n from sms_outbox where ref = $1', [ref]);
+      expect(sms.rows[0].n).toBe(1);
     } finally {
       await client.end();
     }
