@@ -15,7 +15,6 @@
  * anything is missing or doubled. Bounded: a few hundred calls, loopback only.
  */
 import { chmodSync, mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +22,7 @@ import { loadConfig } from '../config/config.js';
 import { createContext, type AppContext } from '../context.js';
 import { startLocalPostgres } from '../store/local-postgres.js';
 import { startLocalRedis, type LocalRedis } from '../store/local-redis.js';
+import { startTcpProxy } from '../store/local-tcp-proxy.js';
 import { createApp } from '../web/app.js';
 import { runMain } from './run-main.js';
 
@@ -31,38 +31,6 @@ const CALLERS_PER_PHASE = 40;
 // lets through to real servers: the callers use the fetch from before nock.
 const realFetch = globalThis.fetch;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A loopback TCP proxy the drill can cut and restore. */
-async function proxy(targetPort: number) {
-  let up = true;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    if (!up) return void client.destroy();
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    cut() {
-      up = false;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      up = true;
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 interface Tally {
   requests: number;
@@ -114,7 +82,7 @@ runMain(async () => {
   let redis: LocalRedis = await startLocalRedis({ dir: join(dir, 'redis1'), persist: true });
   const postgres = await startLocalPostgres({ dir: join(dir, 'pg') });
   const databaseUrl = new URL(await postgres.createDatabase('drill'));
-  const pgProxy = await proxy(Number(databaseUrl.port));
+  const pgProxy = await startTcpProxy(Number(databaseUrl.port));
   databaseUrl.port = String(pgProxy.port);
 
   // The SMS gateway, answered in-process; `gatewayUp` false answers 503.

@@ -156,7 +156,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       // A dropped call of this caller, on a version still kept: offer to continue it
       // (not when the caller dialled straight into a menu: they chose where to go).
       const pinned = resumable && typed.length === 0 ? deps.flows.get(resumable.flowHash) : undefined;
-      if (resumable && pinned && resumable.callId !== callId) {
+      if (resumable && pinned) {
         flows = pinned;
         from.resume = resumable.point;
       }

@@ -22,11 +22,9 @@ export interface SmsTransport {
  * machine; the message is recorded as `dry_run` with its full text.
  */
 export function createDryRunTransport(): SmsTransport {
-  let n = 0;
   return {
     name: 'dry-run',
     async send() {
-      n += 1;
       return { kind: 'accepted', messageId: null, status: 'DryRun', statusCode: null, cost: null };
     },
   };

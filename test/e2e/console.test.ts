@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { addUser } from '../../src/store/user-store.js';
 import { converse, startHarness, type Harness } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
 
 const artifacts = join(process.cwd(), 'test', 'artifacts');
 const PASSWORD = 'a-long-test-password';
@@ -36,13 +37,7 @@ async function signIn(name: string): Promise<{ context: BrowserContext; page: Pa
  * Polls from here rather than with page.waitForFunction: the console's CSP
  * (no eval) blocks the predicates Playwright would evaluate in the page.
  */
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (check: () => Promise<boolean>, what: string) => waitFor(what, check, (ok) => ok, 20_000);
 
 const screenText = (page: Page) => page.locator('#sim-screen').textContent().then((t) => t ?? '');
 

@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { encryptText, pseudonymizePhone } from '../../src/privacy/phone.js';
 import { renderSms, SMS_TEXTS } from '../../src/sms/sms-text.js';
 import { converse, startHarness, type Harness } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
 
 // nock 15.0.0 on Node 20 breaks every fetch() POST it lets through ("TypeError: unusable": its
 // request listener consumes the Request body before the passthrough clones it), and the harness
@@ -56,16 +57,6 @@ function installAtMock(): void {
 // ---------------------------------------------------------------------------
 // Helpers
 
-async function waitFor<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T;
-  for (;;) {
-    last = await probe();
-    if (done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 let h: Harness;
 let inboundIds = 0;

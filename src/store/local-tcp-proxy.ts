@@ -1,7 +1,7 @@
 /**
- * A TCP proxy for outage tests: the app talks to a server through it, and
- * the test cuts every connection (and refuses new ones) or lets traffic
- * through again. Loopback only.
+ * A TCP proxy for outage tests and the drill: the app talks to a server
+ * through it, and the caller cuts every connection (and refuses new ones) or
+ * lets traffic through again. Loopback only.
  */
 import net from 'node:net';
 
