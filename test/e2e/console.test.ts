@@ -249,15 +249,19 @@ describe("an operator's election night", () => {
     await page.selectOption('#sim-lang', 'bm');
     await page.click('button:has-text("Appeler")');
     await until(async () => (await screenText(page)).startsWith('CON Kalata. Langue'), 'the first screen');
-    const send = async (input: string, expected: string) => {
+    // Waits for the node named in the meta line: a screen's text alone can be
+    // ambiguous (the home menu lists "Wote cogo", the title of the next screen).
+    const meta = async () => (await page.locator('#sim-meta').textContent()) ?? '';
+    const send = async (input: string, node: string, expected: string) => {
       await page.waitForSelector('#sim-input:not([disabled])');
       await page.fill('#sim-input', input);
       await page.press('#sim-input', 'Enter');
-      await until(async () => (await screenText(page)).includes(expected), expected);
+      await until(async () => (await meta()).startsWith(`${node} · `), node);
+      expect(await screenText(page)).toContain(expected);
     };
-    await send('2', 'wote kunnafoniw');
-    await send('1', 'Wote cogo');
-    await expect(page.locator('#sim-meta').textContent()).resolves.toMatch(/vote\.menu · \d+ UCS-2/);
+    await send('2', 'main.home', 'wote kunnafoniw');
+    await send('1', 'vote.menu', 'Wote cogo');
+    expect(await meta()).toMatch(/^vote\.menu · \d+ UCS-2/);
     await shot(page, '06-simulator-bambara');
   }, 60_000);
 });
