@@ -4,7 +4,9 @@
  * 1,000 nodes: validation time, and the cost of one step (which must not
  * grow with the flow: nodes are looked up in a map).
  *
- *   node --import tsx bench/engine.ts
+ *   node --import tsx bench/engine.ts [--smoke]
+ *
+ * Prints a table, then one JSON line (read by bench/run.ts).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,11 +91,13 @@ function stepCost(flows: CompiledFlows, steps: number): number {
   return ((performance.now() - t) * 1000) / steps;
 }
 
+const smoke = process.argv.includes('--smoke');
+const scale = smoke ? 0.05 : 1;
 const real = loadFlows({ flowsDir: 'flows', localesDir: 'locales', limits, spelling: 'standard' });
 const inputs = ['1', '1', '3', '98', '0', '0', '2', '1', '1', '5', 'Kati', 'Des billets', '1'];
 const warm = time(() => {
   let n = 0;
-  for (let r = 0; r < 2000; r++) {
+  for (let r = 0; r < 2000 * scale; r++) {
     let result = start(real, { id: 'w', ref: 'KA-0000000', lang: r % 2 ? 'bm' : 'fr', languageKnown: false }, 0);
     for (const input of inputs) {
       if (result.session.ended) break;
@@ -112,9 +116,9 @@ check(small); // warm-up
 const vSmall = time(() => check(small));
 const vLarge = time(() => check(large));
 if (!vSmall.value.flows || !vLarge.value.flows) throw new Error('generated flows did not validate');
-stepCost(vSmall.value.flows, 20_000); // warm-up
-const sSmall = stepCost(vSmall.value.flows, 50_000);
-const sLarge = stepCost(vLarge.value.flows, 50_000);
+stepCost(vSmall.value.flows, 20_000 * scale); // warm-up
+const sSmall = stepCost(vSmall.value.flows, 50_000 * scale);
+const sLarge = stepCost(vLarge.value.flows, 50_000 * scale);
 
 const rows = [
   ['engine steps/s (real flows, fr and bm)', `${stepsPerSecond}`],
@@ -124,3 +128,13 @@ const rows = [
   ['step, 1,000-node flow', `${sLarge.toFixed(2)} us (${(sLarge / sSmall).toFixed(2)}x the small flow)`],
 ];
 for (const [label, value] of rows) console.log(`${label!.padEnd(42)} ${value}`);
+console.log(
+  JSON.stringify({
+    stepsPerSecond,
+    validateSmallMs: Number(vSmall.ms.toFixed(1)),
+    validateLargeMs: Number(vLarge.ms.toFixed(1)),
+    stepSmallUs: Number(sSmall.toFixed(2)),
+    stepLargeUs: Number(sLarge.toFixed(2)),
+    stepCostRatio: Number((sLarge / sSmall).toFixed(2)),
+  }),
+);

@@ -33,15 +33,17 @@ const { encryptText } = await import('../src/privacy/phone.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'kalata-bench-sms-'));
 chmodSync(dir, 0o755);
-const redis = await startLocalRedis({ dir: join(dir, 'redis'), persist: false });
-const pg = await startLocalPostgres({ dir: join(dir, 'pg') });
-const databaseUrl = await pg.createDatabase('bench');
-const config = loadConfig({ LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, REDIS_URL: redis.url, DATA_DIR: dir, AT_USERNAME: 'sandbox', AT_API_KEY: 'bench' });
+// bench/run.ts lends its servers; alone, this script starts its own.
+const redis = process.env.BENCH_REDIS_URL ? undefined : await startLocalRedis({ dir: join(dir, 'redis'), persist: false });
+const pg = process.env.BENCH_DATABASE_URL ? undefined : await startLocalPostgres({ dir: join(dir, 'pg') });
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? (await pg!.createDatabase('bench'));
+const runId = `benchsms${Date.now().toString(36)}`;
+const config = loadConfig({ LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, REDIS_URL: process.env.BENCH_REDIS_URL ?? redis!.url, REDIS_PREFIX: `${runId}:`, DATA_DIR: dir, AT_USERNAME: 'sandbox', AT_API_KEY: 'bench' });
 const producer = await createContext(config, { worker: false });
 const ids: string[] = [];
 const phoneEnc = encryptText(producer.secrets.dataEncryptionKey, '+22376000000');
 for (let i = 0; i < total; i++) {
-  const id = await insertSms(producer.db, { dedupeKey: `bench-${i}`, kind: 'followup', ref: 'KA-BENCH00', phoneHash: 'bench', phoneEnc, language: i % 2 ? 'bm' : 'fr', template: 'report:sms.report_ack', vars: { ref: 'KA-BENCH00' } });
+  const id = await insertSms(producer.db, { dedupeKey: `${runId}-${i}`, kind: 'followup', ref: 'KA-BENCH00', phoneHash: 'bench', phoneEnc, language: i % 2 ? 'bm' : 'fr', template: 'report:sms.report_ack', vars: { ref: 'KA-BENCH00' } });
   ids.push(id!);
 }
 await producer.sms.enqueue(producer.db, ids);
@@ -58,11 +60,11 @@ await new Promise<void>((resolve) => {
   });
 });
 const seconds = (performance.now() - started) / 1000;
-const sent = await worker.db.selectFrom('sms_outbox').select((eb) => eb.fn.countAll<string>().as('n')).where('status', '=', 'sent').executeTakeFirstOrThrow();
+const sent = await worker.db.selectFrom('sms_outbox').select((eb) => eb.fn.countAll<string>().as('n')).where('status', '=', 'sent').where('dedupe_key', 'like', `${runId}-%`).executeTakeFirstOrThrow();
 console.log(JSON.stringify({ messages: total, concurrency, seconds: Number(seconds.toFixed(2)), perSecond: Math.round(total / seconds), gatewayCalls: calls, sentRows: Number(sent.n) }));
 await worker.close();
 await producer.close();
-await redis.stop();
-await pg.stop();
+await redis?.stop();
+await pg?.stop();
 nock.cleanAll();
 nock.restore();

@@ -10,8 +10,10 @@ import type { CompiledFlows } from './engine/types.js';
 import { createFlowRegistry, type FlowRegistry } from './flows/flow-registry.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSecrets, type Secrets } from './privacy/secrets.js';
+import { createBatcher } from './store/batcher.js';
 import { createUssdRuntime, type UssdRuntime } from './runtime/ussd-runtime.js';
-import { createDatabase, migrateToLatest, type Db } from './store/database.js';
+import { createDatabase, isDataError, migrateToLatest, type Db } from './store/database.js';
+import { callStartFacts, recordTurns, type CallStartKey, type TurnRecord } from './store/call-log-store.js';
 import { startLocalRedis } from './store/local-redis.js';
 import { createSessionStore } from './store/session-store.js';
 import { createTurnSpool, type TurnSpool } from './store/turn-spool.js';
@@ -122,7 +124,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       }
       // Fail fast: a command waits at most 500 ms and is never queued while Redis is away,
       // so a caller gets the apology at once; ioredis reconnects by itself.
-      const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500, connectTimeout: 3000 });
+      // Auto-pipelining: the commands of concurrent requests issued in one tick share one write.
+      const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500, connectTimeout: 3000, enableAutoPipelining: true });
       client.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
       cleanups.push(async () => {
         await client.quit().catch(() => client.disconnect());
@@ -231,6 +234,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       defaultLanguage: config.defaultLanguage,
       enqueueSms,
       spool,
+      // Group commit: the turns and the call starts of concurrent requests share round trips.
+      writeTurn: createBatcher((turns: TurnRecord[]) => recordTurns(database, turns), { isolate: isDataError, observe: metrics.observeTurnBatch }),
+      callStartFacts: createBatcher((keys: CallStartKey[]) => callStartFacts(database, keys)),
       ...(overrides.now ? { now: overrides.now } : {}),
       ...(overrides.mintReference ? { mintReference: overrides.mintReference } : {}),
     });

@@ -9,7 +9,7 @@ import type { CompiledFlows, Effect, Lang, ResumePoint, Screen, StepResult } fro
 import type { FlowRegistry } from '../flows/flow-registry.js';
 import { encryptText, maskPhone, pseudonymizePhone } from '../privacy/phone.js';
 import type { Secrets } from '../privacy/secrets.js';
-import { callStartFacts, recordTurn, ReferenceTakenError, type OutboxRow, type ReportRow, type StepRow, type TurnRecord } from '../store/call-log-store.js';
+import { callStartFacts, recordTurn, ReferenceTakenError, type CallStartFacts, type CallStartKey, type OutboxRow, type ReportRow, type StepRow, type TurnRecord } from '../store/call-log-store.js';
 import type { TurnSpool } from '../store/turn-spool.js';
 import type { Db } from '../store/database.js';
 import { RateLimitedError, SessionBusyError, type ResumeRecord, type ResumeUpdate, type SessionStore, type StoredCall } from '../store/session-store.js';
@@ -55,6 +55,10 @@ export interface UssdRuntimeDeps {
   defaultLanguage: Lang;
   /** keeps turns when the database is down; written later by its drainer */
   spool?: TurnSpool;
+  /** writes a turn's records once committed, with the ids of the SMS it queued (default: its own transaction; context.ts batches) */
+  writeTurn?: (turn: TurnRecord) => Promise<string[]>;
+  /** what a new call needs from the database (default: its own query; context.ts batches) */
+  callStartFacts?: (key: CallStartKey) => Promise<CallStartFacts>;
   /** mints report references (tests make it collide) */
   mintReference?: () => string;
   /** the caller gets an apology after this long, whatever is still running (default 5 s) */
@@ -75,6 +79,8 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
   const now = deps.now ?? Date.now;
   const mintRef = deps.mintReference ?? mintReference;
   const log = deps.logger.child({ subsystem: 'ussd' });
+  const writeTurn = deps.writeTurn ?? ((turn: TurnRecord) => recordTurn(deps.db, turn));
+  const startFacts = deps.callStartFacts ?? (async (key: CallStartKey) => (await callStartFacts(deps.db, [key]))[0]!);
 
   const say = (lang: Lang, key: (flows: CompiledFlows) => string, end = true): UssdReply => {
     const flows = deps.flows.live();
@@ -111,12 +117,12 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
    */
   async function handleLocked(
     turn: UssdTurn,
+    phoneHash: string,
     began: number,
     known: { lang: Lang },
     stored: StoredCall | undefined,
     resumable: ResumeRecord | undefined,
   ): Promise<{ reply: UssdReply; save?: StoredCall }> {
-    const phoneHash = pseudonymizePhone(deps.secrets.phoneHashKey, turn.phone);
     if (stored) known.lang = stored.session.lang;
     if (stored && stored.phoneHash !== phoneHash) {
       log.warn({ channel: turn.channel, session: turn.gatewaySessionId }, 'session id reused by another number');
@@ -137,7 +143,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
     if (inputs.kind === 'new') {
       flows = deps.flows.live();
       // With the database down the call still goes on: language unknown, session never seen.
-      const facts = await callStartFacts(deps.db, phoneHash, turn.channel, turn.gatewaySessionId).catch((err: unknown) => {
+      const facts = await startFacts({ phoneHash, channel: turn.channel, gatewaySessionId: turn.gatewaySessionId }).catch((err: unknown) => {
         log.warn({ err: (err as Error).message }, 'database unavailable at call start');
         return { remembered: undefined, alreadySeen: false };
       });
@@ -216,7 +222,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       };
       let smsIds: string[] = [];
       try {
-        smsIds = await recordTurn(deps.db, record);
+        smsIds = await writeTurn(record);
       } catch (err) {
         if (err instanceof ReferenceTakenError && attempt < 3) {
           log.warn({ call: callId }, 'report reference already taken: minting another');
@@ -264,7 +270,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       const lock = await deps.sessions.lockAndLoad(turn.channel, turn.gatewaySessionId, phoneHash, turn.address);
       let released = false;
       try {
-        const out = await handleLocked(turn, began, known, lock.stored, lock.resumable);
+        const out = await handleLocked(turn, phoneHash, began, known, lock.stored, lock.resumable);
         if (out.save) {
           released = true;
           const resume = resumeUpdate(out.save, deps.flows.get(out.save.session.flowHash) ?? deps.flows.live());

@@ -1,10 +1,12 @@
 /**
  * Everything one USSD turn leaves in PostgreSQL, written in one transaction:
  * the call row, its step rows, and the records its effects ask for (fraud
- * reports, SMS outbox rows, the caller's language). Every write is
+ * reports, SMS outbox rows, the caller's language). Several turns can share
+ * the transaction (group commit, see turn-writer.ts). Every write is
  * idempotent, so a retried turn never duplicates a row.
  */
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import type { Database } from './schema.js';
 import type { Db } from './database.js';
 import { insertSms } from './sms-store.js';
 
@@ -68,116 +70,160 @@ export interface TurnRecord {
 /** A report reference minted for this call already belongs to another report. */
 export class ReferenceTakenError extends Error {
   override name = 'ReferenceTakenError';
+  /** about this turn's data: a batch it spoils is retried turn by turn (see isDataError) */
+  readonly dataError = true;
   constructor(readonly ref: string) {
     super(`reference ${ref} is already taken`);
   }
 }
 
-/** Writes the turn; returns the ids of the SMS it added to the outbox, to be queued once committed. */
+/** Writes one turn; returns the ids of the SMS it added to the outbox, to be queued once committed. */
 export async function recordTurn(db: Db, turn: TurnRecord): Promise<string[]> {
-  const { call } = turn;
-  const smsIds: string[] = [];
+  return (await recordTurns(db, [turn]))[0]!;
+}
+
+/** The last of each key, in order: one multi-row upsert may not touch a row twice. */
+function lastByKey<T>(items: readonly T[], key: (item: T) => string, keep: (a: T, b: T) => T = (_a, b) => b): T[] {
+  const byKey = new Map<string, T>();
+  for (const item of items) {
+    const k = key(item);
+    const seen = byKey.get(k);
+    byKey.set(k, seen === undefined ? item : keep(seen, item));
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * The rows every turn writes (its call, its steps, the caller's language) for
+ * any number of turns, in one statement: the rows travel as three JSON
+ * parameters and PostgreSQL unpacks them. One round trip, and a single
+ * statement is atomic without BEGIN/COMMIT.
+ */
+function writeCallsAndSteps(executor: Db | Transaction<Database>, turns: readonly TurnRecord[]) {
+  // Two turns of one call never share a batch (the session lock orders them); if they did, the furthest one wins.
+  const calls = lastByKey(
+    turns.map((t) => t.call),
+    (c) => `${c.channel}\u0000${c.gatewaySessionId}`,
+    (a, b) => (b.steps >= a.steps ? b : a),
+  ).map((c) => ({
+    id: c.id,
+    channel: c.channel,
+    gateway_session_id: c.gatewaySessionId,
+    phone_hash: c.phoneHash,
+    phone_masked: c.phoneMasked,
+    service_code: c.serviceCode,
+    network_code: c.networkCode,
+    language: c.language,
+    flow_hash: c.flowHash,
+    started_at: c.startedAt,
+    updated_at: c.updatedAt,
+    ended_at: c.endedAt,
+    outcome: c.outcome,
+    last_node: c.lastNode,
+    steps: c.steps,
+  }));
+  const steps = turns.flatMap((t) =>
+    t.steps.map((s) => ({
+      call_id: t.call.id,
+      seq: s.seq,
+      node: s.node,
+      input: s.input,
+      screen: s.screen,
+      screen_length: s.screenLength,
+      encoding: s.encoding,
+      ended: s.ended,
+      latency_ms: s.latencyMs,
+      created_at: s.at,
+    })),
+  );
+  const languages = lastByKey(
+    turns.flatMap((t) => (t.language ? [{ phone_hash: t.language.phoneHash, language: t.language.language, updated_at: t.call.updatedAt }] : [])),
+    (l) => l.phone_hash,
+  );
+  // The steps' foreign key is checked at the end of the statement, once the calls are in.
+  return sql`
+    with written_calls as (
+      insert into calls (id, channel, gateway_session_id, phone_hash, phone_masked, service_code, network_code,
+                         language, flow_hash, started_at, updated_at, ended_at, outcome, last_node, steps)
+      select id, channel, gateway_session_id, phone_hash, phone_masked, service_code, network_code,
+             language, flow_hash, started_at, updated_at, ended_at, outcome, last_node, steps
+      from json_populate_recordset(null::calls, ${JSON.stringify(calls)})
+      on conflict (channel, gateway_session_id) do update
+        set language = excluded.language, updated_at = excluded.updated_at, ended_at = excluded.ended_at,
+            outcome = excluded.outcome, last_node = excluded.last_node, steps = excluded.steps
+        -- A late retry of an older turn never winds the call back.
+        where calls.steps < excluded.steps
+    ), written_steps as (
+      insert into call_steps (call_id, seq, node, input, screen, screen_length, encoding, ended, latency_ms, created_at)
+      select call_id, seq, node, input, screen, screen_length, encoding, ended, latency_ms, created_at
+      from json_populate_recordset(null::call_steps, ${JSON.stringify(steps)})
+      on conflict (call_id, seq) do nothing
+    )
+    insert into callers (phone_hash, language, updated_at)
+    select phone_hash, language, updated_at from json_populate_recordset(null::callers, ${JSON.stringify(languages)})
+    on conflict (phone_hash) do update set language = excluded.language, updated_at = excluded.updated_at
+  `.execute(executor);
+}
+
+/**
+ * Writes several turns at once (group commit, see batcher.ts). Turns without
+ * reports or SMS (nearly all) take one statement; otherwise one transaction
+ * adds each turn's reports and outbox rows. Returns, per turn, the ids of the
+ * SMS it added to the outbox. A report reference already taken fails the
+ * whole batch with ReferenceTakenError (a data error: the batcher then
+ * writes the turns one by one).
+ */
+export async function recordTurns(db: Db, turns: readonly TurnRecord[]): Promise<string[][]> {
+  const smsIds: string[][] = turns.map(() => []);
+  if (!turns.length) return smsIds;
+  if (turns.every((t) => !t.reports.length && !t.sms.length)) {
+    await writeCallsAndSteps(db, turns);
+    return smsIds;
+  }
   await db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('calls')
-      .values({
-        id: call.id,
-        channel: call.channel,
-        gateway_session_id: call.gatewaySessionId,
-        phone_hash: call.phoneHash,
-        phone_masked: call.phoneMasked,
-        service_code: call.serviceCode,
-        network_code: call.networkCode,
-        language: call.language,
-        flow_hash: call.flowHash,
-        started_at: call.startedAt,
-        updated_at: call.updatedAt,
-        ended_at: call.endedAt,
-        outcome: call.outcome,
-        last_node: call.lastNode,
-        steps: call.steps,
-      })
-      .onConflict((oc) =>
-        oc
-          .columns(['channel', 'gateway_session_id'])
-          .doUpdateSet({
-            language: call.language,
-            updated_at: call.updatedAt,
-            ended_at: call.endedAt,
-            outcome: call.outcome,
-            last_node: call.lastNode,
-            steps: call.steps,
+    await writeCallsAndSteps(trx, turns);
+    for (const [i, turn] of turns.entries()) {
+      for (const r of turn.reports) {
+        const inserted = await trx
+          .insertInto('reports')
+          .values({
+            ref: r.ref,
+            call_id: turn.call.id,
+            phone_hash: r.phoneHash,
+            phone_enc: r.phoneEnc,
+            language: r.language,
+            fields: JSON.stringify(r.fields),
+            incident: r.fields.incident ?? null,
+            region: r.fields.region ?? null,
           })
-          // A late retry of an older turn never winds the call back.
-          .where('calls.steps', '<', call.steps),
-      )
-      .execute();
-    if (turn.steps.length) {
-      await trx
-        .insertInto('call_steps')
-        .values(
-          turn.steps.map((s) => ({
-            call_id: call.id,
-            seq: s.seq,
-            node: s.node,
-            input: s.input,
-            screen: s.screen,
-            screen_length: s.screenLength,
-            encoding: s.encoding,
-            ended: s.ended,
-            latency_ms: s.latencyMs,
-            created_at: s.at,
-          })),
-        )
-        .onConflict((oc) => oc.columns(['call_id', 'seq']).doNothing())
-        .execute();
-    }
-    for (const r of turn.reports) {
-      const inserted = await trx
-        .insertInto('reports')
-        .values({
-          ref: r.ref,
-          call_id: call.id,
-          phone_hash: r.phoneHash,
-          phone_enc: r.phoneEnc,
-          language: r.language,
-          fields: JSON.stringify(r.fields),
-          incident: r.fields.incident ?? null,
-          region: r.fields.region ?? null,
-        })
-        .onConflict((oc) => oc.column('ref').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (!inserted) {
-        const existing = await trx.selectFrom('reports').select('call_id').where('ref', '=', r.ref).executeTakeFirst();
-        // The same call retrying its turn is fine; another call's report under this reference is not.
-        if (existing?.call_id !== call.id) throw new ReferenceTakenError(r.ref);
+          .onConflict((oc) => oc.column('ref').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!inserted) {
+          const existing = await trx.selectFrom('reports').select('call_id').where('ref', '=', r.ref).executeTakeFirst();
+          // The same call retrying its turn is fine; another call's report under this reference is not.
+          if (existing?.call_id !== turn.call.id) throw new ReferenceTakenError(r.ref);
+        }
       }
-    }
-    for (const m of turn.sms) {
-      const id = await insertSms(trx, {
-        dedupeKey: m.dedupeKey,
-        kind: 'followup',
-        ref: m.ref,
-        callId: call.id,
-        phoneHash: m.phoneHash,
-        phoneEnc: m.phoneEnc,
-        language: m.language,
-        template: m.template,
-        vars: m.vars,
-      });
-      if (id) smsIds.push(id);
-    }
-    if (turn.language) {
-      await trx
-        .insertInto('callers')
-        .values({ phone_hash: turn.language.phoneHash, language: turn.language.language, updated_at: call.updatedAt })
-        .onConflict((oc) => oc.column('phone_hash').doUpdateSet({ language: turn.language!.language, updated_at: call.updatedAt }))
-        .execute();
+      for (const m of turn.sms) {
+        const id = await insertSms(trx, {
+          dedupeKey: m.dedupeKey,
+          kind: 'followup',
+          ref: m.ref,
+          callId: turn.call.id,
+          phoneHash: m.phoneHash,
+          phoneEnc: m.phoneEnc,
+          language: m.language,
+          template: m.template,
+          vars: m.vars,
+        });
+        if (id) smsIds[i]!.push(id);
+      }
     }
   });
   return smsIds;
 }
+
 
 /** The language a caller chose on an earlier call, if any. */
 export async function rememberedLanguage(db: Db, phoneHash: string): Promise<string | undefined> {
@@ -185,19 +231,36 @@ export async function rememberedLanguage(db: Db, phoneHash: string): Promise<str
   return row?.language;
 }
 
+export interface CallStartKey {
+  phoneHash: string;
+  channel: string;
+  gatewaySessionId: string;
+}
+
+export interface CallStartFacts {
+  /** the language the caller chose on an earlier call */
+  remembered: string | undefined;
+  /** this gateway session id was already recorded (then its Redis session was lost) */
+  alreadySeen: boolean;
+}
+
 /**
- * What a new call needs to know, in one round trip: the caller's remembered
- * language, and whether this gateway session id was already recorded (then
- * its Redis session was lost, and it must not start again from a split text).
+ * What new calls need to know, for any number of them in one round trip: the
+ * caller's remembered language, and whether this gateway session id was
+ * already recorded (its Redis session was then lost, and it must not start
+ * again from a split text).
  */
-export async function callStartFacts(db: Db, phoneHash: string, channel: string, gatewaySessionId: string) {
-  const row = await db
-    .selectNoFrom((eb) => [
-      eb.selectFrom('callers').select('language').where('phone_hash', '=', phoneHash).as('remembered'),
-      eb.selectFrom('calls').select('language').where('channel', '=', channel).where('gateway_session_id', '=', gatewaySessionId).as('seen'),
-    ])
-    .executeTakeFirst();
-  return { remembered: row?.remembered ?? undefined, alreadySeen: row?.seen != null };
+export async function callStartFacts(db: Db, keys: readonly CallStartKey[]): Promise<CallStartFacts[]> {
+  const json = JSON.stringify(keys.map((k, i) => ({ i, phone_hash: k.phoneHash, channel: k.channel, session: k.gatewaySessionId })));
+  const { rows } = await sql<{ i: number; remembered: string | null; seen: boolean }>`
+    select k.i,
+           (select language from callers where phone_hash = k.phone_hash) as remembered,
+           exists (select 1 from calls where channel = k.channel and gateway_session_id = k.session) as seen
+    from json_to_recordset(${json}) as k(i int, phone_hash text, channel text, session text)
+  `.execute(db);
+  const facts: CallStartFacts[] = keys.map(() => ({ remembered: undefined, alreadySeen: false }));
+  for (const r of rows) facts[r.i] = { remembered: r.remembered ?? undefined, alreadySeen: r.seen };
+  return facts;
 }
 
 /**

@@ -60,3 +60,14 @@ export async function migrateToLatest(db: Kysely<unknown> | Db): Promise<string[
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
+
+/**
+ * True when the database refused the data rather than the connection: a
+ * SQLSTATE outside class 08 (connection) and 57 (operator intervention, such
+ * as a statement timeout), or an error of ours marked `dataError`.
+ */
+export function isDataError(err: unknown): boolean {
+  const e = err as { code?: unknown; dataError?: unknown };
+  if (e.dataError === true) return true;
+  return typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && !e.code.startsWith('08') && !e.code.startsWith('57');
+}

@@ -25,6 +25,8 @@ export interface LocalPostgresOptions {
   port?: number;
   /** Receives every line initdb and the server print. */
   log?: (line: string) => void;
+  /** Commits reach the disk (fsync, synchronous commit), as in production; default off, for tests. */
+  durable?: boolean;
 }
 
 export interface LocalPostgres {
@@ -99,9 +101,7 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
       const settings = {
         listen_addresses: '127.0.0.1',
         unix_socket_directories: '', // TCP only: no socket file, no socket path length limit
-        fsync: 'off',
-        synchronous_commit: 'off',
-        full_page_writes: 'off',
+        ...(opts.durable ? {} : { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
         max_connections: '200',
       };
       const args = ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];

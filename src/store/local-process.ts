@@ -117,6 +117,8 @@ export interface SpawnManagedOptions {
   /** Run as this user (requires root; node switches ids before exec). */
   uid?: number;
   gid?: number;
+  /** The child's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const OUTPUT_TAIL_LINES = 30;
@@ -233,6 +235,7 @@ export async function spawnManaged(file: string, args: string[], opts: SpawnMana
     cwd: opts.cwd,
     uid: opts.uid,
     gid: opts.gid,
+    env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (!exitHookInstalled) {

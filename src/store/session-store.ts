@@ -127,6 +127,11 @@ type ScriptedRedis = Redis & {
   kalataRelease(lock: string, token: string): Promise<number>;
 };
 
+/** Lock tokens: unique across processes (random prefix) and cheap (a counter, not fresh randomness per step). */
+const tokenPrefix = randomBytes(9).toString('base64url');
+let tokenCount = 0;
+const nextToken = () => `${tokenPrefix}${(tokenCount++).toString(36)}`;
+
 export function createSessionStore(redis: Redis, options: SessionStoreOptions): SessionStore {
   const key = (channel: string, id: string) => `${options.prefix}ussd:${channel}:${id}`;
   const lockMs = options.lockMs ?? 5000;
@@ -141,7 +146,7 @@ export function createSessionStore(redis: Redis, options: SessionStoreOptions): 
   return {
     async lockAndLoad(channel, id, phoneHash, address = '') {
       const sessionKey = key(channel, id);
-      const token = randomBytes(12).toString('base64url');
+      const token = nextToken();
       const giveUpAt = Date.now() + waitMs;
       const phoneRate = `${options.prefix}rate:phone:${phoneHash}`;
       const addressRate = `${options.prefix}rate:ip:${address}`;

@@ -10,6 +10,8 @@ import type { Db } from '../store/database.js';
 export interface Metrics {
   readonly registry: Registry;
   observeSend(outcome: string, seconds: number): void;
+  /** one group commit of call records: how many turns, how long */
+  observeTurnBatch(turns: number, seconds: number): void;
 }
 
 export function createMetrics(sources: { db: Db; smsQueue?: Queue }): Metrics {
@@ -50,11 +52,27 @@ export function createMetrics(sources: { db: Db; smsQueue?: Queue }): Metrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15],
     registers: [registry],
   });
+  const batchTurns = new Histogram({
+    name: 'kalata_turn_batch_turns',
+    help: 'USSD turns written per database transaction (group commit)',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [registry],
+  });
+  const batchSeconds = new Histogram({
+    name: 'kalata_turn_batch_seconds',
+    help: 'Time to write one group of USSD turns',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
+    registers: [registry],
+  });
   return {
     registry,
     observeSend(outcome, seconds) {
       sends.inc({ outcome });
       latency.observe({ outcome }, seconds);
+    },
+    observeTurnBatch(turns, seconds) {
+      batchTurns.observe(turns);
+      batchSeconds.observe(seconds);
     },
   };
 }

@@ -1,0 +1,78 @@
+/**
+ * The realistic mix the benchmark sends to Kalata's Africa's Talking webhook:
+ * what callers do on an election day, on the real flows. Each request's
+ * answer is checked against what that screen must show, so a fast wrong
+ * answer (an apology, a lost session) counts as an error, not as throughput.
+ *
+ * One cycle is five calls: two voting-info calls that page with 98, one in
+ * Bambara, one for help, and one fraud report with free text (which files a
+ * report, queues an SMS and answers with a reference).
+ */
+export interface Conversation {
+  name: string;
+  /** what the caller types, turn by turn (the first request has none) */
+  inputs: string[];
+  /** what each answer must match: the first screen, then one per input */
+  expect: RegExp[];
+}
+
+const LANGUAGE = /^CON Kalata\. Langue \/ Kan:/;
+const HOME_FR = /^CON Kalata: infos sur le vote\n/;
+
+export const CONVERSATIONS: Conversation[] = [
+  {
+    name: 'vote-more',
+    inputs: ['1', '1', '3', '98', '1'],
+    expect: [LANGUAGE, HOME_FR, /^CON Comment voter\n/, /^CON Les bureaux sont ouverts[\s\S]*\n98\. Suite$/, /^CON dans l'urne\./, /^CON [\s\S]*dépouillement/],
+  },
+  {
+    name: 'bambara',
+    inputs: ['2', '1', '2'],
+    expect: [LANGUAGE, /^CON Kalata: wote kunnafoniw\n/, /^CON Wote cogo\n/, /^CON Wote don/],
+  },
+  {
+    name: 'help',
+    inputs: ['1', '3'],
+    expect: [LANGUAGE, HOME_FR, /^CON Kalata /],
+  },
+  {
+    name: 'vote-more',
+    inputs: ['1', '1', '3', '98', '1'],
+    expect: [LANGUAGE, HOME_FR, /^CON Comment voter\n/, /^CON Les bureaux sont ouverts[\s\S]*\n98\. Suite$/, /^CON dans l'urne\./, /^CON [\s\S]*dépouillement/],
+  },
+  {
+    name: 'report',
+    inputs: ['1', '2', '1', '1', '1', 'Kati, école du centre', 'Achat de cartes devant le bureau', '1'],
+    expect: [
+      LANGUAGE,
+      HOME_FR,
+      /^CON Signaler une fraude/,
+      /^CON Type d'incident:/,
+      /^CON Région:/,
+      /^CON Lieu /,
+      /^CON Décrivez /,
+      /^CON Envoyer ce signalement\? Achat de votes, District de Bamako\./,
+      /^END Merci\. Votre référence: KA-[A-Z0-9]{7}\./,
+    ],
+  },
+];
+
+/** One request of the cycle, flattened: which call, which turn. */
+export interface Turn {
+  conversation: Conversation;
+  /** 0: the call's first request */
+  index: number;
+}
+
+export const TURNS: Turn[] = CONVERSATIONS.flatMap((conversation) =>
+  conversation.expect.map((_, index) => ({ conversation, index })),
+);
+
+/** The Africa's Talking `text` for a turn: every input so far, joined with `*`. */
+export function atText(turn: Turn): string {
+  return turn.conversation.inputs.slice(0, turn.index).join('*');
+}
+
+export const STEPS_PER_CYCLE = TURNS.length;
+export const CALLS_PER_CYCLE = CONVERSATIONS.length;
+export const REPORTS_PER_CYCLE = CONVERSATIONS.filter((c) => c.name === 'report').length;

@@ -1,0 +1,128 @@
+/**
+ * The load generator, run as its own process so that it never shares an event
+ * loop with the server it measures. It drives autocannon with whole
+ * conversations: each connection plays callers one after another, every
+ * call a new session id and a new phone number, and checks every answer.
+ *
+ *   node --import tsx bench/load/ussd-load.ts '{"urls":["http://127.0.0.1:4100/ussd"],"mix":"kalata",...}'
+ *
+ * Prints one JSON line: throughput, latency percentiles, errors, and the
+ * counts the orchestrator needs to check the records.
+ */
+import autocannon from 'autocannon';
+import { atText, TURNS, type Turn } from './conversations.js';
+
+export interface LoadOptions {
+  urls: string[];
+  /** kalata: the realistic mix on the real flows; menu: a three-level menu (the references) */
+  mix: 'kalata' | 'menu';
+  connections: number;
+  /** seconds */
+  duration: number;
+  /** session ids start with it, so the records of this run can be counted */
+  runId: string;
+  /** the first phone number's last 7 digits (each call takes the next one) */
+  phoneBase: number;
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+  /** requests sent and answered, as counted here */
+  sent: number;
+  answered: number;
+  /** answers that were not what the screen must show (an apology counts here) */
+  wrongAnswers: number;
+  /** autocannon's own errors: timeouts, resets, non-2xx */
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  /** calls begun (first request answered), steps answered, reports confirmed */
+  callsAnswered: number;
+  stepsAnswered: number;
+  reportsConfirmed: number;
+  samplesOfWrongAnswers: string[];
+  durationSeconds: number;
+}
+
+/** The three-level menu both references serve: language, home, one choice, END. */
+const MENU_TURNS: Turn[] = [0, 1, 2, 3].map((index) => ({
+  conversation: {
+    name: 'menu',
+    inputs: ['1', '1', '2'],
+    expect: [/^CON Kalata/, /^CON Kalata/, /^CON /, /^(CON|END) /],
+  },
+  index,
+}));
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const turns = opts.mix === 'kalata' ? TURNS : MENU_TURNS;
+  let calls = 0;
+  const counts = { sent: 0, answered: 0, wrong: 0, callsAnswered: 0, reports: 0 };
+  const samples: string[] = [];
+  const path = new URL(opts.urls[0]!).pathname;
+  const requests = turns.map((turn) => ({
+    method: 'POST' as const,
+    path,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    setupRequest: (req: autocannon.Request, ctx: object) => {
+      const context = ctx as Record<string, string>;
+      if (turn.index === 0) {
+        calls += 1;
+        context.session = `${opts.runId}-${calls}`;
+        context.phone = `+2237${String(opts.phoneBase + calls).padStart(7, '0')}`;
+      }
+      counts.sent += 1;
+      req.body = new URLSearchParams({
+        sessionId: context.session!,
+        serviceCode: '*384*123#',
+        phoneNumber: context.phone!,
+        networkCode: '61001',
+        text: atText(turn),
+      }).toString();
+      return req;
+    },
+    onResponse: (status: number, body: string) => {
+      counts.answered += 1;
+      const ok = status === 200 && turn.conversation.expect[turn.index]!.test(body);
+      if (!ok) {
+        counts.wrong += 1;
+        if (samples.length < 5) samples.push(`${turn.conversation.name}#${turn.index} ${status}: ${body.slice(0, 120)}`);
+        return;
+      }
+      if (turn.index === 0) counts.callsAnswered += 1;
+      if (body.startsWith('END Merci. Votre référence')) counts.reports += 1;
+    },
+  }));
+
+  const result = await autocannon({
+    // Several URLs share the connections out (autocannon 9; the types say one).
+    url: opts.urls as unknown as string,
+    connections: opts.connections,
+    duration: opts.duration,
+    pipelining: 1,
+    timeout: 10,
+    requests,
+  });
+  const l = result.latency;
+  return {
+    requestsPerSecond: Math.round(result.requests.total / Math.max(result.duration, 0.001)),
+    latencyMs: { p50: l.p50, p90: l.p90, p99: l.p99, p999: l.p99_9, max: l.max, mean: l.average },
+    sent: counts.sent,
+    answered: counts.answered,
+    wrongAnswers: counts.wrong,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    callsAnswered: counts.callsAnswered,
+    stepsAnswered: counts.answered - counts.wrong,
+    reportsConfirmed: counts.reports,
+    samplesOfWrongAnswers: samples,
+    durationSeconds: result.duration,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const opts = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
+  console.log(JSON.stringify(await runLoad(opts)));
+}

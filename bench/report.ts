@@ -1,0 +1,135 @@
+/**
+ * The bench's verdicts and its table. Speed targets are reported, never fatal
+ * (they depend on the machine); lost records and wrong answers are fatal.
+ */
+import type { LoadResult } from './load/ussd-load.js';
+
+export interface TargetRun {
+  name: 'a' | 'b' | 'c' | 'd';
+  label: string;
+  processes: number;
+  result: LoadResult;
+  warmup?: LoadResult | undefined;
+  /** peak RSS of each server process, MB */
+  peakRssMb: number[];
+  /** Kalata: USSD turns per database commit, on average */
+  turnsPerCommit?: number;
+}
+
+export interface Verdict {
+  what: string;
+  target: string;
+  measured: string;
+  ok: boolean;
+  /** a failure here fails the bench (correctness, not speed) */
+  fatal: boolean;
+}
+
+export interface BenchReport {
+  at: string;
+  smoke: boolean;
+  machine: { cpus: number; cpuModel: string; node: string };
+  settings: { connections: number; durationSeconds: number; warmupSeconds: number; stepsPerCycle: number; callsPerCycle: number };
+  runs: TargetRun[];
+  records: {
+    expected: { calls: number; steps: number; reports: number; inFlight: number };
+    recorded: { calls: number; steps: number; reports: number };
+  };
+  engine: Record<string, number>;
+  sms: Record<string, number>;
+  seconds: number;
+  verdicts?: Verdict[];
+}
+
+const ratio = (x: number, y: number) => (y > 0 ? x / y : 0);
+
+export function judge(r: BenchReport): Verdict[] {
+  const run = (name: TargetRun['name']) => r.runs.find((x) => x.name === name);
+  const [a, b, c, d] = (['a', 'b', 'c', 'd'] as const).map(run);
+  const rps = (x: TargetRun) => x.result.requestsPerSecond;
+  const verdicts: Verdict[] = [];
+  const speed = (what: string, target: string, measured: number, ok: boolean, digits = 2) =>
+    verdicts.push({
+      what,
+      target,
+      measured: measured.toFixed(digits),
+      // A smoke run is too short to say anything about speed.
+      ok: r.smoke || ok,
+      fatal: false,
+    });
+  if (c && a) speed('Kalata / bare Express (c/a)', '>= 0.65', ratio(rps(c), rps(a)), ratio(rps(c), rps(a)) >= 0.65);
+  if (c && b) speed('Kalata / ussd-builder (c/b)', '>= 1.3', ratio(rps(c), rps(b)), ratio(rps(c), rps(b)) >= 1.3);
+  if (d && c) speed('two processes / one (d/c)', '>= 1.7', ratio(rps(d), rps(c)), ratio(rps(d), rps(c)) >= 1.7);
+  if (c) speed(`Kalata p99 at ${r.settings.connections} connections, ms`, '<= 30', c.result.latencyMs.p99, c.result.latencyMs.p99 <= 30, 0);
+  const kalata = [c, d].filter((x): x is TargetRun => x !== undefined);
+  if (kalata.length) {
+    const rss = Math.max(...kalata.flatMap((x) => x.peakRssMb));
+    speed('Kalata peak RSS per process, MB', '<= 200', rss, rss <= 200, 0);
+  }
+  speed('engine step, 1,000-node / 10-node flow', '<= 1.2', r.engine.stepCostRatio ?? 0, (r.engine.stepCostRatio ?? Infinity) <= 1.2);
+  const { expected, recorded } = r.records;
+  // A request still in flight when the load stopped may have been recorded without being counted as answered.
+  const within = (found: number, want: number) => found >= want && found <= want + expected.inFlight;
+  const wrong = kalata.reduce((n, x) => n + x.result.wrongAnswers + (x.warmup?.wrongAnswers ?? 0), 0);
+  const errors = kalata.reduce((n, x) => n + x.result.errors + (x.warmup?.errors ?? 0), 0);
+  verdicts.push(
+    { what: 'wrong answers and errors (Kalata)', target: '0', measured: String(wrong + errors), ok: wrong + errors === 0, fatal: true },
+    { what: 'calls recorded', target: `${expected.calls}`, measured: String(recorded.calls), ok: within(recorded.calls, expected.calls), fatal: true },
+    { what: 'steps recorded', target: `${expected.steps}`, measured: String(recorded.steps), ok: within(recorded.steps, expected.steps), fatal: true },
+    { what: 'reports recorded', target: `${expected.reports}`, measured: String(recorded.reports), ok: within(recorded.reports, expected.reports), fatal: true },
+  );
+  return verdicts;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** The Markdown table printed at the end (and pasted into the README). */
+export function formatTable(r: BenchReport): string {
+  const a = r.runs.find((x) => x.name === 'a')?.result.requestsPerSecond ?? 0;
+  const runs = table(
+    ['setup', 'req/s', 'x bare', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'peak RSS MB', 'turns/commit'],
+    r.runs.map((x) => [
+      x.label,
+      String(x.result.requestsPerSecond),
+      a ? ratio(x.result.requestsPerSecond, a).toFixed(2) : '-',
+      String(x.result.latencyMs.p50),
+      String(x.result.latencyMs.p99),
+      String(x.result.latencyMs.p999),
+      String(x.result.errors + x.result.wrongAnswers),
+      x.peakRssMb.join(' + '),
+      x.turnsPerCommit === undefined ? '-' : String(x.turnsPerCommit),
+    ]),
+  );
+  const verdicts = table(
+    ['target', 'wanted', 'measured', ''],
+    (r.verdicts ?? []).map((v) => [v.what, v.target, v.measured, v.ok ? 'ok' : v.fatal ? 'FAILED' : 'missed']),
+  );
+  const e = r.engine;
+  const s = r.sms;
+  const extra = table(
+    ['micro-benchmark', 'result'],
+    [
+      ['engine steps/s (real flows, one core)', String(e.stepsPerSecond)],
+      ['flow validation, 10 / 1,000 nodes', `${e.validateSmallMs} ms / ${e.validateLargeMs} ms`],
+      ['engine step, 10 / 1,000 nodes', `${e.stepSmallUs} us / ${e.stepLargeUs} us (${e.stepCostRatio}x)`],
+      [`SMS worker, ${s.messages} messages, concurrency ${s.concurrency}`, `${s.perSecond} msg/s`],
+    ],
+  );
+  return [
+    '',
+    `${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}; ${r.settings.connections} connections, ${r.settings.durationSeconds} s per setup after ${r.settings.warmupSeconds} s of warm-up.`,
+    `Kalata's mix: ${r.settings.callsPerCycle} calls in ${r.settings.stepsPerCycle} requests per cycle (voting info with a "more" page, Bambara, help, a fraud report with free text).`,
+    '',
+    runs,
+    '',
+    verdicts,
+    '',
+    extra,
+    '',
+    `(${r.seconds} s in all)`,
+  ].join('\n');
+}
