@@ -12,6 +12,8 @@ export interface TargetRun {
   warmup?: LoadResult | undefined;
   /** peak RSS of each server process, MB */
   peakRssMb: number[];
+  /** RSS of each server process once started, before any load, MB */
+  idleRssMb?: number[];
   /** Kalata: USSD turns per database commit, on average */
   turnsPerCommit?: number;
 }

@@ -71,11 +71,22 @@ interface Server {
   url: string;
 }
 
+/**
+ * Node's flags for a server: Kalata's web process runs with the flags of
+ * `npm run start:web` (package.json), as deployed; the references with tsx only.
+ */
+function nodeFlags(file: string): string[] {
+  if (file !== 'src/main/web.ts') return ['--import', 'tsx'];
+  const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const words = scripts['start:web']!.split(/\s+/);
+  return words.slice(1, words.indexOf(file));
+}
+
 /** Starts one server process and waits until its port accepts connections. */
 async function startServer(file: string, env: (port: number) => NodeJS.ProcessEnv, path: (port: number) => string): Promise<Server> {
   const port = await findFreePort();
   const profile = process.env.BENCH_PROFILE === '1' && file.startsWith('src/') ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'results', 'profiles')}`] : [];
-  const proc = await spawnManaged(process.execPath, [...profile, '--import', 'tsx', file], { cwd: root, env: env(port), stopSignal: 'SIGTERM' });
+  const proc = await spawnManaged(process.execPath, [...profile, ...nodeFlags(file), file], { cwd: root, env: env(port), stopSignal: 'SIGTERM' });
   const deadline = Date.now() + 30_000;
   while (!(await accepts(port))) {
     if (proc.exitInfo) throw await proc.startFailure(file);
@@ -101,6 +112,12 @@ function peakRssMb(proc: ManagedProcess): number {
   const status = readFileSync(`/proc/${proc.child.pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
   return Math.round(kb / 1024);
+}
+
+/** The memory the process holds now (VmRSS), in MB. */
+function currentRssMb(proc: ManagedProcess): number {
+  const status = readFileSync(`/proc/${proc.child.pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
 }
 
 /** Runs a child script and returns the JSON object its last line prints. */
@@ -136,13 +153,15 @@ async function load(urls: string[], mix: LoadOptions['mix'], seconds: number): P
 /** Warm-up (not measured), then the measured run; peak RSS of every server process. */
 async function measure(name: TargetRun['name'], label: string, servers: Server[], mix: LoadOptions['mix']): Promise<TargetRun> {
   const urls = servers.map((s) => s.url);
+  const idleRss = servers.map((s) => currentRssMb(s.proc));
   const warm = warmup > 0 ? await load(urls, mix, warmup) : undefined;
   const result = await load(urls, mix, duration);
   const rss = servers.map((s) => peakRssMb(s.proc));
   const batching = mix === 'kalata' ? await turnsPerCommit(servers) : undefined;
+  if (process.env.BENCH_DEBUG_MEM) for (const s of servers) console.log((await (await fetch(new URL('/metrics', s.url))).text()).split('\n').filter((l) => /^kalata_nodejs_(heap_size|external|heap_space_size_used)/.test(l)).join('\n'));
   await Promise.all(servers.map((s) => s.proc.stop()));
   process.stdout.write(`  ${label.padEnd(44)} ${String(result.requestsPerSecond).padStart(6)} req/s  p99 ${result.latencyMs.p99} ms\n`);
-  return { name, label, processes: servers.length, result, warmup: warm, peakRssMb: rss, ...(batching ? { turnsPerCommit: batching } : {}) };
+  return { name, label, processes: servers.length, result, warmup: warm, peakRssMb: rss, idleRssMb: idleRss, ...(batching ? { turnsPerCommit: batching } : {}) };
 }
 
 const atPath = () => `/ussd/africastalking/${secret}`;

@@ -54,11 +54,27 @@ function splitLongWord(word: string, suffix: string, limits: ScreenLimits): [str
   return [chars.slice(0, n).join(''), chars.slice(n).join('')];
 }
 
+/** Layouts already computed: a flow's screens are few, and a step repeats them. */
+const layouts = new Map<string, readonly string[]>();
+const LAYOUTS_KEPT = 5000;
+
 /**
  * Lays the parts out on as few pages as fit. Every page but the last ends with
- * `more`; the last ends with `footer`.
+ * `more`; the last ends with `footer`. Pure; the result of a given input is
+ * remembered (a bounded cache), so a busy hotline measures each screen once.
  */
 export function paginate(parts: ScreenParts, limits: ScreenLimits): string[] {
+  const key = `${limits.gsm7}\u0000${limits.ucs2}\u0000${parts.body}\u0000${parts.items.join('\u0001')}\u0000${parts.footer}\u0000${parts.more}`;
+  let pages = layouts.get(key);
+  if (!pages) {
+    if (layouts.size >= LAYOUTS_KEPT) layouts.clear();
+    pages = layOut(parts, limits);
+    layouts.set(key, pages);
+  }
+  return [...pages];
+}
+
+function layOut(parts: ScreenParts, limits: ScreenLimits): string[] {
   const pieces = toPieces(parts.body, parts.items);
   const lastSuffix = parts.footer;
   // Intermediate pages carry only the "more" line: the back/home line would
