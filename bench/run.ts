@@ -13,8 +13,9 @@
  * (autocannon). Results: a table on stdout, and JSON in bench/results/.
  *
  * Settings: BENCH_CONNECTIONS (64), BENCH_DURATION (10 s), BENCH_WARMUP (3 s);
- * BENCH_ONLY=c,d runs only those setups; BENCH_PROFILE=1 writes a CPU profile of each Kalata process to
- * bench/results/profiles (open it in Chrome DevTools).
+ * BENCH_ONLY=c,d runs only those setups; BENCH_PROFILE=1 writes a CPU profile of each server process to
+ * bench/results/profiles (open it in Chrome DevTools); BENCH_RESULTS_DIR
+ * writes the JSON elsewhere.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -85,7 +86,7 @@ function nodeFlags(file: string): string[] {
 /** Starts one server process and waits until its port accepts connections. */
 async function startServer(file: string, env: (port: number) => NodeJS.ProcessEnv, path: (port: number) => string): Promise<Server> {
   const port = await findFreePort();
-  const profile = process.env.BENCH_PROFILE === '1' && file.startsWith('src/') ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'results', 'profiles')}`] : [];
+  const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'results', 'profiles')}`] : [];
   const proc = await spawnManaged(process.execPath, [...profile, ...nodeFlags(file), file], { cwd: root, env: env(port), stopSignal: 'SIGTERM' });
   const deadline = Date.now() + 30_000;
   while (!(await accepts(port))) {
@@ -224,10 +225,11 @@ try {
   };
   report.verdicts = judge(report);
   console.log(formatTable(report));
-  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  const file = join(root, 'bench', 'results', `bench-${report.at.replace(/[:.]/g, '-')}${smoke ? '-smoke' : ''}.json`);
+  const resultsDir = process.env.BENCH_RESULTS_DIR ?? join(root, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `bench-${report.at.replace(/[:.]/g, '-')}${smoke ? '-smoke' : ''}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(root, 'bench', 'results', smoke ? 'latest-smoke.json' : 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(resultsDir, smoke ? 'latest-smoke.json' : 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nJSON: ${file}`);
   // A bench that lost records, or answered wrongly, fails; missed speed targets are reported, not fatal.
   process.exitCode = report.verdicts.every((v) => v.ok || !v.fatal) ? 0 : 1;
