@@ -31,6 +31,8 @@ function requireSecret(secret: string | undefined): RequestHandler {
 export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag on answers: gateways never revalidate a POST, and hashing every reply costs CPU.
+  app.set('etag', false);
   app.set('trust proxy', ctx.config.trustProxy);
   const secret = ctx.config.webhookSecret;
 
