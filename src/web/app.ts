@@ -49,7 +49,7 @@ export function createApp(ctx: AppContext): Express {
     telcoPath('/ussd/africastalking', secret),
     requireSecret(secret),
     parseAtForm,
-    atUssdHandler({ runtime: ctx.ussd, serviceCodes: ctx.config.serviceCodes }),
+    atUssdHandler({ runtime: ctx.ussd, serviceCodes: ctx.config.serviceCodes, markerKey: ctx.secrets.phoneHashKey }),
   );
 
   app.post(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { foldToGsm7 } from '../../src/i18n/bambara-spelling.js';
 import { fitsScreen, measure, nonGsmCharacters } from '../../src/i18n/gsm.js';
-import { resolveCumulativeText } from '../../src/channels/africastalking/cumulative-text.js';
+import { resolveAgainstMarker, resolveCumulativeText, textMarker } from '../../src/channels/africastalking/cumulative-text.js';
 import { sanitizeText } from '../../src/runtime/sanitize.js';
 
 describe('GSM-7 and UCS-2 measurement', () => {
@@ -56,6 +56,22 @@ describe("Africa's Talking cumulative text", () => {
     expect(resolveCumulativeText('1*2', '1*2')).toEqual({ kind: 'replay' });
     expect(resolveCumulativeText('1*2', '1*3')).toEqual({ kind: 'mismatch' });
     expect(resolveCumulativeText('1*2', '1*23')).toEqual({ kind: 'mismatch' });
+  });
+  it('reads the same against the stored marker, which never holds the text', () => {
+    const key = 'k'.repeat(32);
+    const marker = (text: string) => textMarker(key, text);
+    expect(marker('3*1*ABC123456789')).not.toContain('ABC');
+    expect(marker('3*1*ABC123456789')).toMatch(/^16:[A-Za-z0-9_-]{22}$/);
+    expect(resolveAgainstMarker(key, undefined, '1*2')).toEqual({ kind: 'new', inputs: ['1', '2'] });
+    expect(resolveAgainstMarker(key, marker(''), '1')).toEqual({ kind: 'step', input: '1' });
+    expect(resolveAgainstMarker(key, marker('1*2'), '1*2*Kati*Sebenikoro')).toEqual({ kind: 'step', input: 'Kati*Sebenikoro' });
+    expect(resolveAgainstMarker(key, marker('1'), '1**')).toEqual({ kind: 'step', input: '*' });
+    expect(resolveAgainstMarker(key, marker('1*2'), '1*2')).toEqual({ kind: 'replay' });
+    expect(resolveAgainstMarker(key, marker('1*2'), '1*3')).toEqual({ kind: 'mismatch' });
+    expect(resolveAgainstMarker(key, marker('1*2'), '1*3*4')).toEqual({ kind: 'mismatch' });
+    expect(resolveAgainstMarker('x'.repeat(32), marker('1*2'), '1*2*3')).toEqual({ kind: 'mismatch' });
+    // A session stored before markers still works.
+    expect(resolveAgainstMarker(key, '1*2', '1*2*3')).toEqual({ kind: 'step', input: '3' });
   });
 });
 

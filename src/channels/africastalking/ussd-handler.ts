@@ -12,13 +12,15 @@ import { formatUssdReply, toUssdTurn, ussdBodySchema } from './ussd-request.js';
 export interface UssdHandlerOptions {
   runtime: UssdRuntime;
   serviceCodes: readonly string[];
+  /** keys the position stored between steps (PHONE_HASH_KEY) */
+  markerKey: string;
 }
 
 export function atUssdHandler(options: UssdHandlerOptions): RequestHandler {
   return async (req, res) => {
     const body = readForm(req, res, ussdBodySchema);
     if (!body) return;
-    const parsed = toUssdTurn(body, options.serviceCodes);
+    const parsed = toUssdTurn(body, options.serviceCodes, options.markerKey);
     if (!parsed.ok) {
       res.status(parsed.status).type('text/plain').send(parsed.reason);
       return;

@@ -8,7 +8,7 @@ import { formField, optionalFormField } from './form.js';
 import { normalizePhone } from '../../privacy/phone.js';
 import { sanitizeText } from '../../runtime/sanitize.js';
 import type { UssdTurn } from '../../runtime/ussd-runtime.js';
-import { resolveCumulativeText } from './cumulative-text.js';
+import { resolveAgainstMarker, textMarker } from './cumulative-text.js';
 
 export const CHANNEL = 'africastalking';
 
@@ -23,8 +23,8 @@ export const ussdBodySchema = z.object({
 
 export type ParsedRequest = { ok: true; turn: UssdTurn } | { ok: false; status: number; reason: string };
 
-/** Turns a well-formed body into a turn, or says why it cannot be served. */
-export function toUssdTurn(b: z.infer<typeof ussdBodySchema>, allowedServiceCodes: readonly string[]): ParsedRequest {
+/** Turns a well-formed body into a turn, or says why it cannot be served. `markerKey` keys the stored position (see cumulative-text.ts). */
+export function toUssdTurn(b: z.infer<typeof ussdBodySchema>, allowedServiceCodes: readonly string[], markerKey: string): ParsedRequest {
   const phone = normalizePhone(b.phoneNumber);
   if (!phone) return { ok: false, status: 400, reason: 'phoneNumber is not a phone number' };
   const serviceCode = b.serviceCode.trim();
@@ -40,8 +40,8 @@ export function toUssdTurn(b: z.infer<typeof ussdBodySchema>, allowedServiceCode
       phone,
       serviceCode,
       networkCode: b.networkCode?.trim() || null,
-      marker: text,
-      resolve: (previous) => resolveCumulativeText(previous, text),
+      marker: textMarker(markerKey, text),
+      resolve: (previous) => resolveAgainstMarker(markerKey, previous, text),
     },
   };
 }
