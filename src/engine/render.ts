@@ -15,9 +15,13 @@ export function screenVars(flows: CompiledFlows, session: Pick<Session, 'lang' |
   return vars;
 }
 
-function optionLines(flows: CompiledFlows, node: FlowNode, lang: Lang): string[] {
+function optionLines(flows: CompiledFlows, node: FlowNode, session: RenderState): string[] {
+  const { lang } = session;
   const t = (key: string) => flows.texts(lang, key);
   switch (node.kind) {
+    case 'pick':
+      // Labels are data (place and centre names), shown as the shell gave them.
+      return session.picked?.node === node.id ? session.picked.items.map((item, i) => `${i + 1}. ${item.label}`) : [];
     case 'menu':
       return node.options.map((o, i) => `${i + 1}. ${t(o.label)}`);
     case 'choice':
@@ -28,6 +32,7 @@ function optionLines(flows: CompiledFlows, node: FlowNode, lang: Lang): string[]
       return node.next ? [`1. ${t(node.continueLabel)}`] : [];
     case 'input':
     case 'end':
+    case 'lookup':
       return [];
   }
 }
@@ -42,7 +47,7 @@ function invalidNotice(flows: CompiledFlows, node: FlowNode, lang: Lang): string
   return flows.texts(lang, node.kind === 'input' ? node.error : flows.common.invalid);
 }
 
-export type RenderState = Pick<Session, 'lang' | 'ref' | 'answers' | 'trail' | 'invalid'>;
+export type RenderState = Pick<Session, 'lang' | 'ref' | 'answers' | 'trail' | 'invalid' | 'picked'>;
 
 /**
  * Every page of a node for this session. After an invalid input the error
@@ -57,7 +62,7 @@ export function renderPages(flows: CompiledFlows, node: FlowNode, session: Rende
   const fullBody = notice ? `${notice}\n${body}` : body;
   const footer = offersNavigation(node, session) ? flows.texts(lang, flows.common.backHome) : '';
   const more = flows.texts(lang, flows.common.more);
-  const pages = paginate({ body: fullBody, items: optionLines(flows, node, lang), footer, more: node.kind === 'end' ? '' : more }, flows.limits);
+  const pages = paginate({ body: fullBody, items: optionLines(flows, node, session), footer, more: node.kind === 'end' ? '' : more }, flows.limits);
   return node.kind === 'end' ? [pages[0]!] : pages;
 }
 

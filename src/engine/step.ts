@@ -11,7 +11,10 @@ import type {
   EngineEvent,
   FlowNode,
   Lang,
+  LookupAnswer,
+  LookupNode,
   Outcome,
+  PickNode,
   Session,
   StartOptions,
   StepResult,
@@ -45,13 +48,21 @@ class Step {
     if (trail) nextTrail = trail;
     else if (how === 'home' || target === this.flows.home) nextTrail = [];
     else nextTrail = [...this.session.trail, this.session.node].slice(-MAX_TRAIL);
-    this.update({ node: target, page: 0, invalid: 0, trail: nextTrail });
+    const { picked: _stale, ...rest } = this.session;
+    this.session = { ...rest, node: target, page: 0, invalid: 0, trail: nextTrail };
     const node = this.node;
     if (!node) return this.fail();
     this.events.push({ type: 'entered', node: node.id });
     if (how === 'forward') this.runEffects(node);
     if (node.kind === 'end') return this.end('completed', node.id);
     return this.show();
+  }
+
+  /** Hands the step to the shell: it looks the data up and calls answerLookup. */
+  ask(node: PickNode | LookupNode): StepResult {
+    const params: Record<string, string> = {};
+    for (const p of node.params) params[p] = this.session.answers[p] ?? '';
+    return { ...this.result(toScreen('', false)), lookup: { node: node.id, source: node.source, params, lang: this.session.lang } };
   }
 
   runEffects(node: FlowNode): void {
@@ -62,14 +73,18 @@ class Step {
         for (const f of spec.fields) fields[f] = answers[f] ?? '';
         this.effects.push({ type: 'save_report', ref, lang, fields });
       } else {
-        // Only the reference: the outbox must not copy what the caller typed.
-        this.effects.push({ type: 'send_sms', ref, lang, template: spec.template, vars: { ref } });
+        // The reference and what lookups found: the outbox never copies what the caller typed.
+        const vars: Record<string, string> = { ref };
+        for (const v of spec.vars) vars[v] = answers[v] ?? '';
+        this.effects.push({ type: 'send_sms', ref, lang, template: spec.template, vars });
       }
     }
   }
 
   show(): StepResult {
     const node = this.node!;
+    if (node.kind === 'lookup') return this.ask(node);
+    if (node.kind === 'pick' && this.session.picked?.node !== node.id) return this.ask(node);
     const pages = renderPages(this.flows, node, this.session);
     const page = Math.min(this.session.page, pages.length - 1);
     if (page !== this.session.page) this.update({ page });
@@ -263,10 +278,49 @@ export function step(flows: CompiledFlows, session: Session, rawInput: string, n
       s.update({ answers: { ...session.answers, [node.save]: input } });
       return s.goTo(node.next, 'forward');
     }
+    case 'pick': {
+      const items = session.picked?.node === node.id ? session.picked.items : [];
+      const n = optionNumber(input, items.length);
+      if (!n) return s.invalid();
+      s.update({ answers: { ...session.answers, [node.save]: items[n - 1]!.value } });
+      return s.goTo(node.next, 'forward');
+    }
+    case 'lookup':
+      // Only reached if the shell stepped instead of answering the lookup.
+      return s.show();
     case 'end':
       return s.end('completed', node.id);
   }
 }
+
+/**
+ * Continues a step that asked for data (`result.lookup`) with the shell's
+ * answer. A pick node shows the items (or goes to `empty`); a lookup node
+ * saves what was found, forgets what it was told to, and goes to `found` or
+ * `not_found`. Neither stays on the back stack: 0 from the next screen goes
+ * to the screen before. A failed lookup ends the call with the apology.
+ */
+export function answerLookup(flows: CompiledFlows, session: Session, answer: LookupAnswer, now: number): StepResult {
+  const s = new Step(flows, { ...session, updatedAt: now });
+  const node = s.node;
+  if (!node || (node.kind !== 'pick' && node.kind !== 'lookup')) return s.fail();
+  s.events.push({ type: 'looked_up', node: node.id, source: node.source, outcome: answer.kind });
+  if (answer.kind === 'failed') return s.fail();
+  if (node.kind === 'pick') {
+    const items = answer.kind === 'items' ? answer.items.slice(0, MAX_PICKED) : [];
+    if (!items.length) return s.goTo(node.empty, 'forward', session.trail);
+    s.update({ picked: { node: node.id, items } });
+    return s.show();
+  }
+  const answers = { ...session.answers };
+  for (const key of node.forget) delete answers[key];
+  if (answer.kind === 'found') Object.assign(answers, answer.values);
+  s.update({ answers });
+  return s.goTo(answer.kind === 'found' ? node.found : node.notFound, 'forward', session.trail);
+}
+
+/** Items a pick shows at most: 98 and 99 are navigation codes. */
+export const MAX_PICKED = 97;
 
 /** What the caller last saw when the call ended, shown again to a late request. */
 function closingText(flows: CompiledFlows, session: Session): string {

@@ -16,7 +16,8 @@ export type TextLookup = (lang: Lang, key: TextKey, vars?: Record<string, string
 
 export type EffectSpec =
   | { type: 'save_report'; fields: readonly string[] }
-  | { type: 'send_sms'; template: TextKey };
+  /** `vars`: answers a lookup set, copied into the message (never what the caller typed) */
+  | { type: 'send_sms'; template: TextKey; vars: readonly string[] };
 
 export interface Validation {
   min: number;
@@ -55,6 +56,8 @@ export interface InfoNode extends NodeBase {
 export interface InputNode extends NodeBase {
   readonly kind: 'input';
   readonly save: string;
+  /** what is typed here is never recorded (a NINA number): call steps keep only that something was typed */
+  readonly private: boolean;
   readonly validate: Validation;
   readonly error: TextKey;
   readonly next: string;
@@ -79,8 +82,50 @@ export interface ConfirmNode extends NodeBase {
 export interface EndNode extends NodeBase {
   readonly kind: 'end';
 }
+/** A choice among items the shell looks up (regions, communes, polling centres). */
+export interface PickNode extends NodeBase {
+  readonly kind: 'pick';
+  readonly source: string;
+  /** answers passed to the source, in order */
+  readonly params: readonly string[];
+  readonly save: string;
+  readonly next: string;
+  /** where to go when the source has nothing */
+  readonly empty: string;
+}
+/** A question the shell answers from its data; the caller never sees this node. */
+export interface LookupNode extends NodeBase {
+  readonly kind: 'lookup';
+  readonly source: string;
+  readonly params: readonly string[];
+  readonly found: string;
+  readonly notFound: string;
+  /** answers dropped once looked up: a NINA number must not stay in the session */
+  readonly forget: readonly string[];
+}
 
-export type FlowNode = MenuNode | InfoNode | InputNode | ChoiceNode | ConfirmNode | EndNode;
+export type FlowNode = MenuNode | InfoNode | InputNode | ChoiceNode | ConfirmNode | EndNode | PickNode | LookupNode;
+
+/** One item of a looked-up list: the value saved, the label shown. */
+export interface PickedItem {
+  readonly value: string;
+  readonly label: string;
+}
+
+/** What the engine asks the shell to look up, in the middle of a step. */
+export interface LookupRequest {
+  readonly node: string;
+  readonly source: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly lang: Lang;
+}
+
+/** The shell's answer, handed back with `answerLookup`. */
+export type LookupAnswer =
+  | { readonly kind: 'items'; readonly items: readonly PickedItem[] }
+  | { readonly kind: 'found'; readonly values: Readonly<Record<string, string>> }
+  | { readonly kind: 'not_found' }
+  | { readonly kind: 'failed' };
 export type NodeKind = FlowNode['kind'];
 
 /** Keys of the texts the engine itself uses (namespace `common`). */
@@ -142,6 +187,8 @@ export interface Session {
   readonly outcome?: Outcome;
   /** a dropped call this caller may continue: offered on the first screen */
   readonly resume?: ResumePoint;
+  /** the items of the pick node the caller is on, as the shell looked them up */
+  readonly picked?: { readonly node: string; readonly items: readonly PickedItem[] };
   /** epoch ms of the first and the latest step, from the `now` the shell passes in */
   readonly startedAt: number;
   readonly updatedAt: number;
@@ -164,6 +211,7 @@ export type EngineEvent =
   | { type: 'entered'; node: string }
   | { type: 'paged'; node: string; page: number }
   | { type: 'invalid'; node: string }
+  | { type: 'looked_up'; node: string; source: string; outcome: LookupAnswer['kind'] }
   | { type: 'ended'; node: string; outcome: Outcome };
 
 export interface StepResult {
@@ -171,6 +219,11 @@ export interface StepResult {
   readonly screen: Screen;
   readonly effects: readonly Effect[];
   readonly events: readonly EngineEvent[];
+  /**
+   * Set when the step needs data: the screen is not ready, and the shell must
+   * call `answerLookup` with the answer (see runtime/lookups.ts).
+   */
+  readonly lookup?: LookupRequest;
 }
 
 /** Where a dropped call stood: enough to put the caller back there. */

@@ -9,6 +9,9 @@ import type { CommonTexts, CompiledFlows, EffectSpec, FlowNode, Lang, TextKey, T
 import type { FlowFile, FlowFileNode } from './flow-schema.js';
 import type { ParsedFile } from './flow-loader.js';
 import type { Problem } from './problems.js';
+import { LOOKUP_SOURCES } from './lookup-sources.js';
+
+const foundSources = () => Object.entries(LOOKUP_SOURCES).filter(([, v]) => v.kind === 'found').map(([k]) => k);
 
 export interface SourceRef {
   file: string;
@@ -38,6 +41,8 @@ export interface ResolvedFlows {
   choiceLabels: Map<string, Map<string, TextKey>>;
   /** input fields and their maximum length, to lint screens with the longest answer */
   inputFields: Map<string, number>;
+  /** variables lookups set for the texts after them */
+  lookupVars: Set<string>;
   problems: Problem[];
 }
 
@@ -77,6 +82,7 @@ export function resolveFlows(files: readonly ParsedFile<FlowFile>[]): ResolvedFl
     textUses: [],
     choiceLabels: new Map(),
     inputFields: new Map(),
+    lookupVars: new Set(),
     problems: [],
   };
   const flowFiles = new Map<string, string>();
@@ -133,10 +139,34 @@ function resolveNode(
     out.edges.push({ from: id, to: q, at: at(path) });
     return q;
   };
+  if (raw.type === 'lookup') {
+    const source = LOOKUP_SOURCES[raw.source];
+    const params = raw.params ?? [];
+    if (!source || source.kind !== 'found') {
+      out.problems.push({ ...at(['source']), severity: 'error', message: `no lookup source "${raw.source}" (known: ${foundSources().join(', ')})` });
+    } else if (params.length !== source.params) {
+      out.problems.push({ ...at(['params']), severity: 'error', message: `source "${raw.source}" takes ${source.params} answer(s)` });
+    }
+    for (const v of source?.provides ?? []) out.lookupVars.add(v);
+    // Never shown: a lookup node hands the step to the shell and moves on.
+    return {
+      id,
+      flow,
+      text: COMMON_TEXTS.unavailable,
+      effects: [],
+      nav: false,
+      kind: 'lookup',
+      source: raw.source,
+      params,
+      found: target(raw.found, ['found']),
+      notFound: target(raw.not_found, ['not_found']),
+      forget: raw.forget ?? [],
+    };
+  }
   const effects: EffectSpec[] = (raw.effects ?? []).map((e, i) =>
     'save_report' in e
       ? { type: 'save_report', fields: e.save_report.fields }
-      : { type: 'send_sms', template: key(e.send_sms.template, ['effects', i, 'send_sms', 'template']) },
+      : { type: 'send_sms', template: key(e.send_sms.template, ['effects', i, 'send_sms', 'template']), vars: e.send_sms.vars ?? [] },
   );
   const base = { id, flow, text: key(raw.text, ['text']), effects, nav: raw.nav ?? true };
   switch (raw.type) {
@@ -177,7 +207,21 @@ function resolveNode(
         validate: { min: raw.validate.min, max: raw.validate.max, digits: raw.validate.digits ?? false, ...(pattern ? { pattern } : {}) },
         error: key(raw.error, ['error']),
         next: target(raw.next, ['next']),
+        private: raw.private ?? false,
       };
+    }
+    case 'pick': {
+      const source = LOOKUP_SOURCES[raw.source];
+      const params = raw.params ?? [];
+      if (!source || source.kind !== 'items') {
+        const known = Object.entries(LOOKUP_SOURCES).filter(([, v]) => v.kind === 'items').map(([k]) => k);
+        out.problems.push({ ...at(['source']), severity: 'error', message: `no list source "${raw.source}" (known: ${known.join(', ')})` });
+      } else if (params.length !== source.params) {
+        out.problems.push({ ...at(['params']), severity: 'error', message: `source "${raw.source}" takes ${source.params} answer(s)` });
+      }
+      // Labels come from imported data, up to 60 characters.
+      out.inputFields.set(raw.save, Math.max(out.inputFields.get(raw.save) ?? 0, 60));
+      return { ...base, kind: 'pick', source: raw.source, params, save: raw.save, next: target(raw.next, ['next']), empty: target(raw.empty, ['empty']) };
     }
     case 'choice': {
       const source = raw.list ? def.lists?.[raw.list] : raw.items;

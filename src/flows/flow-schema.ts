@@ -14,7 +14,8 @@ const language = z.enum(['fr', 'bm']);
 
 const effect = z.union([
   z.strictObject({ save_report: z.strictObject({ fields: z.array(z.string().min(1)).min(1) }) }),
-  z.strictObject({ send_sms: z.strictObject({ template: textKey }) }),
+  // `vars`: values a lookup found (never what the caller typed), for the template.
+  z.strictObject({ send_sms: z.strictObject({ template: textKey, vars: z.array(nodeId).optional() }) }),
 ]);
 
 const base = {
@@ -47,6 +48,25 @@ export const nodeSchema = z.discriminatedUnion('type', [
     }),
     error: textKey,
     next: target,
+    /** never recorded: call steps keep only that something was typed (a NINA number) */
+    private: z.boolean().optional(),
+  }),
+  z.strictObject({
+    ...base,
+    type: z.literal('pick'),
+    source: nodeId,
+    params: z.array(nodeId).optional(),
+    save: nodeId,
+    next: target,
+    empty: target,
+  }),
+  z.strictObject({
+    type: z.literal('lookup'),
+    source: nodeId,
+    params: z.array(nodeId).optional(),
+    found: target,
+    not_found: target,
+    forget: z.array(nodeId).optional(),
   }),
   z.strictObject({
     ...base,
@@ -100,5 +120,6 @@ export const keywordsFileSchema = z.strictObject({
   status: keywordList,
   stop: keywordList,
   start: keywordList,
+  station: keywordList,
 });
 export type KeywordsFile = z.infer<typeof keywordsFileSchema>;

@@ -3,6 +3,7 @@
  * screen, and compiles the graph the engine runs. No flow goes live with an
  * error.
  */
+import { LONGEST_LOOKUP_VALUES } from './lookup-sources.js';
 import { createHash } from 'node:crypto';
 import { relative } from 'node:path';
 import type { CompiledFlows, Lang } from '../engine/types.js';
@@ -58,6 +59,7 @@ export const DEFAULT_KEYWORDS: KeywordTable = Object.freeze({
   status: ['STATUT', 'STATUS'],
   stop: ['STOP', 'ARRET'],
   start: ['START'],
+  station: ['BUREAU', 'OU'],
 });
 
 function keywordTable(files: LoadedFlowFiles, problems: Problem[]): KeywordTable {
@@ -99,7 +101,7 @@ function lintSms(
     const statuses = REPORT_STATUSES.map((st) => flows.texts(lang, reportStatusKey(st)));
     const status = statuses.reduce((a, b) => (b.length > a.length ? b : a), '');
     for (const key of templates) {
-      const m = measureSms(flows.texts(lang, key, { ref: SAMPLE_REF, status }));
+      const m = measureSms(flows.texts(lang, key, { ref: SAMPLE_REF, status, ...LONGEST_LOOKUP_VALUES }));
       rows.push({ key, lang, spelling: lang === 'bm' ? spelling : '-', ...m });
       if (m.segments > 1) {
         problems.push({ file: options.fileOf(lang, key.split(':')[0]!), line: 1, col: 1, severity: 'warning', message: `SMS ${key} (${lang}${lang === 'bm' ? `, ${spelling}` : ''}) takes ${m.segments} segments in ${m.encoding}` });

@@ -3,6 +3,7 @@
  * reachable and can lead somewhere, every text exists in both languages with
  * only known placeholders, and every variable has both languages.
  */
+import { LOOKUP_SOURCES } from './lookup-sources.js';
 import { getText, listKeys, placeholders, type LoadedLocales } from '../i18n/locales.js';
 import { LANGUAGES, type FlowNode } from '../engine/types.js';
 import type { VariablesFile } from './flow-schema.js';
@@ -25,7 +26,8 @@ function problem(at: SourceRef, message: string, severity: Problem['severity'] =
   return { ...at, severity, message };
 }
 
-function outgoing(node: FlowNode): string[] {
+/** The nodes a node leads to (not counting back, home and language navigation). */
+export function outgoing(node: FlowNode): string[] {
   switch (node.kind) {
     case 'menu':
       return node.options.map((o) => o.next);
@@ -36,6 +38,10 @@ function outgoing(node: FlowNode): string[] {
       return [node.next];
     case 'confirm':
       return [node.yes, node.no];
+    case 'pick':
+      return [node.next, node.empty];
+    case 'lookup':
+      return [node.found, node.notFound];
     case 'end':
       return [];
   }
@@ -111,7 +117,29 @@ export function validateFlows(
 
   // Every text in both languages, non-empty, with known placeholders. The
   // engine's own texts are reported in the locale file that lacks them.
-  const knownVars = new Set<string>([...Object.keys(variables), ...RUNTIME_VARIABLES, ...fields]);
+  // The SMS code sends (BUREAU by SMS) may use anything a lookup source provides.
+  const catalogVars = Object.values(LOOKUP_SOURCES).flatMap((source) => source.provides);
+  const knownVars = new Set<string>([...Object.keys(variables), ...RUNTIME_VARIABLES, ...fields, ...resolved.lookupVars, ...catalogVars]);
+
+  // An SMS copies only what lookups found, never what the caller typed.
+  for (const [id, node] of nodes) {
+    for (const effect of node.effects) {
+      if (effect.type !== 'send_sms') continue;
+      for (const v of effect.vars) {
+        if (!resolved.lookupVars.has(v)) problems.push(problem(resolved.nodeSources.get(id)!, `send_sms var "${v}" is not set by a lookup (known: ${[...resolved.lookupVars].join(', ') || 'none'})`));
+      }
+    }
+  }
+
+  // What is typed on a private input (a NINA number) must leave the session in
+  // the same step: straight into a lookup that forgets it.
+  for (const [id, node] of nodes) {
+    if (node.kind !== 'input' || !node.private) continue;
+    const next = nodes.get(node.next);
+    if (!next || next.kind !== 'lookup' || !next.forget.includes(node.save)) {
+      problems.push(problem(resolved.nodeSources.get(id)!, `private input "${id}" must lead straight to a lookup that forgets "${node.save}"`));
+    }
+  }
   const commonUses = CODE_TEXTS.map((key) => ({ key, at: undefined }));
   const checked = new Set<string>();
   for (const use of [...resolved.textUses, ...commonUses]) {

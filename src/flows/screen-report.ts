@@ -3,6 +3,7 @@
  * with the longest answers a caller could give, and checks each page against
  * the USSD limit for its encoding.
  */
+import { LONGEST_LOOKUP_VALUES } from './lookup-sources.js';
 import { limitFor, measure, type Encoding } from '../i18n/gsm.js';
 import { renderPages, screenVars, type RenderState } from '../engine/render.js';
 import { LANGUAGES, type CompiledFlows, type FlowNode, type Lang } from '../engine/types.js';
@@ -25,7 +26,7 @@ export interface ScreenRow {
 export const SAMPLE_REF = 'KA-WWWWWWW';
 
 function worstAnswers(flows: CompiledFlows, resolved: ResolvedFlows, lang: Lang): Record<string, string> {
-  const answers: Record<string, string> = {};
+  const answers: Record<string, string> = { ...LONGEST_LOOKUP_VALUES };
   for (const [field, max] of resolved.inputFields) answers[field] = 'W'.repeat(max);
   for (const [field, labels] of resolved.choiceLabels) {
     let longest = '';
@@ -39,14 +40,16 @@ function worstAnswers(flows: CompiledFlows, resolved: ResolvedFlows, lang: Lang)
   return answers;
 }
 
+/** The fullest page (length against its own encoding's limit), and how many pages are over. */
 function checkPages(pages: string[], limits: CompiledFlows['limits']): { longest: number; encoding: Encoding; over: number } {
   let longest = 0;
   let encoding: Encoding = 'GSM-7';
+  let fullest = -1;
   let over = 0;
   for (const page of pages) {
     const m = measure(page);
-    if (m.length > longest) longest = m.length;
-    if (m.encoding === 'UCS-2') encoding = 'UCS-2';
+    const fill = m.length / limitFor(m, limits);
+    if (fill > fullest) [fullest, longest, encoding] = [fill, m.length, m.encoding];
     if (m.length > limitFor(m, limits)) over++;
   }
   return { longest, encoding, over };
@@ -68,6 +71,7 @@ export function lintScreens(
   for (const lang of langs) {
     const answers = worstAnswers(flows, resolved, lang);
     for (const [id, node] of flows.nodes) {
+      if (node.kind === 'lookup') continue; // never shown
       const at = resolved.nodeSources.get(id)!;
       const session: RenderState = {
         lang,
@@ -75,6 +79,8 @@ export function lintScreens(
         answers,
         trail: id === flows.home ? [] : [flows.home],
         invalid: 0,
+        // A looked-up list at its worst: many names of the longest length imports allow.
+        ...(node.kind === 'pick' ? { picked: { node: id, items: SAMPLE_PICKED } } : {}),
       };
       const label = `${lang}${lang === 'bm' ? `, ${spelling} spelling` : ''}`;
       const pages = renderPages(flows, node, session);
@@ -118,6 +124,8 @@ function overlongOptions(flows: CompiledFlows, node: FlowNode, session: Pick<Ren
     .map((key, i) => `${i + 1}. ${flows.texts(session.lang, key)}`)
     .filter((line) => tooLong(`${line}\n${more}`) || (footer !== '' && tooLong(`${line}\n${footer}`)));
 }
+
+const SAMPLE_PICKED = Array.from({ length: 40 }, (_, i) => ({ value: `c${i}`, label: `Centre ${String(i + 1).padStart(2, '0')} ${'ɛ'.repeat(50)}` }));
 
 /** The report as text: one line per node and language, then the longest screen per language. */
 export function formatScreenReport(rows: readonly ScreenRow[]): string {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { start, step } from '../engine/step.js';
-import type { CompiledFlows, Effect, Lang, ResumePoint, Screen, StepResult } from '../engine/types.js';
+import type { CompiledFlows, Effect, Lang, ResumePoint, Screen, Session, StepResult } from '../engine/types.js';
 import type { FlowRegistry } from '../flows/flow-registry.js';
 import { encryptText, maskPhone, pseudonymizePhone } from '../privacy/phone.js';
 import type { Secrets } from '../privacy/secrets.js';
@@ -14,7 +14,9 @@ import type { TurnSpool } from '../store/turn-spool.js';
 import type { Db } from '../store/database.js';
 import { RateLimitedError, SessionBusyError, type ResumeRecord, type ResumeUpdate, type SessionStore, type StoredCall } from '../store/session-store.js';
 import type { Logger } from '../logger.js';
+import { settle, type Lookup } from './lookups.js';
 import { mintReference } from './reference.js';
+import { PRIVATE_INPUT } from '../privacy/private-input.js';
 
 /** What the caller typed this turn, as the channel reads it against the stored position. */
 export type TurnInputs =
@@ -57,6 +59,8 @@ export interface UssdRuntimeDeps {
   spool?: TurnSpool;
   /** writes a turn's records once committed, with the ids of the SMS it queued (default: its own transaction; context.ts batches) */
   writeTurn?: (turn: TurnRecord) => Promise<string[]>;
+  /** answers the engine's lookups (polling stations); without it a lookup ends the call with the apology */
+  lookup?: Lookup;
   /** what a new call needs from the database (default: its own query; context.ts batches) */
   callStartFacts?: (key: CallStartKey) => Promise<CallStartFacts>;
   /** mints report references (tests make it collide) */
@@ -89,22 +93,26 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
   const apology = (lang: Lang = deps.defaultLanguage) => say(lang, (f) => f.common.unavailable);
   const sessionOver = (lang: Lang = deps.defaultLanguage) => say(lang, (f) => f.common.sessionOver);
 
-  /** Runs the turn's engine steps on a session, or from the start of a new call. */
-  function compute(flows: CompiledFlows, from: { stored?: StoredCall; startLang?: Lang; languageKnown?: boolean; resume?: ResumePoint }, inputs: string[], ref: string, callId: string, at: number) {
+  /** Runs the turn's engine steps on a session, or from the start of a new call, answering the engine's lookups. */
+  async function compute(flows: CompiledFlows, from: { stored?: StoredCall; startLang?: Lang; languageKnown?: boolean; resume?: ResumePoint }, inputs: string[], ref: string, callId: string, at: number) {
     const steps: { input: string | null; result: StepResult }[] = [];
-    let result: StepResult | undefined;
+    const advance = async (session: Session, input: string) => {
+      const typedAt = flows.nodes.get(session.node);
+      const result = await settle(flows, step(flows, session, input, at), deps.lookup, at);
+      // What is typed on a private input (a NINA number) is never recorded.
+      steps.push({ input: typedAt?.kind === 'input' && typedAt.private ? PRIVATE_INPUT : input, result });
+      return result;
+    };
+    let result: StepResult;
     if (from.stored) {
       // A fresh reference replaces the minted one only while nothing was filed under it.
-      const session = { ...from.stored.session, ref };
-      result = step(flows, session, inputs[0]!, at);
-      steps.push({ input: inputs[0]!, result });
+      await advance({ ...from.stored.session, ref }, inputs[0]!);
     } else {
-      result = start(flows, { id: callId, ref, lang: from.startLang!, languageKnown: from.languageKnown!, ...(from.resume ? { resume: from.resume } : {}) }, at);
+      result = await settle(flows, start(flows, { id: callId, ref, lang: from.startLang!, languageKnown: from.languageKnown!, ...(from.resume ? { resume: from.resume } : {}) }, at), deps.lookup, at);
       steps.push({ input: null, result });
       for (const input of inputs) {
         if (result.session.ended) break;
-        result = step(flows, result.session, input, at);
-        steps.push({ input, result });
+        result = await advance(result.session, input);
       }
     }
     return steps;
@@ -180,7 +188,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
 
     let ref = stored?.session.ref ?? mintRef();
     for (let attempt = 1; ; attempt++) {
-      const steps = compute(flows, from, typed, ref, callId, at);
+      const steps = await compute(flows, from, typed, ref, callId, at);
       const last = steps[steps.length - 1]!.result;
       const session = last.session;
       const reply: UssdReply = { text: last.screen.text, end: last.screen.end };

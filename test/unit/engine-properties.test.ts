@@ -8,8 +8,9 @@ import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import { loadFlows } from '../../src/flows/flow-set.js';
 import { renderPages } from '../../src/engine/render.js';
-import { NAV, normalizeInput, start, step } from '../../src/engine/step.js';
-import type { CompiledFlows, Effect, FlowNode, Lang, Session, StartOptions, StepResult } from '../../src/engine/types.js';
+import { answerLookup, NAV, normalizeInput, start, step } from '../../src/engine/step.js';
+import type { CompiledFlows, Effect, FlowNode, Lang, LookupAnswer, LookupRequest, Session, StartOptions, StepResult } from '../../src/engine/types.js';
+import { LONGEST_LOOKUP_VALUES, LOOKUP_SOURCES } from '../../src/flows/lookup-sources.js';
 import { fitsScreen, measure } from '../../src/i18n/gsm.js';
 import type { BambaraSpelling } from '../../src/i18n/bambara-spelling.js';
 
@@ -89,12 +90,39 @@ function optionCount(node: FlowNode): number {
   }
 }
 
+/**
+ * The shell's side, made deterministic for properties: lists of 0 to 45 items
+ * (labels up to the 60 characters imports allow, some UCS-2), and found or
+ * not found, all decided by the request. The engine must cope with any of it.
+ */
+function syntheticAnswer(request: LookupRequest): LookupAnswer {
+  const seed = [...JSON.stringify(request.params)].reduce((a, c) => (a * 31 + c.charCodeAt(0)) % 1000, 7);
+  if (LOOKUP_SOURCES[request.source]?.kind === 'items') {
+    const count = seed % 46;
+    return { kind: 'items', items: Array.from({ length: count }, (_, i) => ({ value: `v${i}`, label: `${i % 3 ? 'Lakɔli' : 'École'} ${i} ${'x'.repeat((seed + i * 7) % 48)}` })) };
+  }
+  return seed % 3 === 0 ? { kind: 'not_found' } : { kind: 'found', values: LONGEST_LOOKUP_VALUES };
+}
+
+/** Answers the step's lookups, as the runtime does (see runtime/lookups.ts), keeping every part's effects and events. */
+function settled(flows: CompiledFlows, first: StepResult, now: number): StepResult {
+  let result = first;
+  const effects = [...first.effects];
+  const events = [...first.events];
+  while (result.lookup) {
+    result = answerLookup(flows, result.session, syntheticAnswer(result.lookup), now);
+    effects.push(...result.effects);
+    events.push(...result.events);
+  }
+  return { ...result, effects, events };
+}
+
 function resolve(flows: CompiledFlows, session: Session, i: Intent): string {
   if ('raw' in i) return i.raw;
   const node = flows.nodes.get(session.node);
   if (!node) return '1';
   if (node.kind === 'input') return i.text;
-  const count = optionCount(node);
+  const count = node.kind === 'pick' ? (session.picked?.items.length ?? 0) : optionCount(node);
   return count > 0 ? String((i.n % count) + 1) : NAV.back;
 }
 
@@ -112,13 +140,14 @@ interface Walk {
 }
 
 function walk(flows: CompiledFlows, options: StartOptions, steps: readonly Intent[], freeze = false): Walk {
-  const results: StepResult[] = [start(flows, options, T0)];
+  const results: StepResult[] = [settled(flows, start(flows, options, T0), T0)];
   const inputs: string[] = [];
   steps.forEach((it, k) => {
     const session = results[results.length - 1]!.session;
     const input = resolve(flows, session, it);
     inputs.push(input);
-    results.push(step(flows, freeze ? deepFreeze(structuredClone(session)) : session, input, T0 + (k + 1) * 1500));
+    const at = T0 + (k + 1) * 1500;
+    results.push(settled(flows, step(flows, freeze ? deepFreeze(structuredClone(session)) : session, input, at), at));
   });
   return { inputs, results };
 }
@@ -178,8 +207,17 @@ describe.each(SPELLINGS)('engine on the real flows (%s spelling)', (spelling) =>
     check(endedEvents === (session.ended && !previous?.ended ? 1 : 0), 'one ended event when the call ends', r.events);
     for (const e of r.effects) {
       if (e.type === 'set_language') check(session.lang === e.lang, 'set_language matches the session', { e, lang: session.lang });
-      // the outbox never copies what the caller typed
-      if (e.type === 'send_sms') check(isDeepStrictEqual(e.vars, { ref: session.ref }), 'send_sms carries only the ref', e);
+      // the outbox never copies what the caller typed: the ref, and what a lookup found
+      if (e.type === 'send_sms') {
+        const { ref, ...found } = e.vars;
+        check(ref === session.ref && Object.entries(found).every(([k, v]) => LONGEST_LOOKUP_VALUES[k] === v), 'send_sms carries the ref and found values only', e);
+      }
+    }
+    // a step always ends with a screen: no lookup left for the caller to see
+    check(r.lookup === undefined, 'no pending lookup', r.lookup);
+    // a NINA typed on a private input never stays in the session
+    for (const node of flows.nodes.values()) {
+      if (node.kind === 'input' && node.private) check(!(node.save in session.answers), 'private answer forgotten', session.answers);
     }
   }
 
