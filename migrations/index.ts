@@ -7,10 +7,12 @@ import * as callsAndReports from './2026-11-24-001-calls-and-reports.js';
 import * as sms from './2026-11-24-002-sms.js';
 import * as consoleTables from './2026-11-24-003-console.js';
 import * as telcoEnd from './2026-11-24-004-telco-end.js';
+import * as pollingStations from './2026-11-24-005-polling-stations.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-24-001-calls-and-reports': callsAndReports,
   '2026-11-24-002-sms': sms,
   '2026-11-24-003-console': consoleTables,
   '2026-11-24-004-telco-end': telcoEnd,
+  '2026-11-24-005-polling-stations': pollingStations,
 };

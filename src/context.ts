@@ -11,6 +11,8 @@ import { createFlowRegistry, type FlowRegistry } from './flows/flow-registry.js'
 import { createLogger, type Logger } from './logger.js';
 import { loadSecrets, type Secrets } from './privacy/secrets.js';
 import { createBatcher } from './store/batcher.js';
+import { createStationLookups } from './stations/station-lookups.js';
+import type { Lookup } from './runtime/lookups.js';
 import { createUssdRuntime, type UssdRuntime } from './runtime/ussd-runtime.js';
 import { createDatabase, isDataError, migrateToLatest, type Db } from './store/database.js';
 import { callStartFacts, recordTurns, type CallStartKey, type TurnRecord } from './store/call-log-store.js';
@@ -44,6 +46,8 @@ export interface AppContext {
   readonly smsTransport: SmsTransport;
   readonly inboundSms: (message: InboundSms) => Promise<InboundResult>;
   readonly metrics: Metrics;
+  /** answers the engine's lookups (polling stations) */
+  readonly lookup: Lookup;
   /** validates edited flows and publishes them live */
   readonly publisher: FlowPublisher;
   /** turns kept in Redis while the database is down */
@@ -225,6 +229,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     drainTimer.unref();
     cleanups.push(async () => clearInterval(drainTimer));
 
+    const lookup = createStationLookups({ db: database, ninaKey: secrets.phoneHashKey, logger });
     const ussd = createUssdRuntime({
       flows: registry,
       sessions,
@@ -234,6 +239,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       defaultLanguage: config.defaultLanguage,
       enqueueSms,
       spool,
+      lookup,
       // Group commit: the turns and the call starts of concurrent requests share round trips.
       writeTurn: createBatcher((turns: TurnRecord[]) => recordTurns(database, turns), { isolate: isDataError, observe: metrics.observeTurnBatch }),
       callStartFacts: createBatcher((keys: CallStartKey[]) => callStartFacts(database, keys)),
@@ -264,6 +270,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       smsTransport,
       inboundSms,
       metrics,
+      lookup,
       publisher,
       spool,
       embedded,

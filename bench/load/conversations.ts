@@ -28,11 +28,11 @@ export const CONVERSATIONS: Conversation[] = [
   {
     name: 'bambara',
     inputs: ['2', '1', '2'],
-    expect: [LANGUAGE, /^CON Kalata: wote kunnafoniw\n/, /^CON Wote cogo\n/, /^CON Wote don/],
+    expect: [LANGUAGE, /^CON Kalata\n1\. Wote cogo\n/, /^CON Wote cogo\n/, /^CON Wote don/],
   },
   {
     name: 'help',
-    inputs: ['1', '3'],
+    inputs: ['1', '4'],
     expect: [LANGUAGE, HOME_FR, /^CON Kalata /],
   },
   {

@@ -2,7 +2,9 @@
  * `npm run simulate -- [--lang fr|bm] [--flow ID] [inputs…]`: a phone in the
  * terminal, running the real engine on the flows on disk. With inputs as
  * arguments it prints the whole conversation and exits (for scripts);
- * without, it asks for each input.
+ * without, it asks for each input. Lookups (polling stations) read the
+ * database the server uses (DATABASE_URL, or the embedded one in DATA_DIR),
+ * opened on the first lookup.
  */
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
@@ -12,6 +14,12 @@ import { start, step } from '../engine/step.js';
 import type { Lang, StepResult } from '../engine/types.js';
 import { loadFlows } from '../flows/flow-set.js';
 import { mintReference } from '../runtime/reference.js';
+import { settle, type Lookup } from '../runtime/lookups.js';
+import { createLogger } from '../logger.js';
+import { loadSecrets } from '../privacy/secrets.js';
+import { createStationLookups } from '../stations/station-lookups.js';
+import { createDatabase, migrateToLatest, type Db } from '../store/database.js';
+import { join } from 'node:path';
 import { runMain, UsageError } from './run-main.js';
 
 function show(result: StepResult): void {
@@ -38,19 +46,33 @@ runMain(async () => {
     throw new UsageError(`no flow "${values.flow}"; flows: ${[...flows.starts.keys()].join(', ')}`);
   }
   const lang = (values.lang as Lang | undefined) ?? config.defaultLanguage;
-  let result = start(
-    flows,
-    { id: randomUUID(), ref: mintReference(), lang, languageKnown: values.lang !== undefined, ...(values.flow ? { flow: values.flow } : {}) },
-    Date.now(),
+  let db: Db | undefined;
+  let stations: Lookup | undefined;
+  const lookup: Lookup = async (request) => {
+    if (!stations) {
+      db = await createDatabase(config.databaseUrl ? { url: config.databaseUrl } : { pgliteDir: join(config.dataDir, 'pglite') });
+      await migrateToLatest(db);
+      stations = createStationLookups({ db, ninaKey: loadSecrets(config).phoneHashKey, logger: createLogger('warn') });
+    }
+    return stations(request);
+  };
+  const run = (first: StepResult) => settle(flows, first, lookup, Date.now());
+  let result = await run(
+    start(
+      flows,
+      { id: randomUUID(), ref: mintReference(), lang, languageKnown: values.lang !== undefined, ...(values.flow ? { flow: values.flow } : {}) },
+      Date.now(),
+    ),
   );
   show(result);
   if (positionals.length > 0) {
     for (const input of positionals) {
       if (result.session.ended) break;
       console.log(`> ${input}`);
-      result = step(flows, result.session, input, Date.now());
+      result = await run(step(flows, result.session, input, Date.now()));
       show(result);
     }
+    await db?.destroy();
     return;
   }
   // Lines are read as they come, so input piped in all at once is not lost.
@@ -60,11 +82,12 @@ runMain(async () => {
   if (interactive) rl.prompt();
   for await (const line of rl) {
     if (!interactive) console.log(`> ${line}`);
-    result = step(flows, result.session, line, Date.now());
+    result = await run(step(flows, result.session, line, Date.now()));
     show(result);
     if (result.session.ended) break;
     if (interactive) rl.prompt();
   }
   rl.close();
+  await db?.destroy();
   if (!result.session.ended) console.log('');
 });

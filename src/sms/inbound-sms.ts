@@ -15,6 +15,10 @@ import { insertSms } from '../store/sms-store.js';
 import { createKeywordMatcher, type KeywordTable } from './keywords.js';
 import { reportStatusKey, SMS_TEXTS } from './sms-text.js';
 import { REFERENCE_PATTERN } from '../runtime/reference.js';
+import { PRIVATE_INPUT } from '../privacy/private-input.js';
+import { ninaHash, normalizeNina } from '../stations/nina.js';
+import { centreVars } from '../stations/station-lookups.js';
+import { stationByNinaHash } from '../stations/station-store.js';
 
 export interface InboundSms {
   gatewayId: string;
@@ -48,6 +52,9 @@ export function normalizeReference(raw: string): string | undefined {
   return REFERENCE_PATTERN.test(ref) ? ref : undefined;
 }
 
+/** Station lookups by SMS a number may make per hour. */
+export const STATION_LOOKUPS_PER_HOUR = 5;
+
 export function createInboundSms(deps: InboundDeps) {
   const match = createKeywordMatcher(deps.keywords);
   const log = deps.logger.child({ subsystem: 'sms.inbound' });
@@ -56,6 +63,8 @@ export function createInboundSms(deps: InboundDeps) {
   return async function handleInbound(message: InboundSms): Promise<InboundResult> {
     const phoneHash = pseudonymizePhone(deps.secrets.phoneHashKey, message.phone);
     const keyword = match(message.text);
+    // A NINA number is never stored: the message is kept without it.
+    const storedText = keyword.action === 'station' && keyword.argument ? `${message.text.trim().split(/\s+/)[0]} ${PRIVATE_INPUT}` : message.text;
     const remembered = await rememberedLanguage(deps.db, phoneHash);
     const lang: Lang = remembered === 'bm' ? 'bm' : 'fr';
 
@@ -66,7 +75,7 @@ export function createInboundSms(deps: InboundDeps) {
           gateway_id: message.gatewayId,
           phone_hash: phoneHash,
           to_code: message.to,
-          text: message.text,
+          text: storedText,
           keyword: keyword.action === 'other' ? null : keyword.action,
           link_id: message.linkId,
           received_at: message.receivedAt,
@@ -100,6 +109,33 @@ export function createInboundSms(deps: InboundDeps) {
             template = SMS_TEXTS.statusUnknown;
             vars = { ref: ref ?? keyword.argument.slice(0, 20) };
           }
+          break;
+        }
+        case 'station': {
+          const nina = keyword.argument ? normalizeNina(keyword.argument) : undefined;
+          if (!nina) {
+            template = SMS_TEXTS.stationHelp;
+            break;
+          }
+          // Counted in the same transaction that records this message (which counts too).
+          const recent = await trx
+            .selectFrom('sms_inbound')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('phone_hash', '=', phoneHash)
+            .where('keyword', '=', 'station')
+            .where('received_at', '>', new Date(message.receivedAt.getTime() - 3600_000))
+            .executeTakeFirstOrThrow();
+          const n = Number(recent.n);
+          if (n > STATION_LOOKUPS_PER_HOUR + 1) break; // already told: no more replies this hour
+          if (n > STATION_LOOKUPS_PER_HOUR) {
+            template = SMS_TEXTS.stationLimit;
+            break;
+          }
+          const found = await stationByNinaHash(trx, ninaHash(deps.secrets.phoneHashKey, nina));
+          if (found) {
+            template = SMS_TEXTS.stationFound;
+            vars = { ...centreVars(found), station: found.station };
+          } else template = SMS_TEXTS.stationUnknown;
           break;
         }
         case 'stop':

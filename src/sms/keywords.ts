@@ -5,7 +5,7 @@
  */
 import { foldToGsm7 } from '../i18n/bambara-spelling.js';
 
-export const KEYWORD_ACTIONS = ['help', 'status', 'stop', 'start'] as const;
+export const KEYWORD_ACTIONS = ['help', 'status', 'stop', 'start', 'station'] as const;
 export type KeywordAction = (typeof KEYWORD_ACTIONS)[number];
 
 export type KeywordTable = Readonly<Record<KeywordAction, readonly string[]>>;

@@ -14,6 +14,10 @@ export const SMS_TEXTS = Object.freeze({
   stopAck: 'sms:stop_ack',
   startAck: 'sms:start_ack',
   fallback: 'sms:fallback',
+  stationHelp: 'sms:station_help',
+  stationFound: 'sms:station_found',
+  stationUnknown: 'sms:station_unknown',
+  stationLimit: 'sms:station_limit',
 });
 
 /** Report statuses an SMS may name, each a key `sms:report_status.<status>`. */

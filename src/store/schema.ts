@@ -162,6 +162,32 @@ export interface FlowVersionsTable {
   published_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface PollingCentresTable {
+  id: Generated<string>;
+  code: string;
+  region: string;
+  cercle: string;
+  commune: string;
+  name: string;
+  address: string | null;
+  hours: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface PollingStationsTable {
+  centre_id: string;
+  number: string;
+}
+
+/** A voter's station, keyed by a keyed HMAC of the NINA (never the number). */
+export interface VoterAssignmentsTable {
+  nina_hash: string;
+  centre_id: string;
+  station: string;
+}
+
 export interface Database {
   calls: CallsTable;
   call_steps: CallStepsTable;
@@ -176,4 +202,7 @@ export interface Database {
   audit_log: AuditLogTable;
   report_events: ReportEventsTable;
   flow_versions: FlowVersionsTable;
+  polling_centres: PollingCentresTable;
+  polling_stations: PollingStationsTable;
+  voter_assignments: VoterAssignmentsTable;
 }

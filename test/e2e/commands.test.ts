@@ -115,7 +115,7 @@ describe('npm run simulate', () => {
   it('plays a scripted conversation in Bambara', () => {
     const r = run('src/main/simulate.ts', ['--lang', 'bm', '1', '3']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/Kalata: wote kunnafoniw/);
+    expect(r.stdout).toMatch(/│ Kalata\n│ 1\. Wote cogo/);
     expect(r.stdout).toMatch(/> 3\n.*CON · \d+ UCS-2\n│ Wote biro bɛ da wuli/);
   });
 
@@ -123,7 +123,7 @@ describe('npm run simulate', () => {
     expect(run('src/main/simulate.ts', ['--lang', 'fr', '--flow', 'report']).stdout).toMatch(/Signaler une fraude ou un incident/);
     const bad = run('src/main/simulate.ts', ['--flow', 'nope']);
     expect(bad.status).toBe(1);
-    expect(bad.stderr.trim()).toBe('kalata: no flow "nope"; flows: main, report, vote');
+    expect(bad.stderr.trim()).toBe('kalata: no flow "nope"; flows: main, report, stations, vote');
   });
 });
 

@@ -259,7 +259,7 @@ describe("an operator's election night", () => {
       await until(async () => (await meta()).startsWith(`${node} · `), node);
       expect(await screenText(page)).toContain(expected);
     };
-    await send('2', 'main.home', 'wote kunnafoniw');
+    await send('2', 'main.home', 'Nanbara kofɔ');
     await send('1', 'vote.menu', 'Wote cogo');
     expect(await meta()).toMatch(/^vote\.menu · \d+ UCS-2/);
     await shot(page, '06-simulator-bambara');
@@ -313,6 +313,30 @@ describe("an admin's live menu edit", () => {
     expect(after[2]).toMatch(/^CON Comment voter\n1\. Inscription sur les listes/);
     const version = await h.ctx.db.selectFrom('flow_versions').selectAll().where('hash', '=', h.ctx.flows.live().hash).executeTakeFirstOrThrow();
     expect(version.published_by).toBe('moussa');
+  });
+
+  it('imports polling stations from a CSV file: a bad file is refused with its rows, a good one goes live', async () => {
+    await page.goto(`${h.base}/stations`);
+    await expect(page.locator('#summary').textContent()).resolves.toMatch(/Aucun bureau importé/);
+    const dir = mkdtempSync(join(tmpdir(), 'kalata-console-csv-'));
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'centre_code,region,cercle,commune,centre,station\nX-1,Fictive-Nord,Cercle Un,Commune Alpha,,1\n');
+    await page.setInputFiles('#csv-file', bad);
+    await until(async () => (await page.inputValue('#csv')).includes('X-1'), 'the file in the text area');
+    await page.click('button:has-text("Vérifier et importer")');
+    await expect(page.locator('#import-result').textContent()).resolves.toMatch(/^Refusé : 1 problème/);
+    await expect(page.locator('#import-problems').textContent()).resolves.toContain('ligne 2, centre : missing');
+    await page.setInputFiles('#csv-file', join(process.cwd(), 'test', 'fixtures', 'stations-fictional.csv'));
+    await until(async () => (await page.inputValue('#csv')).includes('FIC-004'), 'the fixture in the text area');
+    await page.click('button:has-text("Vérifier et importer")');
+    await expect(page.locator('#import-result').textContent()).resolves.toBe('Importé : 4 centres, 7 bureaux (7 lignes).');
+    await expect(page.locator('#summary').textContent()).resolves.toMatch(/Fictive-Nord\s*3\s*4[\s\S]*Fictive-Sud\s*1\s*3/);
+    await shot(page, '09-stations-imported');
+    // Live at once: a caller browsing by place sees the imported regions.
+    const replies = await converse(h, { sessionId: 'ATUid_console_stations', phoneNumber: '+22376100007' }, ['1', '3', '2']);
+    expect(replies[3]).toMatch(/^CON Votre région:\n1\. Fictive-Nord\n2\. Fictive-Sud/);
+    await page.goto(`${h.base}/audit`);
+    await expect(page.locator('#audit').textContent()).resolves.toMatch(/import_stations\s*stations\s*4 centres, 7 bureaux/);
   });
 
   it('lets a call in progress finish on the version it started with', async () => {

@@ -6,10 +6,37 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadFlows } from '../../src/flows/flow-set.js';
 import type { CompiledFlows, Lang } from '../../src/engine/types.js';
+import { createLogger } from '../../src/logger.js';
+import type { Lookup } from '../../src/runtime/lookups.js';
+import { importStations, parseStationsCsv } from '../../src/stations/station-import.js';
+import { createStationLookups } from '../../src/stations/station-lookups.js';
+import { createDatabase, migrateToLatest, type Db } from '../../src/store/database.js';
 import { parseTranscript, playTranscript } from '../support/transcript.js';
+
+// Lookups answer from real databases (embedded PGlite): one with the fictional
+// fixtures imported, one empty.
+const NINA_KEY = 'golden-key-'.padEnd(32, 'x');
+const databases: Db[] = [];
+const lookups: Record<'fixtures' | 'none', Lookup | undefined> = { fixtures: undefined, none: undefined };
+beforeAll(async () => {
+  for (const which of ['fixtures', 'none'] as const) {
+    const db = await createDatabase({});
+    await migrateToLatest(db);
+    if (which === 'fixtures') {
+      for (const file of ['stations-fictional.csv', 'voters-fictional.csv']) {
+        await importStations(db, parseStationsCsv(readFileSync(join(process.cwd(), 'test', 'fixtures', file), 'utf8')), { replace: false, key: NINA_KEY });
+      }
+    }
+    databases.push(db);
+    lookups[which] = createStationLookups({ db, ninaKey: NINA_KEY, logger: createLogger('silent') });
+  }
+}, 60_000);
+afterAll(async () => {
+  for (const db of databases) await db.destroy();
+});
 
 const dir = join(process.cwd(), 'test', 'golden');
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -32,12 +59,15 @@ for (const lang of ['fr', 'bm'] as const) {
       expect(files.length).toBeGreaterThanOrEqual(10);
     });
     for (const file of files) {
-      it(file, () => {
+      it(file, async () => {
         const path = join(dir, lang, file);
         const content = readFileSync(path, 'utf8');
         const transcript = parseTranscript(content);
-        const played = playTranscript(flowsFor(transcript.spelling), transcript);
-        for (const result of played.results.slice(1)) visitedByLang[result.session.lang].add(result.session.node);
+        const played = await playTranscript(flowsFor(transcript.spelling), transcript, lookups[transcript.stations]);
+        for (const result of played.results.slice(1)) {
+          visitedByLang[result.session.lang].add(result.session.node);
+          for (const e of result.events) if (e.type === 'entered') visitedByLang[result.session.lang].add(e.node);
+        }
         if (update) writeFileSync(path, played.text);
         else expect(played.text).toBe(content);
       });

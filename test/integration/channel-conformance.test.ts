@@ -94,7 +94,7 @@ describe('the same conversation through every gateway', () => {
   it('a Bambara walk through the voting answers, with paging (98) and back (0)', async () => {
     const played = await everywhere(['2', '1', '98', '4', '98', '0', '0', '98', '00']);
     const at = played[0]!.replies;
-    expect(at[1]!.text).toMatch(/^Kalata: wote kunnafoniw/);
+    expect(at[1]!.text).toMatch(/^Kalata\n1\. Wote cogo/);
     expect(at[3]!.text).toMatch(/^4\. Jɔn bɛ se ka wote/);
     expect(at[4]!.text).toMatch(/^Malidenw minnu san bɛ 18 bɔ/);
     expect(at[5]!.text).toMatch(/^tɔgɔ bɛ kalata lisi kan/);

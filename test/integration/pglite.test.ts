@@ -24,7 +24,7 @@ describe('on embedded PGlite', () => {
 
   it('keeps concurrent callers apart on its single connection', async () => {
     const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => converse(h, { sessionId: `ATUid_pglite_c${i}`, phoneNumber: `+2237900${String(1000 + i)}` }, ['1', '3'])),
+      Array.from({ length: 30 }, (_, i) => converse(h, { sessionId: `ATUid_pglite_c${i}`, phoneNumber: `+2237900${String(1000 + i)}` }, ['1', '4'])),
     );
     for (const r of results) expect(r[2]).toMatch(/^CON Aide|^CON Kalata donne/);
     const rows = await h.ctx.db.selectFrom('calls').select('id').where('gateway_session_id', 'like', 'ATUid_pglite_c%').execute();

@@ -118,7 +118,7 @@ describe('a French caller files a fraud report', () => {
 describe('a Bambara caller reaches the voting answers', () => {
   it('reads who may vote in Bambara, page by page', async () => {
     const replies = await converse(h, { sessionId: sessionId(), phoneNumber: '+22366000002' }, ['2', '1', '98', '4', '98']);
-    expect(replies[1]).toMatch(/^CON Kalata: wote kunnafoniw/);
+    expect(replies[1]).toMatch(/^CON Kalata\n1\. Wote cogo/);
     expect(replies[2]).toMatch(/^CON Wote cogo\n1\. Tɔgɔsɛbɛn/);
     expect(replies[4]).toMatch(/^CON Malidenw minnu san bɛ 18 bɔ/);
     expect(replies[4]).toMatch(/98\. Nɔfɛta$/);

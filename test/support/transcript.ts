@@ -5,6 +5,7 @@
  *   lang: fr            (the language the call starts in)
  *   known: no           (yes: the caller's language is remembered, no language menu)
  *   spelling: standard  (optional: gsm7 folds Bambara)
+ *   stations: none      (optional: no polling stations imported; default: the fictional fixtures)
  *
  *   CON Kalata. Langue / Kan:
  *   1. Français
@@ -17,6 +18,7 @@
  */
 import type { CompiledFlows, Effect, Lang, StepResult } from '../../src/engine/types.js';
 import { start, step } from '../../src/engine/step.js';
+import { settle, type Lookup } from '../../src/runtime/lookups.js';
 
 export const GOLDEN_REF = 'KA-7Q4M2XH';
 
@@ -25,6 +27,8 @@ export interface Transcript {
   lang: Lang;
   known: boolean;
   spelling: 'standard' | 'gsm7';
+  /** none: the lookups answer from an empty list of polling stations */
+  stations: 'fixtures' | 'none';
   inputs: string[];
 }
 
@@ -38,6 +42,7 @@ export function parseTranscript(content: string): Transcript {
     lang,
     known: header('known') === 'yes',
     spelling: header('spelling') === 'gsm7' ? 'gsm7' : 'standard',
+    stations: header('stations') === 'none' ? 'none' : 'fixtures',
     inputs: lines.filter((l) => l.startsWith('> ')).map((l) => l.slice(2)),
   };
 }
@@ -57,22 +62,31 @@ export interface Played {
   results: StepResult[];
 }
 
-/** Plays a transcript's inputs through the engine and renders the whole conversation. */
-export function playTranscript(flows: CompiledFlows, t: Transcript): Played {
+/**
+ * Plays a transcript's inputs through the engine, with `lookup` answering its
+ * lookups, and renders the whole conversation. `visited` holds every node
+ * entered, lookups included.
+ */
+export async function playTranscript(flows: CompiledFlows, t: Transcript, lookup?: Lookup): Promise<Played> {
   const out = [`# ${t.title}`, `lang: ${t.lang}`, `known: ${t.known ? 'yes' : 'no'}`];
   if (t.spelling !== 'standard') out.push(`spelling: ${t.spelling}`);
+  if (t.stations !== 'fixtures') out.push(`stations: ${t.stations}`);
   out.push('');
   const visited = new Set<string>();
-  let result = start(flows, { id: 'golden', ref: GOLDEN_REF, lang: t.lang, languageKnown: t.known }, 0);
+  const seen = (r: StepResult) => {
+    visited.add(r.session.node);
+    for (const e of r.events) if (e.type === 'entered') visited.add(e.node);
+  };
+  let result = await settle(flows, start(flows, { id: 'golden', ref: GOLDEN_REF, lang: t.lang, languageKnown: t.known }, 0), lookup, 0);
   const results = [result];
-  visited.add(result.session.node);
+  seen(result);
   out.push(...screenLines(result));
   for (const [i, input] of t.inputs.entries()) {
     if (result.session.ended) throw new Error(`input ${i + 1} ("${input}") comes after the call ended`);
     out.push(`> ${input}`);
-    result = step(flows, result.session, input, i + 1);
+    result = await settle(flows, step(flows, result.session, input, i + 1), lookup, i + 1);
     results.push(result);
-    visited.add(result.session.node);
+    seen(result);
     out.push(...screenLines(result));
   }
   return { text: `${out.join('\n')}\n`, visited, results };

@@ -66,7 +66,7 @@ describe('engine navigation', () => {
     expect(rs[2]!.session.node).toBe('main.language');
     expect(rs[3]!.session.lang).toBe('bm');
     expect(rs[3]!.effects).toEqual([{ type: 'set_language', lang: 'bm' }]);
-    expect(rs[3]!.screen.text).toMatch(/^Kalata: wote kunnafoniw/);
+    expect(rs[3]!.screen.text).toMatch(/^Kalata\n1\. Wote cogo/);
   });
 
   it('keeps 99 as text on an input node', () => {

@@ -14,6 +14,7 @@ import type { FlowNode } from '../../engine/types.js';
 import { renderPages } from '../../engine/render.js';
 import { measure, limitFor } from '../../i18n/gsm.js';
 import { formatProblem } from '../../flows/problems.js';
+import { outgoing } from '../../flows/flow-validator.js';
 import type { FlowPublisher, PublishResult } from '../../flows/flow-publisher.js';
 import { decryptText, maskPhone } from '../../privacy/phone.js';
 import { SAMPLE_REF } from '../../flows/screen-report.js';
@@ -51,6 +52,8 @@ import {
 } from './console-auth.js';
 import { csvRow } from './csv.js';
 import { simulatorStep } from './simulator.js';
+import { importStations, ImportError, parseStationsCsv, type ImportProblem } from '../../stations/station-import.js';
+import { stationSummary } from '../../stations/station-store.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const eta = new Eta({ views: join(here, '..', 'views'), autoEscape: true, cache: true });
@@ -160,7 +163,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   // The simulator: open without login outside production.
   const simulatorGate = production ? [operator] : [];
   router.get('/simulator', ...simulatorGate, (_req, res) => page(res, 'simulator', 'Simulateur', 'simulator', { flows: [...ctx.flows.live().starts.keys()] }));
-  router.post('/simulator/step', ...simulatorGate, express.json({ limit: '32kb' }), ...(production ? [verifyCsrf] : []), simulatorStep(ctx.flows));
+  router.post('/simulator/step', ...simulatorGate, express.json({ limit: '32kb' }), ...(production ? [verifyCsrf] : []), simulatorStep(ctx.flows, ctx.lookup));
 
   // Everything below needs an account.
   router.get('/', operator, async (_req, res) => page(res, 'home', 'Tableau de bord', 'home', { counts: await countsForDashboard(db) }));
@@ -320,6 +323,28 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     await showFlows(res, result);
   });
 
+  const showStations = async (res: Response, result: { ok: boolean; message: string } | null = null, problems: ImportProblem[] = []) => {
+    const voters = await db.selectFrom('voter_assignments').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    page(res, 'stations', 'Bureaux de vote', 'stations', { summary: await stationSummary(db), voters: Number(voters.n), result, problems });
+  };
+  router.get('/stations', admin, (_req, res) => showStations(res));
+  // A whole country's list is a few MB of CSV.
+  // The role is checked before the body is read: only admins get to send megabytes.
+  router.post('/stations/import', admin, express.urlencoded({ extended: false, limit: '20mb' }), verifyCsrf, async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const replace = body.replace === '1';
+    try {
+      const summary = await importStations(db, parseStationsCsv(String(body.csv ?? '')), { replace, key: ctx.secrets.phoneHashKey });
+      const what = summary.kind === 'stations' ? `${summary.centres} centres, ${summary.stations} bureaux` : `${summary.voters} électeurs`;
+      await audit(db, user(res), 'import_stations', summary.kind, `${what}${replace ? `, ${summary.removed} supprimés` : ''}`);
+      await showStations(res, { ok: true, message: `Importé : ${what} (${summary.rows} lignes)${replace ? ` ; ${summary.removed} supprimés` : ''}.` });
+    } catch (err) {
+      if (!(err instanceof ImportError)) throw err;
+      res.status(422);
+      await showStations(res, { ok: false, message: `Refusé : ${err.problems.length} problème(s), rien n'a été importé.` }, err.problems);
+    }
+  });
+
   router.get('/audit', admin, async (_req, res) => page(res, 'audit', 'Journal', 'audit', { rows: await listAudit(db) }));
   return router;
 }
@@ -327,8 +352,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
 /** One node's screens in both languages, with length and encoding. */
 function describeNode(ctx: AppContext, node: FlowNode) {
   const flows = ctx.flows.live();
-  const targets =
-    node.kind === 'menu' ? node.options.map((o) => o.next) : node.kind === 'confirm' ? [node.yes, node.no] : 'next' in node && node.next ? [node.next] : [];
+  const targets = outgoing(node);
   const pages = Object.fromEntries(
     (['fr', 'bm'] as const).map((lang) => [
       lang,

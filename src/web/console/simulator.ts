@@ -1,5 +1,6 @@
 /**
- * The browser phone: runs the real engine on the live flows, statelessly.
+ * The browser phone: runs the real engine on the live flows, statelessly,
+ * with the real lookups (polling stations).
  * The session travels with the page (it is plain data); nothing is recorded
  * and effects are only shown.
  */
@@ -9,6 +10,7 @@ import { z } from 'zod';
 import { start, step } from '../../engine/step.js';
 import type { Session } from '../../engine/types.js';
 import type { FlowRegistry } from '../../flows/flow-registry.js';
+import { settle, type Lookup } from '../../runtime/lookups.js';
 
 /** The session the page sends back: checked, since it comes from the client. */
 const sessionSchema = z.object({
@@ -24,6 +26,7 @@ const sessionSchema = z.object({
   ref: z.string().max(20),
   ended: z.boolean(),
   outcome: z.enum(['completed', 'too_many_invalid', 'abandoned', 'error']).optional(),
+  picked: z.object({ node: z.string().max(100), items: z.array(z.object({ value: z.string().max(80), label: z.string().max(120) })).max(97) }).optional(),
   startedAt: z.number(),
   updatedAt: z.number(),
 });
@@ -33,8 +36,8 @@ const body = z.union([
   z.object({ session: sessionSchema, input: z.string().max(200) }),
 ]);
 
-export function simulatorStep(registry: FlowRegistry): RequestHandler {
-  return (req, res) => {
+export function simulatorStep(registry: FlowRegistry, lookup: Lookup): RequestHandler {
+  return async (req, res) => {
     const parsed = body.safeParse(req.body);
     if (!parsed.success) {
       res.status(400).json({ error: 'expected { lang, flow? } or { session, input }' });
@@ -49,7 +52,7 @@ export function simulatorStep(registry: FlowRegistry): RequestHandler {
         res.status(400).json({ error: `no flow ${flow}` });
         return;
       }
-      result = start(flows, { id: randomUUID(), ref: 'KA-SIMULE0', lang, languageKnown: Boolean(flow), ...(flow ? { flow } : {}) }, now);
+      result = await settle(flows, start(flows, { id: randomUUID(), ref: 'KA-SIMULE0', lang, languageKnown: Boolean(flow), ...(flow ? { flow } : {}) }, now), lookup, now);
     } else {
       const session: Session = parsed.data.session;
       const pinned = registry.get(String(session.flowHash)) ?? flows;
@@ -57,7 +60,7 @@ export function simulatorStep(registry: FlowRegistry): RequestHandler {
         res.status(400).json({ error: 'this simulated call is from a version no longer kept: call again' });
         return;
       }
-      result = step(pinned, session, parsed.data.input, now);
+      result = await settle(pinned, step(pinned, session, parsed.data.input, now), lookup, now);
     }
     res.json({ session: result.session, screen: result.screen, effects: result.effects, node: result.session.node });
   };
