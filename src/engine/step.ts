@@ -305,6 +305,12 @@ export function answerLookup(flows: CompiledFlows, session: Session, answer: Loo
   const node = s.node;
   if (!node || (node.kind !== 'pick' && node.kind !== 'lookup')) return s.fail();
   s.events.push({ type: 'looked_up', node: node.id, source: node.source, outcome: answer.kind });
+  if (node.kind === 'lookup' && node.forget.length) {
+    // First, whatever the answer: a NINA number never outlives its lookup, not even a failed one.
+    const answers = { ...session.answers };
+    for (const key of node.forget) delete answers[key];
+    s.update({ answers });
+  }
   if (answer.kind === 'failed') return s.fail();
   if (node.kind === 'pick') {
     const items = answer.kind === 'items' ? answer.items.slice(0, MAX_PICKED) : [];
@@ -312,10 +318,7 @@ export function answerLookup(flows: CompiledFlows, session: Session, answer: Loo
     s.update({ picked: { node: node.id, items } });
     return s.show();
   }
-  const answers = { ...session.answers };
-  for (const key of node.forget) delete answers[key];
-  if (answer.kind === 'found') Object.assign(answers, answer.values);
-  s.update({ answers });
+  if (answer.kind === 'found') s.update({ answers: { ...s.session.answers, ...answer.values } });
   return s.goTo(answer.kind === 'found' ? node.found : node.notFound, 'forward', session.trail);
 }
 

@@ -9,9 +9,7 @@ import type { CommonTexts, CompiledFlows, EffectSpec, FlowNode, Lang, TextKey, T
 import type { FlowFile, FlowFileNode } from './flow-schema.js';
 import type { ParsedFile } from './flow-loader.js';
 import type { Problem } from './problems.js';
-import { LOOKUP_SOURCES } from './lookup-sources.js';
-
-const foundSources = () => Object.entries(LOOKUP_SOURCES).filter(([, v]) => v.kind === 'found').map(([k]) => k);
+import { LOOKUP_SOURCES, sourcesOfKind } from './lookup-sources.js';
 
 export interface SourceRef {
   file: string;
@@ -143,7 +141,7 @@ function resolveNode(
     const source = LOOKUP_SOURCES[raw.source];
     const params = raw.params ?? [];
     if (!source || source.kind !== 'found') {
-      out.problems.push({ ...at(['source']), severity: 'error', message: `no lookup source "${raw.source}" (known: ${foundSources().join(', ')})` });
+      out.problems.push({ ...at(['source']), severity: 'error', message: `no lookup source "${raw.source}" (known: ${sourcesOfKind('found').join(', ')})` });
     } else if (params.length !== source.params) {
       out.problems.push({ ...at(['params']), severity: 'error', message: `source "${raw.source}" takes ${source.params} answer(s)` });
     }
@@ -214,8 +212,7 @@ function resolveNode(
       const source = LOOKUP_SOURCES[raw.source];
       const params = raw.params ?? [];
       if (!source || source.kind !== 'items') {
-        const known = Object.entries(LOOKUP_SOURCES).filter(([, v]) => v.kind === 'items').map(([k]) => k);
-        out.problems.push({ ...at(['source']), severity: 'error', message: `no list source "${raw.source}" (known: ${known.join(', ')})` });
+        out.problems.push({ ...at(['source']), severity: 'error', message: `no list source "${raw.source}" (known: ${sourcesOfKind('items').join(', ')})` });
       } else if (params.length !== source.params) {
         out.problems.push({ ...at(['params']), severity: 'error', message: `source "${raw.source}" takes ${source.params} answer(s)` });
       }

@@ -122,11 +122,13 @@ export function validateFlows(
   const knownVars = new Set<string>([...Object.keys(variables), ...RUNTIME_VARIABLES, ...fields, ...resolved.lookupVars, ...catalogVars]);
 
   // An SMS copies only what lookups found, never what the caller typed.
+  const typedFields = new Set([...nodes.values()].flatMap((n) => (n.kind === 'input' ? [n.save] : [])));
   for (const [id, node] of nodes) {
     for (const effect of node.effects) {
       if (effect.type !== 'send_sms') continue;
       for (const v of effect.vars) {
         if (!resolved.lookupVars.has(v)) problems.push(problem(resolved.nodeSources.get(id)!, `send_sms var "${v}" is not set by a lookup (known: ${[...resolved.lookupVars].join(', ') || 'none'})`));
+        else if (typedFields.has(v)) problems.push(problem(resolved.nodeSources.get(id)!, `send_sms var "${v}" is also typed by a caller (input "${v}"): an SMS copies only looked-up values`));
       }
     }
   }

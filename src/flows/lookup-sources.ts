@@ -39,3 +39,10 @@ export const LONGEST_LOOKUP_VALUES: Readonly<Record<string, string>> = Object.fr
   stations: '1, 2, 3, 4, 5, 6, 7, 8, 9, 10',
   station: 'W'.repeat(10),
 });
+
+/** The names of the sources of one kind. */
+export function sourcesOfKind(kind: LookupSource['kind']): string[] {
+  return Object.entries(LOOKUP_SOURCES)
+    .filter(([, source]) => source.kind === kind)
+    .map(([name]) => name);
+}

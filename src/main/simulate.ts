@@ -18,7 +18,7 @@ import { settle, type Lookup } from '../runtime/lookups.js';
 import { createLogger } from '../logger.js';
 import { loadSecrets } from '../privacy/secrets.js';
 import { createStationLookups } from '../stations/station-lookups.js';
-import { createDatabase, migrateToLatest, type Db } from '../store/database.js';
+import { openConfiguredDatabase, migrateToLatest, type Db } from '../store/database.js';
 import { join } from 'node:path';
 import { runMain, UsageError } from './run-main.js';
 
@@ -50,7 +50,7 @@ runMain(async () => {
   let stations: Lookup | undefined;
   const lookup: Lookup = async (request) => {
     if (!stations) {
-      db = await createDatabase(config.databaseUrl ? { url: config.databaseUrl } : { pgliteDir: join(config.dataDir, 'pglite') });
+      db = await openConfiguredDatabase(config);
       await migrateToLatest(db);
       stations = createStationLookups({ db, ninaKey: loadSecrets(config).phoneHashKey, logger: createLogger('warn') });
     }

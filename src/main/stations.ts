@@ -6,13 +6,12 @@
  * `npm run stations -- summary`: what is imported, by region.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.js';
 import { loadSecrets } from '../privacy/secrets.js';
 import { importStations, ImportError, parseStationsCsv } from '../stations/station-import.js';
 import { stationSummary } from '../stations/station-store.js';
-import { createDatabase, migrateToLatest } from '../store/database.js';
+import { openConfiguredDatabase, migrateToLatest } from '../store/database.js';
 import { runMain, UsageError } from './run-main.js';
 
 const USAGE = 'usage: npm run stations -- import FILE.csv [--replace] | summary';
@@ -31,7 +30,7 @@ runMain(async () => {
   const text = file ? await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
   }) : '';
-  const db = await createDatabase(config.databaseUrl ? { url: config.databaseUrl } : { pgliteDir: join(config.dataDir, 'pglite') });
+  const db = await openConfiguredDatabase(config);
   try {
     await migrateToLatest(db);
     if (command === 'summary') {
@@ -53,7 +52,8 @@ runMain(async () => {
       summary.kind === 'stations'
         ? `${summary.centres} centres, ${summary.stations} stations`
         : `${summary.voters} voters' assignments (kept as keyed hashes of their NINA)`;
-    console.log(`imported ${what} from ${summary.rows} rows${parsed.values.replace ? `; ${summary.removed} removed (--replace)` : ''}`);
+    const gone = summary.kind === 'stations' ? `${summary.removed} centres removed, and ${summary.votersRemoved ?? 0} voters' assignments with them` : `${summary.removed} voters' assignments removed`;
+    console.log(`imported ${what} from ${summary.rows} rows${parsed.values.replace ? `; ${gone} (--replace)` : ''}`);
   } finally {
     await db.destroy();
   }

@@ -3,10 +3,9 @@
  * KALATA_PASSWORD), `users list`, `users disable NAME`. Runs the migrations
  * first, so it works on a fresh database.
  */
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.js';
-import { createDatabase, migrateToLatest } from '../store/database.js';
+import { openConfiguredDatabase, migrateToLatest } from '../store/database.js';
 import { addUser, disableUser, listUsers, ROLES, type Role } from '../store/user-store.js';
 import { runMain, UsageError } from './run-main.js';
 
@@ -30,7 +29,7 @@ runMain(async () => {
   const [command, name] = parsed.positionals;
   if (!command || !['add', 'list', 'disable'].includes(command)) throw new UsageError(USAGE);
   const config = loadConfig();
-  const db = await createDatabase(config.databaseUrl ? { url: config.databaseUrl } : { pgliteDir: join(config.dataDir, 'pglite') });
+  const db = await openConfiguredDatabase(config);
   try {
     await migrateToLatest(db);
     if (command === 'list') {

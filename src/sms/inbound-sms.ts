@@ -16,9 +16,8 @@ import { createKeywordMatcher, type KeywordTable } from './keywords.js';
 import { reportStatusKey, SMS_TEXTS } from './sms-text.js';
 import { REFERENCE_PATTERN } from '../runtime/reference.js';
 import { PRIVATE_INPUT } from '../privacy/private-input.js';
-import { ninaHash, normalizeNina } from '../stations/nina.js';
-import { centreVars } from '../stations/station-lookups.js';
-import { stationByNinaHash } from '../stations/station-store.js';
+import { normalizeNina } from '../stations/nina.js';
+import { findStationByNina } from '../stations/station-lookups.js';
 
 export interface InboundSms {
   gatewayId: string;
@@ -112,8 +111,8 @@ export function createInboundSms(deps: InboundDeps) {
           break;
         }
         case 'station': {
-          const nina = keyword.argument ? normalizeNina(keyword.argument) : undefined;
-          if (!nina) {
+          // A NINA has digits: "OU est mon bureau ?" is a question, not a lookup.
+          if (!keyword.argument || !/\d/.test(keyword.argument) || !normalizeNina(keyword.argument)) {
             template = SMS_TEXTS.stationHelp;
             break;
           }
@@ -131,11 +130,9 @@ export function createInboundSms(deps: InboundDeps) {
             template = SMS_TEXTS.stationLimit;
             break;
           }
-          const found = await stationByNinaHash(trx, ninaHash(deps.secrets.phoneHashKey, nina));
-          if (found) {
-            template = SMS_TEXTS.stationFound;
-            vars = { ...centreVars(found), station: found.station };
-          } else template = SMS_TEXTS.stationUnknown;
+          const found = await findStationByNina(trx, deps.secrets.phoneHashKey, keyword.argument);
+          template = found ? SMS_TEXTS.stationFound : SMS_TEXTS.stationUnknown;
+          if (found) vars = found;
           break;
         }
         case 'stop':

@@ -13,8 +13,10 @@
  * whole list (centres, stations or assignments not in it are removed).
  */
 import { parse } from 'csv-parse/sync';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../store/schema.js';
 import type { Db } from '../store/database.js';
+import { MAX_PICKED, normalizeInput } from '../engine/step.js';
 import { ninaHash, normalizeNina } from './nina.js';
 
 export interface ImportProblem {
@@ -39,7 +41,7 @@ export interface CentreRow {
 
 export type ParsedFile =
   | { kind: 'stations'; centres: CentreRow[]; rows: number }
-  | { kind: 'voters'; voters: { nina: string; centreCode: string; station: string }[]; rows: number };
+  | { kind: 'voters'; voters: { nina: string; centreCode: string; station: string; line: number }[]; rows: number };
 
 export interface ImportSummary {
   kind: ParsedFile['kind'];
@@ -47,7 +49,10 @@ export interface ImportSummary {
   centres?: number;
   stations?: number;
   voters?: number;
+  /** centres (stations file) or voters (voters file) the import removed: only with replace */
   removed: number;
+  /** voters removed with their centre or station (stations file, replace) */
+  votersRemoved?: number;
 }
 
 const STATION_COLUMNS = ['centre_code', 'region', 'cercle', 'commune', 'centre', 'address', 'station', 'hours', 'latitude', 'longitude'] as const;
@@ -65,10 +70,8 @@ export class ImportError extends Error {
   }
 }
 
-/** Trimmed, inner spaces folded, NFC; control characters are refused by the caller. */
-function clean(value: string | undefined): string {
-  return (value ?? '').normalize('NFC').replace(/\s+/g, ' ').trim();
-}
+/** Trimmed, inner spaces folded, NFC (as the engine reads what callers type). */
+const clean = (value: string | undefined): string => normalizeInput(value ?? '');
 
 /** Reads and checks a whole file. Throws ImportError with every problem found. */
 export function parseStationsCsv(text: string): ParsedFile {
@@ -76,13 +79,20 @@ export function parseStationsCsv(text: string): ParsedFile {
   const firstLine = body.split(/\r?\n/, 1)[0] ?? '';
   // Spreadsheets set to French write `;`.
   const delimiter = (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';
-  let records: string[][];
+  let parsed: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(body, { delimiter, relax_column_count: true, skip_empty_lines: true, bom: true }) as string[][];
+    parsed = parse(body, { delimiter, relax_column_count: true, skip_empty_lines: true, bom: true, info: true }) as unknown as typeof parsed;
   } catch (err) {
-    const e = err as { lines?: number; message: string };
-    throw new ImportError([{ row: e.lines ?? 0, column: '', reason: `not readable as CSV: ${e.message}` }]);
+    // The parser's message quotes the offending value, which may be a NINA: only its code and line are shown.
+    const e = err as { lines?: number; code?: string };
+    throw new ImportError([{ row: e.lines ?? 0, column: '', reason: `not readable as CSV (${(e.code ?? 'parse error').toLowerCase().replace(/_/g, ' ')})` }]);
   }
+  const records = parsed.map((p) => p.record);
+  /** The file line a record starts on (blank lines and multi-line values included). */
+  const lineOf = (index: number) => {
+    const p = parsed[index + 1]!;
+    return p.info.lines - (p.record.join('').split(/\r?\n/).length - 1);
+  };
   const header = (records[0] ?? []).map((h) => clean(h).toLowerCase());
   if (!header.length || header.every((h) => !h)) throw new ImportError([{ row: 1, column: '', reason: 'the file is empty: a header row is expected' }]);
   const problems: ImportProblem[] = [];
@@ -119,10 +129,10 @@ export function parseStationsCsv(text: string): ParsedFile {
   };
 
   if (isVoters) {
-    const voters: { nina: string; centreCode: string; station: string }[] = [];
+    const voters: { nina: string; centreCode: string; station: string; line: number }[] = [];
     const seen = new Map<string, number>();
     rows.forEach((record, i) => {
-      const line = i + 2;
+      const line = lineOf(i);
       const v = read(record, line);
       const nina = normalizeNina(v.nina ?? '');
       // The NINA itself never appears in a message: a problem names the row only.
@@ -131,7 +141,7 @@ export function parseStationsCsv(text: string): ParsedFile {
         const before = seen.get(nina);
         if (before) note(line, 'nina', `the same NINA as row ${before}`);
         seen.set(nina, line);
-        voters.push({ nina, centreCode: v.centre_code!, station: v.station! });
+        voters.push({ nina, centreCode: v.centre_code!, station: v.station!, line });
       }
     });
     if (problems.length) throw new ImportError(problems);
@@ -140,7 +150,7 @@ export function parseStationsCsv(text: string): ParsedFile {
 
   const centres = new Map<string, CentreRow & { line: number }>();
   rows.forEach((record, i) => {
-    const line = i + 2;
+    const line = lineOf(i);
     const v = read(record, line);
     const coordinate = (column: 'latitude' | 'longitude', limit: number): number | null => {
       if (!v[column]) return null;
@@ -201,15 +211,20 @@ export async function importStations(db: Db, file: ParsedFile, options: { replac
       const ids = new Map(known.map((k) => [k.code, k.id]));
       const stations = new Set(known.map((k) => `${k.code}\u0000${k.number}`));
       const problems: ImportProblem[] = [];
-      file.voters.forEach((v, i) => {
-        if (problems.length >= MAX_PROBLEMS) return;
-        if (!ids.has(v.centreCode)) problems.push({ row: i + 2, column: 'centre_code', reason: 'no such centre: import the stations first' });
-        else if (!stations.has(`${v.centreCode}\u0000${v.station}`)) problems.push({ row: i + 2, column: 'station', reason: 'no such station in this centre' });
-      });
+      for (const v of file.voters) {
+        if (problems.length >= MAX_PROBLEMS) break;
+        if (!ids.has(v.centreCode)) problems.push({ row: v.line, column: 'centre_code', reason: 'no such centre: import the stations first' });
+        else if (!stations.has(`${v.centreCode}\u0000${v.station}`)) problems.push({ row: v.line, column: 'station', reason: 'no such station in this centre' });
+      }
       if (problems.length) throw new ImportError(problems);
-      let removed = 0;
-      if (options.replace) removed = Number((await trx.deleteFrom('voter_assignments').executeTakeFirst()).numDeletedRows);
       const rows = file.voters.map((v) => ({ nina_hash: ninaHash(options.key, v.nina), centre_id: ids.get(v.centreCode)!, station: v.station }));
+      let removed = 0;
+      if (options.replace) {
+        // Removed: voters no longer in the file (the others are written again below).
+        const inFile = new Set(rows.map((r) => r.nina_hash));
+        const deleted = await trx.deleteFrom('voter_assignments').returning('nina_hash').execute();
+        removed = deleted.filter((d) => !inFile.has(d.nina_hash)).length;
+      }
       for (let i = 0; i < rows.length; i += 1000) {
         await trx
           .insertInto('voter_assignments')
@@ -221,14 +236,23 @@ export async function importStations(db: Db, file: ParsedFile, options: { replac
     }
 
     let removed = 0;
+    let votersRemoved = 0;
     if (options.replace) {
       const codes = file.centres.map((c) => c.code);
+      // Counted first: their voters go with them (cascade).
+      const going = await trx
+        .selectFrom('voter_assignments as v')
+        .innerJoin('polling_centres as c', 'c.id', 'v.centre_id')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('c.code', 'not in', codes)
+        .executeTakeFirstOrThrow();
+      votersRemoved += Number(going.n);
       removed = Number((await trx.deleteFrom('polling_centres').where('code', 'not in', codes).executeTakeFirst()).numDeletedRows);
     }
     let stations = 0;
     for (let i = 0; i < file.centres.length; i += 500) {
       const chunk = file.centres.slice(i, i + 500);
-      const written = await trx
+      await trx
         .insertInto('polling_centres')
         .values(
           chunk.map((c) => ({
@@ -244,26 +268,34 @@ export async function importStations(db: Db, file: ParsedFile, options: { replac
           })),
         )
         .onConflict((oc) =>
-          oc.column('code').doUpdateSet((eb) => ({
-            region: eb.ref('excluded.region'),
-            cercle: eb.ref('excluded.cercle'),
-            commune: eb.ref('excluded.commune'),
-            name: eb.ref('excluded.name'),
-            address: eb.ref('excluded.address'),
-            hours: eb.ref('excluded.hours'),
-            latitude: eb.ref('excluded.latitude'),
-            longitude: eb.ref('excluded.longitude'),
-            updated_at: sql`now()`,
-          })),
+          oc
+            .column('code')
+            .doUpdateSet((eb) => ({
+              region: eb.ref('excluded.region'),
+              cercle: eb.ref('excluded.cercle'),
+              commune: eb.ref('excluded.commune'),
+              name: eb.ref('excluded.name'),
+              address: eb.ref('excluded.address'),
+              hours: eb.ref('excluded.hours'),
+              latitude: eb.ref('excluded.latitude'),
+              longitude: eb.ref('excluded.longitude'),
+              updated_at: sql`now()`,
+            }))
+            // A centre that did not change keeps its row as it was: re-importing changes nothing.
+            .where(
+              sql<boolean>`(polling_centres.region, polling_centres.cercle, polling_centres.commune, polling_centres.name, polling_centres.address, polling_centres.hours, polling_centres.latitude, polling_centres.longitude)
+                is distinct from (excluded.region, excluded.cercle, excluded.commune, excluded.name, excluded.address, excluded.hours, excluded.latitude, excluded.longitude)`,
+            ),
         )
-        .returning(['id', 'code'])
         .execute();
+      const written = await trx.selectFrom('polling_centres').select(['id', 'code']).where('code', 'in', chunk.map((c) => c.code)).execute();
       const ids = new Map(written.map((w) => [w.code, w.id]));
       if (options.replace) {
         // The file's stations are the centre's stations (an assignment to a removed one goes with it).
         for (const c of chunk) {
           const centreId = ids.get(c.code)!;
-          await trx.deleteFrom('voter_assignments').where('centre_id', '=', centreId).where('station', 'not in', c.stations).execute();
+          const dropped = await trx.deleteFrom('voter_assignments').where('centre_id', '=', centreId).where('station', 'not in', c.stations).executeTakeFirst();
+          votersRemoved += Number(dropped.numDeletedRows);
           await trx.deleteFrom('polling_stations').where('centre_id', '=', centreId).where('number', 'not in', c.stations).execute();
         }
       }
@@ -271,6 +303,33 @@ export async function importStations(db: Db, file: ParsedFile, options: { replac
       stations += rows.length;
       if (rows.length) await trx.insertInto('polling_stations').values(rows).onConflict((oc) => oc.columns(['centre_id', 'number']).doNothing()).execute();
     }
-    return { kind: 'stations', rows: file.rows, centres: file.centres.length, stations, removed };
+    await refuseOverlongLists(trx);
+    return { kind: 'stations', rows: file.rows, centres: file.centres.length, stations, removed, votersRemoved };
   });
+}
+
+/**
+ * A caller picks among 97 items at most on a screen's numbers (98 and 99 are
+ * navigation), at every level: regions, cercles of a region, communes of a
+ * cercle, centres of a commune. A list that would be longer is refused.
+ */
+async function refuseOverlongLists(trx: Transaction<Database>): Promise<void> {
+  const { rows } = await sql<{ level: string; place: string; n: string }>`
+    select 'regions' as level, '' as place, count(distinct region) as n from polling_centres having count(distinct region) > ${MAX_PICKED}
+    union all
+    select 'cercles', region, count(distinct cercle) from polling_centres group by region having count(distinct cercle) > ${MAX_PICKED}
+    union all
+    select 'communes', region || ' / ' || cercle, count(distinct commune) from polling_centres group by region, cercle having count(distinct commune) > ${MAX_PICKED}
+    union all
+    select 'centres', region || ' / ' || cercle || ' / ' || commune, count(*) from polling_centres group by region, cercle, commune having count(*) > ${MAX_PICKED}
+  `.execute(trx);
+  if (rows.length) {
+    throw new ImportError(
+      rows.map((r) => ({
+        row: 0,
+        column: r.level === 'centres' ? 'centre' : r.level.slice(0, -1),
+        reason: `${r.n} ${r.level}${r.place ? ` in ${r.place}` : ''}: a caller can choose among ${MAX_PICKED} at most; split the list (for example a commune by quartier)`,
+      })),
+    );
+  }
 }

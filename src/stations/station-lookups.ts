@@ -22,6 +22,13 @@ export function centreVars(centre: CentreDetails): Record<string, string> {
   };
 }
 
+/** A voter's station by the NINA as typed (hashed before the query), with the variables texts use. */
+export async function findStationByNina(db: Db, ninaKey: string, typed: string): Promise<Record<string, string> | undefined> {
+  const nina = normalizeNina(typed);
+  const found = nina ? await stationByNinaHash(db, ninaHash(ninaKey, nina)) : undefined;
+  return found ? { ...centreVars(found), station: found.station } : undefined;
+}
+
 const items = (values: readonly string[]): LookupAnswer => ({ kind: 'items', items: values.map((v) => ({ value: v, label: v })) });
 
 export function createStationLookups(deps: { db: Db; ninaKey: string; logger: Logger }): Lookup {
@@ -45,9 +52,8 @@ export function createStationLookups(deps: { db: Db; ninaKey: string; logger: Lo
           return centre ? { kind: 'found', values: centreVars(centre) } : { kind: 'not_found' };
         }
         case 'station_by_nina': {
-          const nina = normalizeNina(values[0] ?? '');
-          const found = nina ? await stationByNinaHash(deps.db, ninaHash(deps.ninaKey, nina)) : undefined;
-          return found ? { kind: 'found', values: { ...centreVars(found), station: found.station } } : { kind: 'not_found' };
+          const found = await findStationByNina(deps.db, deps.ninaKey, values[0] ?? '');
+          return found ? { kind: 'found', values: found } : { kind: 'not_found' };
         }
         default:
           log.error({ source: request.source, node: request.node }, 'unknown lookup source');

@@ -70,3 +70,9 @@ export async function stationSummary(db: Db): Promise<{ region: string; centres:
     .execute();
   return rows.map((r) => ({ region: r.region, centres: Number(r.centres), stations: Number(r.stations) }));
 }
+
+/** Voters assigned by NINA (kept as hashes). */
+export async function countVoters(db: Db): Promise<number> {
+  const row = await db.selectFrom('voter_assignments').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}

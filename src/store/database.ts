@@ -4,6 +4,7 @@
  * uses the transaction handle inside a transaction: PGlite has one connection,
  * and a query on `db` inside a transaction would wait forever.
  */
+import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
 import pg from 'pg';
@@ -52,6 +53,11 @@ export async function createDatabase(options: DatabaseOptions): Promise<Db> {
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** The database the configuration names: DATABASE_URL, or the embedded PGlite in DATA_DIR (what the commands share with `npm start`). */
+export function openConfiguredDatabase(config: { databaseUrl?: string | undefined; dataDir: string }): Promise<Db> {
+  return createDatabase(config.databaseUrl ? { url: config.databaseUrl } : { pgliteDir: join(config.dataDir, 'pglite') });
+}
 
 /** Brings the schema up to date. Throws with the failing migration's error. */
 export async function migrateToLatest(db: Kysely<unknown> | Db): Promise<string[]> {

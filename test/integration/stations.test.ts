@@ -85,18 +85,41 @@ describe('importing polling stations', () => {
     expect(await counts()).toEqual({ centres: 4, stations: 7, voters: 2 });
   });
 
+  it('never quotes a value in a CSV syntax error (it may be a NINA), and counts rows as the file does', () => {
+    const broken = problemsOf('nina,centre_code,station\nAB1234567890",FIC-001,1\n');
+    expect(broken).toEqual([{ row: 2, column: '', reason: expect.stringMatching(/^not readable as CSV \(invalid opening quote\)$/) }]);
+    expect(JSON.stringify(broken)).not.toContain('AB1234567890');
+    // Blank lines still count: the bad row is line 5 of the file.
+    expect(problemsOf('centre_code,region,cercle,commune,centre,station\n\nA,R,C,K,Centre A,1\n\nB,R,C,K,,1\n')).toEqual([{ row: 5, column: 'centre', reason: 'missing' }]);
+  });
+
+  it('refuses a list longer than a caller can choose from (97), importing nothing', async () => {
+    const rows = ['centre_code,region,cercle,commune,centre,station'];
+    for (let i = 1; i <= 98; i++) rows.push(`HUGE-${i},Fictive-Est,Cercle Cinq,Commune Lambda,Centre ${i} (fictif),1`);
+    const refused = await importStations(h.ctx.db, parseStationsCsv(rows.join('\n')), { replace: false, key }).catch((e: ImportError) => e);
+    expect((refused as ImportError).problems).toEqual([
+      { row: 0, column: 'centre', reason: '98 centres in Fictive-Est / Cercle Cinq / Commune Lambda: a caller can choose among 97 at most; split the list (for example a commune by quartier)' },
+    ]);
+    expect(await counts()).toEqual({ centres: 4, stations: 7, voters: 2 });
+  });
+
   it('with --replace, makes the file the whole list', async () => {
     const smaller = fixture('stations-fictional.csv')
       .split('\n')
       .filter((l) => !l.startsWith('FIC-002') && !l.includes(',2,') && !l.includes(',3,'))
       .join('\n');
     const replaced = await importStations(h.ctx.db, parseStationsCsv(smaller), { replace: true, key });
-    expect(replaced).toMatchObject({ centres: 3, stations: 3, removed: 1 });
+    expect(replaced).toMatchObject({ centres: 3, stations: 3, removed: 1, votersRemoved: 2 });
     // Both voters were on stations that are gone.
     expect(await counts()).toEqual({ centres: 3, stations: 3, voters: 0 });
     await importStations(h.ctx.db, parseStationsCsv(fixture('stations-fictional.csv')), { replace: true, key });
     await importStations(h.ctx.db, parseStationsCsv(fixture('voters-fictional.csv')), { replace: true, key });
     expect(await counts()).toEqual({ centres: 4, stations: 7, voters: 2 });
+    // The same voters file again: nobody removed, and no centre touched.
+    const before = await h.ctx.db.selectFrom('polling_centres').select(['code', 'updated_at']).orderBy('code').execute();
+    await expect(importStations(h.ctx.db, parseStationsCsv(fixture('voters-fictional.csv')), { replace: true, key })).resolves.toMatchObject({ voters: 2, removed: 0 });
+    await importStations(h.ctx.db, parseStationsCsv(fixture('stations-fictional.csv')), { replace: false, key });
+    expect(await h.ctx.db.selectFrom('polling_centres').select(['code', 'updated_at']).orderBy('code').execute()).toEqual(before);
   });
 
   it('npm run stations lists bad rows as FILE:ROW and exits 1', () => {
@@ -180,6 +203,9 @@ describe('BUREAU by SMS', () => {
     expect(await reply('st-2')).toMatchObject({ stored: 'OÙ [private]', template: 'sms:station_unknown' });
     await inbound('st-3', 'BUREAU');
     expect(await reply('st-3')).toMatchObject({ stored: 'BUREAU', template: 'sms:station_help' });
+    // A question, not a NINA: how to use it, no lookup.
+    await inbound('st-4', 'Ou est mon bureau ?', '+22376500011');
+    expect(await reply('st-4')).toMatchObject({ template: 'sms:station_help' });
   });
 
   it('answers at most 5 lookups an hour per number, then says so once', async () => {

@@ -53,7 +53,7 @@ import {
 import { csvRow } from './csv.js';
 import { simulatorStep } from './simulator.js';
 import { importStations, ImportError, parseStationsCsv, type ImportProblem } from '../../stations/station-import.js';
-import { stationSummary } from '../../stations/station-store.js';
+import { countVoters, stationSummary } from '../../stations/station-store.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const eta = new Eta({ views: join(here, '..', 'views'), autoEscape: true, cache: true });
@@ -324,8 +324,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   });
 
   const showStations = async (res: Response, result: { ok: boolean; message: string } | null = null, problems: ImportProblem[] = []) => {
-    const voters = await db.selectFrom('voter_assignments').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-    page(res, 'stations', 'Bureaux de vote', 'stations', { summary: await stationSummary(db), voters: Number(voters.n), result, problems });
+    page(res, 'stations', 'Bureaux de vote', 'stations', { summary: await stationSummary(db), voters: await countVoters(db), result, problems });
   };
   router.get('/stations', admin, (_req, res) => showStations(res));
   // A whole country's list is a few MB of CSV.
@@ -336,8 +335,9 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     try {
       const summary = await importStations(db, parseStationsCsv(String(body.csv ?? '')), { replace, key: ctx.secrets.phoneHashKey });
       const what = summary.kind === 'stations' ? `${summary.centres} centres, ${summary.stations} bureaux` : `${summary.voters} électeurs`;
-      await audit(db, user(res), 'import_stations', summary.kind, `${what}${replace ? `, ${summary.removed} supprimés` : ''}`);
-      await showStations(res, { ok: true, message: `Importé : ${what} (${summary.rows} lignes)${replace ? ` ; ${summary.removed} supprimés` : ''}.` });
+      const gone = summary.kind === 'stations' ? `${summary.removed} centres supprimés (et ${summary.votersRemoved ?? 0} électeurs rattachés)` : `${summary.removed} électeurs supprimés`;
+      await audit(db, user(res), 'import_stations', summary.kind, `${what}${replace ? `, ${gone}` : ''}`);
+      await showStations(res, { ok: true, message: `Importé : ${what} (${summary.rows} lignes)${replace ? ` ; ${gone}` : ''}.` });
     } catch (err) {
       if (!(err instanceof ImportError)) throw err;
       res.status(422);

@@ -36,7 +36,17 @@ const body = z.union([
   z.object({ session: sessionSchema, input: z.string().max(200) }),
 ]);
 
-export function simulatorStep(registry: FlowRegistry, lookup: Lookup): RequestHandler {
+/**
+ * The simulator's lookups: the real lists of places and centres, but never a
+ * NINA number. Anyone allowed to use the simulator could otherwise find where
+ * any voter is registered; a NINA typed here is always "not in the list".
+ */
+function withoutNina(lookup: Lookup): Lookup {
+  return (request) => (request.source === 'station_by_nina' ? Promise.resolve({ kind: 'not_found' }) : lookup(request));
+}
+
+export function simulatorStep(registry: FlowRegistry, realLookup: Lookup): RequestHandler {
+  const lookup = withoutNina(realLookup);
   return async (req, res) => {
     const parsed = body.safeParse(req.body);
     if (!parsed.success) {
