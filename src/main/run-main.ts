@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../config/config.js';
 import { FlowValidationError } from '../flows/problems.js';
+import { DatabaseBusyError } from '../store/database.js';
 
 /** A mistake in how a command was called: printed as one line. */
 export class UsageError extends Error {
@@ -14,7 +15,7 @@ export function runMain(main: () => unknown | Promise<unknown>): void {
   Promise.resolve()
     .then(main)
     .catch((err: unknown) => {
-      if (err instanceof ConfigError || err instanceof FlowValidationError || err instanceof UsageError) {
+      if (err instanceof ConfigError || err instanceof FlowValidationError || err instanceof UsageError || err instanceof DatabaseBusyError) {
         console.error(`kalata: ${err.message}`);
       } else {
         console.error(err);

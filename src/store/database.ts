@@ -5,7 +5,7 @@
  * and a query on `db` inside a transaction would wait forever.
  */
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
@@ -47,9 +47,68 @@ export async function createDatabase(options: DatabaseOptions): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGliteDialect } = await import('kysely-pglite-dialect');
   if (options.pgliteDir) mkdirSync(options.pgliteDir, { recursive: true });
+  const release = options.pgliteDir ? lockPglite(options.pgliteDir) : () => {};
   const client = options.pgliteDir ? new PGlite(options.pgliteDir) : new PGlite();
   await client.waitReady;
-  return new Kysely<Database>({ dialect: new PGliteDialect(client) });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+  const destroy = db.destroy.bind(db);
+  db.destroy = async () => {
+    await destroy();
+    release();
+  };
+  return db;
+}
+
+/** The embedded database is open in another process: a second one would corrupt it. */
+export class DatabaseBusyError extends Error {
+  override name = 'DatabaseBusyError';
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * PGlite is one process's database: a second process opening the same folder
+ * corrupts it (tried: the first one's writes vanish, the next start fails).
+ * A lock file next to the folder, holding the owner's pid, refuses a second
+ * opener while the first lives; a dead owner's lock is taken over.
+ */
+function lockPglite(dir: string): () => void {
+  const lock = `${dir}.lock`;
+  const mine = String(process.pid);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(lock, mine, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      const owner = Number(readFileSync(lock, 'utf8').trim());
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new DatabaseBusyError(
+          `the embedded database in ${dir} is open in another process (pid ${owner}, probably npm start): stop it first, or use the console while it runs; to run commands alongside the hotline, use PostgreSQL (DATABASE_URL)`,
+        );
+      }
+      unlinkSync(lock); // its owner is gone
+    }
+  }
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    try {
+      if (readFileSync(lock, 'utf8').trim() === mine) unlinkSync(lock);
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', release);
+  return release;
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

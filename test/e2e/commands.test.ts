@@ -62,6 +62,12 @@ describe('npm start on embedded defaults', () => {
     expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: 'ok', database: 'ok' } });
   });
 
+  it('refuses a command on its embedded database while it runs (a second process would corrupt it), then allows it once stopped', () => {
+    const busy = run('src/main/stations.ts', ['summary'], { DATA_DIR: dataDir, DATABASE_URL: '' });
+    expect(busy.status).toBe(1);
+    expect(busy.stderr.trim()).toMatch(/^kalata: the embedded database in .*pglite is open in another process \(pid \d+, probably npm start\): stop it first/);
+  });
+
   it('stops cleanly on SIGTERM, taking its redis-server with it', async () => {
     const redisPort = Number(/redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1]);
     child.kill('SIGTERM');
@@ -77,6 +83,9 @@ describe('npm start on embedded defaults', () => {
       s.once('error', () => resolve(true));
     });
     expect(refused).toBe(true);
+    // Stopped: the database is free for commands again.
+    const free = run('src/main/stations.ts', ['summary'], { DATA_DIR: dataDir, DATABASE_URL: '' });
+    expect([free.status, free.stdout.trim()]).toEqual([0, 'no polling stations imported yet']);
   });
 });
 
