@@ -18,7 +18,7 @@ import { settle, type Lookup } from '../runtime/lookups.js';
 import { createLogger } from '../logger.js';
 import { loadSecrets } from '../privacy/secrets.js';
 import { createStationLookups } from '../stations/station-lookups.js';
-import { openConfiguredDatabase, migrateToLatest, type Db } from '../store/database.js';
+import { DatabaseBusyError, openConfiguredDatabase, migrateToLatest, type Db } from '../store/database.js';
 import { join } from 'node:path';
 import { runMain, UsageError } from './run-main.js';
 
@@ -48,9 +48,19 @@ runMain(async () => {
   const lang = (values.lang as Lang | undefined) ?? config.defaultLanguage;
   let db: Db | undefined;
   let stations: Lookup | undefined;
+  let unavailable = false;
   const lookup: Lookup = async (request) => {
+    if (unavailable) return { kind: 'failed' };
     if (!stations) {
-      db = await openConfiguredDatabase(config);
+      try {
+        db = await openConfiguredDatabase(config);
+      } catch (err) {
+        if (!(err instanceof DatabaseBusyError)) throw err;
+        // Said once, plainly: the call then shows the hotline's apology, as a real one would.
+        unavailable = true;
+        console.error(`kalata: polling-station lookups unavailable: ${err.message}`);
+        return { kind: 'failed' };
+      }
       await migrateToLatest(db);
       stations = createStationLookups({ db, ninaKey: loadSecrets(config).phoneHashKey, logger: createLogger('warn') });
     }
