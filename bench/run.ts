@@ -108,17 +108,10 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** The most memory the process ever held (VmHWM), in MB. */
-function peakRssMb(proc: ManagedProcess): number {
+/** A memory figure of /proc/PID/status, in MB: VmHWM is the most the process ever held, VmRSS what it holds now. */
+function memoryMb(proc: ManagedProcess, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${proc.child.pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
-}
-
-/** The memory the process holds now (VmRSS), in MB. */
-function currentRssMb(proc: ManagedProcess): number {
-  const status = readFileSync(`/proc/${proc.child.pid}/status`, 'utf8');
-  return Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+  return Math.round(Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024);
 }
 
 /** Runs a child script and returns the JSON object its last line prints. */
@@ -154,12 +147,11 @@ async function load(urls: string[], mix: LoadOptions['mix'], seconds: number): P
 /** Warm-up (not measured), then the measured run; peak RSS of every server process. */
 async function measure(name: TargetRun['name'], label: string, servers: Server[], mix: LoadOptions['mix']): Promise<TargetRun> {
   const urls = servers.map((s) => s.url);
-  const idleRss = servers.map((s) => currentRssMb(s.proc));
+  const idleRss = servers.map((s) => memoryMb(s.proc, 'VmRSS'));
   const warm = warmup > 0 ? await load(urls, mix, warmup) : undefined;
   const result = await load(urls, mix, duration);
-  const rss = servers.map((s) => peakRssMb(s.proc));
+  const rss = servers.map((s) => memoryMb(s.proc, 'VmHWM'));
   const batching = mix === 'kalata' ? await turnsPerCommit(servers) : undefined;
-  if (process.env.BENCH_DEBUG_MEM) for (const s of servers) console.log((await (await fetch(new URL('/metrics', s.url))).text()).split('\n').filter((l) => /^kalata_nodejs_(heap_size|external|heap_space_size_used)/.test(l)).join('\n'));
   await Promise.all(servers.map((s) => s.proc.stop()));
   process.stdout.write(`  ${label.padEnd(44)} ${String(result.requestsPerSecond).padStart(6)} req/s  p99 ${result.latencyMs.p99} ms\n`);
   return { name, label, processes: servers.length, result, warmup: warm, peakRssMb: rss, idleRssMb: idleRss, ...(batching ? { turnsPerCommit: batching } : {}) };

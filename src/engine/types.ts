@@ -227,14 +227,7 @@ export interface StepResult {
 }
 
 /** Where a dropped call stood: enough to put the caller back there. */
-export interface ResumePoint {
-  readonly node: string;
-  readonly page: number;
-  readonly trail: readonly string[];
-  readonly answers: Readonly<Record<string, string>>;
-  readonly lang: Lang;
-  readonly ref: string;
-}
+export type ResumePoint = Pick<Session, 'node' | 'page' | 'trail' | 'answers' | 'lang' | 'ref'>;
 
 export interface StartOptions {
   id: string;

@@ -14,6 +14,8 @@ const MAX_LOOKUPS_PER_STEP = 4;
 
 /** Answers the step's lookups; effects and events of every part are kept, in order. A failed lookup ends the call with the apology. */
 export async function settle(flows: CompiledFlows, first: StepResult, lookup: Lookup | undefined, now: number): Promise<StepResult> {
+  // Nearly every step needs no data: no copies for it.
+  if (!first.lookup) return first;
   let result = first;
   const effects = [...first.effects];
   const events = [...first.events];

@@ -13,8 +13,8 @@
  * whole list (centres, stations or assignments not in it are removed).
  */
 import { parse } from 'csv-parse/sync';
-import { sql, type Transaction } from 'kysely';
-import type { Database } from '../store/schema.js';
+import { sql, type Selectable, type Transaction } from 'kysely';
+import type { Database, PollingCentresTable } from '../store/schema.js';
 import type { Db } from '../store/database.js';
 import { MAX_PICKED, normalizeInput } from '../engine/step.js';
 import { ninaHash, normalizeNina } from './nina.js';
@@ -26,18 +26,8 @@ export interface ImportProblem {
   reason: string;
 }
 
-export interface CentreRow {
-  code: string;
-  region: string;
-  cercle: string;
-  commune: string;
-  name: string;
-  address: string | null;
-  hours: string | null;
-  latitude: number | null;
-  longitude: number | null;
-  stations: string[];
-}
+/** A centre as the file gives it: its table's columns, and its stations. */
+export type CentreRow = Omit<Selectable<PollingCentresTable>, 'id' | 'updated_at'> & { stations: string[] };
 
 export type ParsedFile =
   | { kind: 'stations'; centres: CentreRow[]; rows: number }
@@ -254,19 +244,7 @@ export async function importStations(db: Db, file: ParsedFile, options: { replac
       const chunk = file.centres.slice(i, i + 500);
       await trx
         .insertInto('polling_centres')
-        .values(
-          chunk.map((c) => ({
-            code: c.code,
-            region: c.region,
-            cercle: c.cercle,
-            commune: c.commune,
-            name: c.name,
-            address: c.address,
-            hours: c.hours,
-            latitude: c.latitude,
-            longitude: c.longitude,
-          })),
-        )
+        .values(chunk.map(({ stations: _stations, ...centre }) => centre))
         .onConflict((oc) =>
           oc
             .column('code')

@@ -58,36 +58,27 @@ function screenLines(result: StepResult): string[] {
 
 export interface Played {
   text: string;
-  visited: Set<string>;
   results: StepResult[];
 }
 
 /**
  * Plays a transcript's inputs through the engine, with `lookup` answering its
- * lookups, and renders the whole conversation. `visited` holds every node
- * entered, lookups included.
+ * lookups, and renders the whole conversation.
  */
 export async function playTranscript(flows: CompiledFlows, t: Transcript, lookup?: Lookup): Promise<Played> {
   const out = [`# ${t.title}`, `lang: ${t.lang}`, `known: ${t.known ? 'yes' : 'no'}`];
   if (t.spelling !== 'standard') out.push(`spelling: ${t.spelling}`);
   if (t.stations !== 'fixtures') out.push(`stations: ${t.stations}`);
   out.push('');
-  const visited = new Set<string>();
-  const seen = (r: StepResult) => {
-    visited.add(r.session.node);
-    for (const e of r.events) if (e.type === 'entered') visited.add(e.node);
-  };
   let result = await settle(flows, start(flows, { id: 'golden', ref: GOLDEN_REF, lang: t.lang, languageKnown: t.known }, 0), lookup, 0);
   const results = [result];
-  seen(result);
   out.push(...screenLines(result));
   for (const [i, input] of t.inputs.entries()) {
     if (result.session.ended) throw new Error(`input ${i + 1} ("${input}") comes after the call ended`);
     out.push(`> ${input}`);
     result = await settle(flows, step(flows, result.session, input, i + 1), lookup, i + 1);
     results.push(result);
-    seen(result);
     out.push(...screenLines(result));
   }
-  return { text: `${out.join('\n')}\n`, visited, results };
+  return { text: `${out.join('\n')}\n`, results };
 }
