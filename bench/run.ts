@@ -24,6 +24,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
+import { buildDist, scriptNodeArgs } from '../src/main/build.js';
 import { createDatabase, migrateToLatest } from '../src/store/database.js';
 import { startLocalPostgres } from '../src/store/local-postgres.js';
 import { findFreePort, spawnManaged, type ManagedProcess } from '../src/store/local-process.js';
@@ -39,6 +40,10 @@ const duration = Number(process.env.BENCH_DURATION ?? (smoke ? 1 : 10));
 const warmup = Number(process.env.BENCH_WARMUP ?? (smoke ? 0 : 3));
 const only = (process.env.BENCH_ONLY ?? 'a,b,c,d').split(',');
 const runId = `bench${Date.now().toString(36)}`;
+
+// Kalata's web process as deployed: `npm run start:web`'s node arguments, on freshly built code.
+const built = await buildDist(root, join(root, '.tmp', runId, 'dist'));
+const kalataArgs = () => scriptNodeArgs(root, 'start:web', built);
 
 const workDir = mkdtempSync(join(tmpdir(), 'kalata-bench-'));
 chmodSync(workDir, 0o755);
@@ -72,22 +77,14 @@ interface Server {
   url: string;
 }
 
-/**
- * Node's flags for a server: Kalata's web process runs with the flags of
- * `npm run start:web` (package.json), as deployed; the references with tsx only.
- */
-function nodeFlags(file: string): string[] {
-  if (file !== 'src/main/web.ts') return ['--import', 'tsx'];
-  const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  const words = scripts['start:web']!.split(/\s+/);
-  return words.slice(1, words.indexOf(file));
-}
+const reference = (file: string) => ['--import', 'tsx', file];
 
 /** Starts one server process and waits until its port accepts connections. */
-async function startServer(file: string, env: (port: number) => NodeJS.ProcessEnv, path: (port: number) => string): Promise<Server> {
+async function startServer(args: string[], env: (port: number) => NodeJS.ProcessEnv, path: (port: number) => string): Promise<Server> {
+  const file = args[args.length - 1]!;
   const port = await findFreePort();
   const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'results', 'profiles')}`] : [];
-  const proc = await spawnManaged(process.execPath, [...profile, ...nodeFlags(file), file], { cwd: root, env: env(port), stopSignal: 'SIGTERM' });
+  const proc = await spawnManaged(process.execPath, [...profile, ...args], { cwd: root, env: env(port), stopSignal: 'SIGTERM' });
   const deadline = Date.now() + 30_000;
   while (!(await accepts(port))) {
     if (proc.exitInfo) throw await proc.startFailure(file);
@@ -170,16 +167,16 @@ try {
   });
   const engine = await runJson<Record<string, number>>(['bench/engine.ts', ...(smoke ? ['--smoke'] : [])]);
   if (only.includes('a')) {
-    const server = await startServer('bench/servers/bare-express.ts', (p) => ({ ...process.env, PORT: String(p) }), () => '/ussd');
+    const server = await startServer(reference('bench/servers/bare-express.ts'), (p) => ({ ...process.env, PORT: String(p) }), () => '/ussd');
     runs.push(await measure('a', '(a) bare Express 5 POST', [server], 'menu'));
   }
   if (only.includes('b')) {
-    const server = await startServer('bench/servers/ussd-builder.ts', (p) => ({ ...process.env, PORT: String(p), REDIS_URL: redisUrl }), () => '/ussd');
+    const server = await startServer(reference('bench/servers/ussd-builder.ts'), (p) => ({ ...process.env, PORT: String(p), REDIS_URL: redisUrl }), () => '/ussd');
     runs.push(await measure('b', '(b) ussd-builder, Redis sessions', [server], 'menu'));
   }
-  if (only.includes('c')) runs.push(await measure('c', '(c) Kalata, realistic mix', [await startServer('src/main/web.ts', kalataEnv, atPath)], 'kalata'));
+  if (only.includes('c')) runs.push(await measure('c', '(c) Kalata, realistic mix', [await startServer(kalataArgs(), kalataEnv, atPath)], 'kalata'));
   if (only.includes('d')) {
-    const two = await Promise.all([startServer('src/main/web.ts', kalataEnv, atPath), startServer('src/main/web.ts', kalataEnv, atPath)]);
+    const two = await Promise.all([startServer(kalataArgs(), kalataEnv, atPath), startServer(kalataArgs(), kalataEnv, atPath)]);
     runs.push(await measure('d', '(d) Kalata, two processes', two, 'kalata'));
   }
 
@@ -230,4 +227,5 @@ try {
   await redis?.stop();
   await postgres?.stop();
   rmSync(workDir, { recursive: true, force: true });
+  rmSync(dirname(built), { recursive: true, force: true });
 }

@@ -8,8 +8,9 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { builtScriptArgs, removeBuilt } from '../support/built.js';
 
-/** What the npm scripts run: node with tsx's loader, no wrapper process between us and the signals. */
+/** What the npm scripts run, without npm between us and the signals: the commands under tsx, the servers on built code. */
 const node = process.execPath;
 const withTsx = (script: string, args: string[] = []) => ['--import', 'tsx', script, ...args];
 const quietEnv = { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'development' };
@@ -25,7 +26,7 @@ describe('npm start on embedded defaults', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kalata-start-'));
 
   beforeAll(async () => {
-    child = spawn(node, withTsx('src/main/start.ts'), {
+    child = spawn(node, await builtScriptArgs('start'), {
       env: { ...quietEnv, PORT: '0', DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -44,6 +45,7 @@ describe('npm start on embedded defaults', () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
+    removeBuilt();
   });
 
   it('prints the callback URL and a ready-to-paste curl command', () => {

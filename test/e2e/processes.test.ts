@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
+import { builtScriptArgs, removeBuilt } from '../support/built.js';
 import { freshDatabase, freshRedisPrefix } from '../support/databases.js';
 
 interface Proc {
@@ -20,8 +21,8 @@ interface Proc {
 let databaseUrl: string;
 const procs: Proc[] = [];
 
-function startProcess(script: string, env: Record<string, string>, ready: RegExp): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startProcess(script: 'start:web' | 'start:worker', env: Record<string, string>, ready: RegExp): Promise<Proc> {
+  const child = spawn(process.execPath, await builtScriptArgs(script), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc: Proc = { child, output: '' };
   procs.push(proc);
   child.stdout!.on('data', (d: Buffer) => (proc.output += d.toString()));
@@ -63,8 +64,8 @@ beforeAll(async () => {
     REDIS_PREFIX: `${freshRedisPrefix('procs')}:`,
   };
   // The first process runs the migrations; the others find them done.
-  await startProcess('src/main/web.ts', env, /A first call/);
-  await Promise.all([startProcess('src/main/web.ts', env, /A first call/), startProcess('src/main/worker.ts', env, /SMS worker running/)]);
+  await startProcess('start:web', env, /A first call/);
+  await Promise.all([startProcess('start:web', env, /A first call/), startProcess('start:worker', env, /SMS worker running/)]);
 }, 120_000);
 
 afterAll(async () => {
@@ -78,6 +79,7 @@ afterAll(async () => {
         }),
     ),
   );
+  removeBuilt();
 });
 
 describe('two web processes and a worker', () => {
