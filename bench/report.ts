@@ -5,10 +5,13 @@
 import type { LoadResult } from './load/ussd-load.js';
 
 export interface TargetRun {
-  name: 'a' | 'b' | 'c' | 'd';
+  name: 'a' | 'b' | 'c' | 'd' | 'e';
   label: string;
   processes: number;
+  /** the rounds combined: counts added up, rates, percentiles and CPU shares the median round's */
   result: LoadResult;
+  /** each measured round, in order (the setups take turns within a round) */
+  rounds: LoadResult[];
   warmup?: LoadResult | undefined;
   /** peak RSS of each server process, MB */
   peakRssMb: number[];
@@ -16,6 +19,8 @@ export interface TargetRun {
   idleRssMb?: number[];
   /** Kalata: USSD turns per database commit, on average */
   turnsPerCommit?: number;
+  /** Kalata: milliseconds one commit takes, on average (the callers it serves wait that long) */
+  msPerCommit?: number;
 }
 
 export interface Verdict {
@@ -31,7 +36,7 @@ export interface BenchReport {
   at: string;
   smoke: boolean;
   machine: { cpus: number; cpuModel: string; node: string };
-  settings: { connections: number; durationSeconds: number; warmupSeconds: number; stepsPerCycle: number; callsPerCycle: number };
+  settings: { connections: number; rounds: number; durationSeconds: number; warmupSeconds: number; stepsPerCycle: number; callsPerCycle: number };
   runs: TargetRun[];
   records: {
     expected: { calls: number; steps: number; reports: number; inFlight: number };
@@ -45,10 +50,57 @@ export interface BenchReport {
 
 const ratio = (x: number, y: number) => (y > 0 ? x / y : 0);
 
+/** The middle value (the mean of the two middle ones for an even count). */
+export const median = (xs: number[]) => {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** One figure for several rounds: counts added up, rates and percentiles the median round's. */
+export function combine(rounds: LoadResult[]): LoadResult {
+  const sum = (f: (r: LoadResult) => number) => rounds.reduce((n, r) => n + f(r), 0);
+  const mid = (f: (r: LoadResult) => number) => Math.round(median(rounds.map(f)) * 100) / 100;
+  const keys = [...new Set(rounds.flatMap((r) => Object.keys(r.cpuPercent)))];
+  return {
+    requestsPerSecond: Math.round(median(rounds.map((r) => r.requestsPerSecond))),
+    latencyMs: {
+      p50: mid((r) => r.latencyMs.p50),
+      p90: mid((r) => r.latencyMs.p90),
+      p99: mid((r) => r.latencyMs.p99),
+      p999: mid((r) => r.latencyMs.p999),
+      max: Math.max(...rounds.map((r) => r.latencyMs.max)),
+      mean: mid((r) => r.latencyMs.mean),
+    },
+    sent: sum((r) => r.sent),
+    answered: sum((r) => r.answered),
+    wrongAnswers: sum((r) => r.wrongAnswers),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    non2xx: sum((r) => r.non2xx),
+    callsAnswered: sum((r) => r.callsAnswered),
+    stepsAnswered: sum((r) => r.stepsAnswered),
+    reportsConfirmed: sum((r) => r.reportsConfirmed),
+    samplesOfWrongAnswers: rounds.flatMap((r) => r.samplesOfWrongAnswers).slice(0, 5),
+    durationSeconds: sum((r) => r.durationSeconds),
+    cpuPercent: Object.fromEntries(keys.map((k) => [k, Math.round(median(rounds.map((r) => r.cpuPercent[k] ?? 0)))])),
+  };
+}
+
+/**
+ * x's throughput over y's: the median of the rounds' ratios, each taken
+ * between runs minutes apart at most, so a drift of the machine's speed
+ * cancels out.
+ */
+export function throughputRatio(x: TargetRun, y: TargetRun): number {
+  const n = Math.min(x.rounds.length, y.rounds.length);
+  if (!n) return ratio(x.result.requestsPerSecond, y.result.requestsPerSecond);
+  return median(Array.from({ length: n }, (_, i) => ratio(x.rounds[i]!.requestsPerSecond, y.rounds[i]!.requestsPerSecond)));
+}
+
 export function judge(r: BenchReport): Verdict[] {
   const run = (name: TargetRun['name']) => r.runs.find((x) => x.name === name);
   const [a, b, c, d] = (['a', 'b', 'c', 'd'] as const).map(run);
-  const rps = (x: TargetRun) => x.result.requestsPerSecond;
   const verdicts: Verdict[] = [];
   const speed = (what: string, target: string, measured: number, ok: boolean, digits = 2) =>
     verdicts.push({
@@ -59,9 +111,12 @@ export function judge(r: BenchReport): Verdict[] {
       ok: r.smoke || ok,
       fatal: false,
     });
-  if (c && a) speed('Kalata / bare Express (c/a)', '>= 0.65', ratio(rps(c), rps(a)), ratio(rps(c), rps(a)) >= 0.65);
-  if (c && b) speed('Kalata / ussd-builder (c/b)', '>= 1.3', ratio(rps(c), rps(b)), ratio(rps(c), rps(b)) >= 1.3);
-  if (d && c) speed('two processes / one (d/c)', '>= 1.7', ratio(rps(d), rps(c)), ratio(rps(d), rps(c)) >= 1.7);
+  const target = (what: string, x: TargetRun | undefined, y: TargetRun | undefined, least: number) => {
+    if (x && y) speed(what, `>= ${least}`, throughputRatio(x, y), throughputRatio(x, y) >= least);
+  };
+  target('Kalata / bare Express (c/a)', c, a, 0.65);
+  target('Kalata / ussd-builder (c/b)', c, b, 1.3);
+  target('two processes / one (d/c)', d, c, 1.7);
   if (c) speed(`Kalata p99 at ${r.settings.connections} connections, ms`, '<= 30', c.result.latencyMs.p99, c.result.latencyMs.p99 <= 30, 0);
   const kalata = [c, d].filter((x): x is TargetRun => x !== undefined);
   if (kalata.length) {
@@ -91,19 +146,22 @@ function table(head: string[], rows: string[][]): string {
 
 /** The Markdown table printed at the end (and pasted into the README). */
 export function formatTable(r: BenchReport): string {
-  const a = r.runs.find((x) => x.name === 'a')?.result.requestsPerSecond ?? 0;
+  const a = r.runs.find((x) => x.name === 'a');
+  const cpu = (x: TargetRun) => ['server', 'postgres', 'redis', 'load'].map((k) => (x.result.cpuPercent[k] === undefined ? '-' : String(x.result.cpuPercent[k]))).join(' / ');
   const runs = table(
-    ['setup', 'req/s', 'x bare', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'peak RSS MB', 'turns/commit'],
+    ['setup', 'req/s', 'x bare', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'peak RSS MB', 'turns/commit', 'ms/commit', 'CPU % server / PG / Redis / load'],
     r.runs.map((x) => [
       x.label,
       String(x.result.requestsPerSecond),
-      a ? ratio(x.result.requestsPerSecond, a).toFixed(2) : '-',
+      a ? throughputRatio(x, a).toFixed(2) : '-',
       String(x.result.latencyMs.p50),
       String(x.result.latencyMs.p99),
       String(x.result.latencyMs.p999),
       String(x.result.errors + x.result.wrongAnswers),
       x.peakRssMb.join(' + '),
       x.turnsPerCommit === undefined ? '-' : String(x.turnsPerCommit),
+      x.msPerCommit === undefined ? '-' : String(x.msPerCommit),
+      cpu(x),
     ]),
   );
   const verdicts = table(
@@ -123,7 +181,8 @@ export function formatTable(r: BenchReport): string {
   );
   return [
     '',
-    `${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}; ${r.settings.connections} connections, ${r.settings.durationSeconds} s per setup after ${r.settings.warmupSeconds} s of warm-up.`,
+    `${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}; ${r.settings.connections} connections; ${r.settings.warmupSeconds} s of warm-up, then ${r.settings.rounds} round(s) of ${r.settings.durationSeconds} s, the setups taking turns.`,
+    `req/s and latencies: the median round's; x bare and the ratios below: the median of the rounds' ratios. CPU: percent of one core while the load ran (the server's processes together; ${r.machine.cpus * 100} in all).`,
     `Kalata's mix: ${r.settings.callsPerCycle} calls in ${r.settings.stepsPerCycle} requests per cycle (voting info with a "more" page, Bambara, help, a fraud report with free text).`,
     '',
     runs,

@@ -1,7 +1,11 @@
 /**
- * `npm run bench`: Kalata's webhook against a bare Express server and the peer
- * library ussd-builder, in one run, one after another, on this machine; then
- * the engine micro-benchmarks and the SMS worker's throughput.
+ * `npm run bench`: Kalata's webhook against a bare Express server, the peer
+ * library ussd-builder and Express with one Redis round trip, in one run, on
+ * this machine; also the engine micro-benchmarks and the SMS worker's
+ * throughput. The setups take turns, round after round (3 rounds of 6 s
+ * each), and the ratios are the medians of each round's: this machine's speed
+ * drifts by tens of percent within minutes, and interleaving spreads a slow
+ * spell over all setups.
  *
  *   npm run bench                 # about 2 minutes
  *   npm run bench -- --smoke      # a few seconds: checks the bench still works (CI)
@@ -12,8 +16,8 @@
  * Each server under test is its own process; the load comes from another
  * (autocannon). Results: a table on stdout, and JSON in bench/results/.
  *
- * Settings: BENCH_CONNECTIONS (64), BENCH_DURATION (10 s), BENCH_WARMUP (3 s);
- * BENCH_ONLY=c,d runs only those setups; BENCH_PROFILE=1 writes a CPU profile of each server process to
+ * Settings: BENCH_CONNECTIONS (64), BENCH_ROUNDS (3), BENCH_DURATION (6 s a
+ * round), BENCH_WARMUP (3 s); BENCH_ONLY=c,d runs only those setups; BENCH_PROFILE=1 writes a CPU profile of each server process to
  * bench/results/profiles (open it in Chrome DevTools); BENCH_RESULTS_DIR
  * writes the JSON elsewhere.
  */
@@ -31,14 +35,15 @@ import { findFreePort, spawnManaged, type ManagedProcess } from '../src/store/lo
 import { startLocalRedis } from '../src/store/local-redis.js';
 import type { LoadOptions, LoadResult } from './load/ussd-load.js';
 import { STEPS_PER_CYCLE, CALLS_PER_CYCLE } from './load/conversations.js';
-import { formatTable, judge, type BenchReport, type TargetRun } from './report.js';
+import { combine, formatTable, judge, type BenchReport, type TargetRun } from './report.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const smoke = process.argv.includes('--smoke');
 const connections = Number(process.env.BENCH_CONNECTIONS ?? (smoke ? 4 : 64));
-const duration = Number(process.env.BENCH_DURATION ?? (smoke ? 1 : 10));
+const duration = Number(process.env.BENCH_DURATION ?? (smoke ? 1 : 6));
+const rounds = Number(process.env.BENCH_ROUNDS ?? (smoke ? 1 : 3));
 const warmup = Number(process.env.BENCH_WARMUP ?? (smoke ? 0 : 3));
-const only = (process.env.BENCH_ONLY ?? 'a,b,c,d').split(',');
+const only = (process.env.BENCH_ONLY ?? 'a,b,e,c,d').split(',');
 const runId = `bench${Date.now().toString(36)}`;
 
 // Kalata's web process as deployed: `npm run start:web`'s node arguments, on freshly built code.
@@ -121,43 +126,57 @@ async function runJson<T>(args: string[], env: NodeJS.ProcessEnv = process.env):
   return JSON.parse(last) as T;
 }
 
-/** Turns per group commit, from the servers' own metrics (the mean over the run). */
-async function turnsPerCommit(servers: Server[]): Promise<number> {
-  let sum = 0;
-  let count = 0;
+/** Group commit, from the servers' own metrics (means over the run): turns per commit, and milliseconds a commit takes. */
+async function groupCommit(servers: Server[]): Promise<{ turnsPerCommit: number; msPerCommit: number }> {
+  const total = { turns: 0, seconds: 0, commits: 0 };
   for (const s of servers) {
     const text = await (await fetch(new URL('/metrics', s.url))).text();
-    sum += Number(/^kalata_turn_batch_turns_sum (\S+)$/m.exec(text)?.[1] ?? 0);
-    count += Number(/^kalata_turn_batch_turns_count (\S+)$/m.exec(text)?.[1] ?? 0);
+    const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    total.turns += metric('kalata_turn_batch_turns_sum');
+    total.commits += metric('kalata_turn_batch_turns_count');
+    total.seconds += metric('kalata_turn_batch_seconds_sum');
   }
-  return count ? Number((sum / count).toFixed(1)) : 0;
+  const per = (x: number, digits: number) => (total.commits ? Number((x / total.commits).toFixed(digits)) : 0);
+  return { turnsPerCommit: per(total.turns, 1), msPerCommit: per(total.seconds * 1000, 1) };
 }
 
 let loads = 0;
 /** Every load gets its own session ids and phone numbers: no call of one run is mistaken for another's. */
-async function load(urls: string[], mix: LoadOptions['mix'], seconds: number): Promise<LoadResult> {
+async function load(setup: Setup, seconds: number): Promise<LoadResult> {
   loads += 1;
-  const opts: LoadOptions = { urls, mix, connections, duration: seconds, runId: `${runId}-${mix}-${loads}`, phoneBase: loads * 1_000_000 };
+  if (loads > 99) throw new Error('too many loads for distinct phone numbers: fewer rounds');
+  const opts: LoadOptions = {
+    urls: setup.servers.map((s) => s.url),
+    mix: setup.mix,
+    connections,
+    duration: seconds,
+    runId: `${runId}-${setup.mix}-${loads}`,
+    // Numbers are +2237 and 7 digits: 100,000 calls a load, for up to 99 loads.
+    phoneBase: loads * 100_000,
+    cpuProbes: [
+      ...setup.servers.map((s) => ({ name: 'server', pid: s.proc.child.pid! })),
+      ...(postgres && setup.mix === 'kalata' ? [{ name: 'postgres', pid: postgres.pid, children: true }] : []),
+      ...(redis && setup.name !== 'a' ? [{ name: 'redis', pid: redis.pid }] : []),
+    ],
+  };
   return runJson<LoadResult>(['bench/load/ussd-load.ts', JSON.stringify(opts)]);
 }
 
-/** Warm-up (not measured), then the measured run; peak RSS of every server process. */
-async function measure(name: TargetRun['name'], label: string, servers: Server[], mix: LoadOptions['mix']): Promise<TargetRun> {
-  const urls = servers.map((s) => s.url);
-  const idleRss = servers.map((s) => memoryMb(s.proc, 'VmRSS'));
-  const warm = warmup > 0 ? await load(urls, mix, warmup) : undefined;
-  const result = await load(urls, mix, duration);
-  const rss = servers.map((s) => memoryMb(s.proc, 'VmHWM'));
-  const batching = mix === 'kalata' ? await turnsPerCommit(servers) : undefined;
-  await Promise.all(servers.map((s) => s.proc.stop()));
-  process.stdout.write(`  ${label.padEnd(44)} ${String(result.requestsPerSecond).padStart(6)} req/s  p99 ${result.latencyMs.p99} ms\n`);
-  return { name, label, processes: servers.length, result, warmup: warm, peakRssMb: rss, idleRssMb: idleRss, ...(batching ? { turnsPerCommit: batching } : {}) };
+interface Setup {
+  name: TargetRun['name'];
+  label: string;
+  servers: Server[];
+  mix: LoadOptions['mix'];
 }
 
 const atPath = () => `/ussd/africastalking/${secret}`;
 const runs: TargetRun[] = [];
 const t0 = performance.now();
-console.log(`Kalata bench${smoke ? ' (smoke)' : ''}: ${cpus().length} CPUs, Node ${process.version}, ${connections} connections, ${warmup} s warm-up + ${duration} s per target`);
+console.log(
+  `Kalata bench${smoke ? ' (smoke)' : ''}: ${cpus().length} CPUs, Node ${process.version}, ${connections} connections, ` +
+    `${warmup} s warm-up, then ${rounds} round(s) of ${duration} s per setup`,
+);
+const setups: Setup[] = [];
 try {
   // First, while the outbox holds nothing else for its relay to pick up.
   const sms = await runJson<Record<string, number>>(['bench/sms-throughput.ts', smoke ? '50' : '2000', '16'], {
@@ -166,25 +185,48 @@ try {
     BENCH_DATABASE_URL: databaseUrl,
   });
   const engine = await runJson<Record<string, number>>(['bench/engine.ts', ...(smoke ? ['--smoke'] : [])]);
-  if (only.includes('a')) {
-    const server = await startServer(reference('bench/servers/bare-express.ts'), (p) => ({ ...process.env, PORT: String(p) }), () => '/ussd');
-    runs.push(await measure('a', '(a) bare Express 5 POST', [server], 'menu'));
+
+  const port = (p: number) => ({ ...process.env, PORT: String(p), REDIS_URL: redisUrl });
+  const plan: { name: TargetRun['name']; label: string; start: () => Promise<Server[]>; mix: LoadOptions['mix'] }[] = [
+    { name: 'a', label: '(a) bare Express 5 POST', mix: 'menu', start: async () => [await startServer(reference('bench/servers/bare-express.ts'), port, () => '/ussd')] },
+    { name: 'b', label: '(b) ussd-builder, Redis sessions', mix: 'menu', start: async () => [await startServer(reference('bench/servers/ussd-builder.ts'), port, () => '/ussd')] },
+    { name: 'e', label: '(e) Express + one Redis GET/SET', mix: 'menu', start: async () => [await startServer(reference('bench/servers/express-redis.ts'), port, () => '/ussd')] },
+    { name: 'c', label: '(c) Kalata, realistic mix', mix: 'kalata', start: async () => [await startServer(kalataArgs(), kalataEnv, atPath)] },
+    { name: 'd', label: '(d) Kalata, two processes', mix: 'kalata', start: () => Promise.all([startServer(kalataArgs(), kalataEnv, atPath), startServer(kalataArgs(), kalataEnv, atPath)]) },
+  ];
+  // Every server is up from the start; the setups then take turns, round after round, so that
+  // a slow spell of this (shared, virtual) machine falls on all of them alike, not on one.
+  for (const p of plan.filter((x) => only.includes(x.name))) setups.push({ name: p.name, label: p.label, mix: p.mix, servers: await p.start() });
+  const idleRss = setups.map((s) => s.servers.map((x) => memoryMb(x.proc, 'VmRSS')));
+  const warm: (LoadResult | undefined)[] = setups.map(() => undefined);
+  if (warmup > 0) for (const [i, s] of setups.entries()) warm[i] = await load(s, warmup);
+  const results: LoadResult[][] = setups.map(() => []);
+  for (let round = 1; round <= rounds; round++) {
+    for (const [i, s] of setups.entries()) results[i]!.push(await load(s, duration));
+    process.stdout.write(`  round ${round}/${rounds}: ${setups.map((s, i) => `${s.name} ${results[i]![round - 1]!.requestsPerSecond}`).join(', ')} req/s\n`);
   }
-  if (only.includes('b')) {
-    const server = await startServer(reference('bench/servers/ussd-builder.ts'), (p) => ({ ...process.env, PORT: String(p), REDIS_URL: redisUrl }), () => '/ussd');
-    runs.push(await measure('b', '(b) ussd-builder, Redis sessions', [server], 'menu'));
+  for (const [i, s] of setups.entries()) {
+    const batching = s.mix === 'kalata' ? await groupCommit(s.servers) : undefined;
+    runs.push({
+      name: s.name,
+      label: s.label,
+      processes: s.servers.length,
+      result: combine(results[i]!),
+      rounds: results[i]!,
+      warmup: warm[i],
+      peakRssMb: s.servers.map((x) => memoryMb(x.proc, 'VmHWM')),
+      idleRssMb: idleRss[i]!,
+      ...batching,
+    });
   }
-  if (only.includes('c')) runs.push(await measure('c', '(c) Kalata, realistic mix', [await startServer(kalataArgs(), kalataEnv, atPath)], 'kalata'));
-  if (only.includes('d')) {
-    const two = await Promise.all([startServer(kalataArgs(), kalataEnv, atPath), startServer(kalataArgs(), kalataEnv, atPath)]);
-    runs.push(await measure('d', '(d) Kalata, two processes', two, 'kalata'));
-  }
+  // Stopped before the records are counted: what they still held is flushed by then.
+  await Promise.all(setups.flatMap((s) => s.servers.map((x) => x.proc.stop())));
 
   // Every call and step Kalata answered must be in PostgreSQL (the servers have stopped: all is flushed).
   const kalataRuns = runs.filter((r) => r.name === 'c' || r.name === 'd');
   const expected = { calls: 0, steps: 0, reports: 0, inFlight: 0 };
   for (const r of kalataRuns) {
-    for (const l of [r.warmup, r.result]) {
+    for (const l of [r.warmup, ...r.rounds]) {
       if (!l) continue;
       expected.calls += l.callsAnswered;
       expected.steps += l.stepsAnswered;
@@ -205,7 +247,7 @@ try {
     at: new Date().toISOString(),
     smoke,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
-    settings: { connections, durationSeconds: duration, warmupSeconds: warmup, stepsPerCycle: STEPS_PER_CYCLE, callsPerCycle: CALLS_PER_CYCLE },
+    settings: { connections, rounds, durationSeconds: duration, warmupSeconds: warmup, stepsPerCycle: STEPS_PER_CYCLE, callsPerCycle: CALLS_PER_CYCLE },
     runs,
     records: { expected, recorded },
     engine,
@@ -223,6 +265,7 @@ try {
   // A bench that lost records, or answered wrongly, fails; missed speed targets are reported, not fatal.
   process.exitCode = report.verdicts.every((v) => v.ok || !v.fatal) ? 0 : 1;
 } finally {
+  await Promise.all(setups.flatMap((s) => s.servers.map((x) => x.proc.stop())));
   await db.destroy();
   await redis?.stop();
   await postgres?.stop();

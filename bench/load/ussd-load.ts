@@ -10,6 +10,7 @@
  * counts the orchestrator needs to check the records.
  */
 import autocannon from 'autocannon';
+import { startCpuCount, type CpuProbe } from '../cpu.js';
 import { atText, TURNS, type Turn } from './conversations.js';
 
 export interface LoadOptions {
@@ -23,6 +24,8 @@ export interface LoadOptions {
   runId: string;
   /** the first phone number's last 7 digits (each call takes the next one) */
   phoneBase: number;
+  /** processes whose CPU time is counted while the load runs (servers, PostgreSQL, Redis) */
+  cpuProbes?: CpuProbe[];
 }
 
 export interface LoadResult {
@@ -43,6 +46,8 @@ export interface LoadResult {
   reportsConfirmed: number;
   samplesOfWrongAnswers: string[];
   durationSeconds: number;
+  /** share of one core each probed process used while the load ran, percent; `load` is this generator */
+  cpuPercent: Record<string, number>;
 }
 
 /** The three-level menu both references serve: language, home, one choice, END. */
@@ -95,6 +100,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     },
   }));
 
+  const cpuBefore = process.cpuUsage();
+  const countCpu = startCpuCount(opts.cpuProbes ?? []);
   const result = await autocannon({
     // Several URLs share the connections out (autocannon 9; the types say one).
     url: opts.urls as unknown as string,
@@ -104,6 +111,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     timeout: 10,
     requests,
   });
+  const cpuPercent = countCpu();
+  const own = process.cpuUsage(cpuBefore);
+  cpuPercent.load = Math.round((own.user + own.system) / 1e4 / Math.max(result.duration, 0.001));
   const l = result.latency;
   return {
     requestsPerSecond: Math.round(result.requests.total / Math.max(result.duration, 0.001)),
@@ -119,6 +129,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     reportsConfirmed: counts.reports,
     samplesOfWrongAnswers: samples,
     durationSeconds: result.duration,
+    cpuPercent,
   };
 }
 

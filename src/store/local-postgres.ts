@@ -33,6 +33,8 @@ export interface LocalPostgres {
   /** Superuser URL of database `postgres`. */
   url: string;
   port: number;
+  /** the postmaster, parent of every backend (the bench counts their CPU time) */
+  pid: number;
   /** Immediate shutdown, then removes the data directory. Safe to call more than once. */
   stop(): Promise<void>;
   /** CREATE DATABASE `name` (lowercase letters, digits, _); resolves its URL. */
@@ -129,6 +131,7 @@ function localPostgresHandle(proc: ManagedProcess, port: number, dataDir: string
   return {
     url: databaseUrl(port, 'postgres'),
     port,
+    pid: proc.child.pid!,
     stop: () =>
       (stopping ??= (async () => {
         await proc.stop();

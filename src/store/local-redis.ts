@@ -21,6 +21,8 @@ export interface LocalRedisOptions {
 export interface LocalRedis {
   url: string;
   port: number;
+  /** the redis-server process (the bench counts its CPU time) */
+  pid: number;
   /** SIGTERM, then waits for the process to exit. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -66,7 +68,7 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<LocalRed
     // the probe also checks that the answering server is our child.
     await waitUntilReady(proc, async () => (await probeRedis(port)) === proc.child.pid, READY_TIMEOUT_MS, `redis-server on 127.0.0.1:${port}`);
     proc.unref();
-    return { url: `redis://127.0.0.1:${port}`, port, stop: () => proc.stop() };
+    return { url: `redis://127.0.0.1:${port}`, port, pid: proc.child.pid!, stop: () => proc.stop() };
   });
 }
 

@@ -31,9 +31,13 @@ describe('npm run bench -- --smoke', () => {
     expect(output).toMatch(/\| \(c\) Kalata, realistic mix\s+\|\s+\d+ \|/);
 
     const report = JSON.parse(readFileSync(join(resultsDir, 'latest-smoke.json'), 'utf8')) as BenchReport;
-    expect(report.runs.map((r) => r.name)).toEqual(['a', 'b', 'c', 'd']);
+    expect(report.runs.map((r) => r.name)).toEqual(['a', 'b', 'e', 'c', 'd']);
     for (const run of report.runs) {
+      expect(run.rounds).toHaveLength(report.settings.rounds);
       expect(run.result.answered).toBeGreaterThan(0);
+      // The servers' CPU time was read from /proc while the load ran (and the load generator's own).
+      expect(run.result.cpuPercent.server).toBeGreaterThan(0);
+      expect(run.result.cpuPercent.load).toBeGreaterThan(0);
       expect(run.result.wrongAnswers).toBe(0);
       expect(run.peakRssMb.every((mb) => mb > 0)).toBe(true);
     }

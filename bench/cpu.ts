@@ -1,0 +1,58 @@
+/**
+ * CPU time of the processes a bench run involves, from /proc (Linux): what
+ * the web process, PostgreSQL (the postmaster and every backend) and Redis
+ * used while the load ran. On a small machine they share the same cores as
+ * the load generator, which is what bounds the throughput of two processes.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Linux's USER_HZ: /proc counts CPU time in these ticks. */
+const TICKS_PER_SECOND = 100;
+
+interface ProcStat {
+  ppid: number;
+  seconds: number;
+}
+
+function procStat(pid: number): ProcStat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name, in parentheses, may hold spaces: count fields after it.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+  } catch {
+    return undefined; // gone, or not Linux
+  }
+}
+
+/** CPU seconds used so far by `pid`, plus by its direct children when `children` (PostgreSQL's backends). */
+export function cpuSecondsOf(pid: number, children = false): number {
+  let total = procStat(pid)?.seconds ?? 0;
+  if (!children) return total;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (stat?.ppid === pid) total += stat.seconds;
+  }
+  return total;
+}
+
+export interface CpuProbe {
+  name: string;
+  pid: number;
+  children?: boolean;
+}
+
+/** Starts counting; the function it returns gives each probe's share of one core since then, in percent. */
+export function startCpuCount(probes: readonly CpuProbe[]): () => Record<string, number> {
+  const began = performance.now();
+  const before = probes.map((p) => cpuSecondsOf(p.pid, p.children));
+  return () => {
+    const wall = (performance.now() - began) / 1000;
+    const shares: Record<string, number> = {};
+    probes.forEach((p, i) => {
+      shares[p.name] = (shares[p.name] ?? 0) + Math.round((100 * (cpuSecondsOf(p.pid, p.children) - before[i]!)) / wall);
+    });
+    return shares;
+  };
+}
