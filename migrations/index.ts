@@ -8,6 +8,7 @@ import * as sms from './2026-11-24-002-sms.js';
 import * as consoleTables from './2026-11-24-003-console.js';
 import * as telcoEnd from './2026-11-24-004-telco-end.js';
 import * as pollingStations from './2026-11-24-005-polling-stations.js';
+import * as referenceCheck from './2026-11-24-006-reference-check.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-24-001-calls-and-reports': callsAndReports,
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24-003-console': consoleTables,
   '2026-11-24-004-telco-end': telcoEnd,
   '2026-11-24-005-polling-stations': pollingStations,
+  '2026-11-24-006-reference-check': referenceCheck,
 };

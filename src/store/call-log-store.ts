@@ -1,14 +1,12 @@
 /**
- * Everything one USSD turn leaves in PostgreSQL, written in one transaction:
+ * Everything one USSD turn leaves in PostgreSQL, written in one statement:
  * the call row, its step rows, and the records its effects ask for (fraud
- * reports, SMS outbox rows, the caller's language). Several turns can share
- * the transaction (group commit, see turn-writer.ts). Every write is
- * idempotent, so a retried turn never duplicates a row.
+ * reports, SMS outbox rows, the caller's language). Several turns share the
+ * statement (group commit, see batcher.ts). Every write is idempotent, so a
+ * retried turn never duplicates a row.
  */
-import { sql, type Transaction } from 'kysely';
-import type { Database } from './schema.js';
+import { sql } from 'kysely';
 import type { Db } from './database.js';
-import { insertSms } from './sms-store.js';
 
 export interface CallRow {
   id: string;
@@ -94,12 +92,17 @@ function lastByKey<T>(items: readonly T[], key: (item: T) => string, keep: (a: T
 }
 
 /**
- * The rows every turn writes (its call, its steps, the caller's language) for
- * any number of turns, in one statement: the rows travel as three JSON
- * parameters and PostgreSQL unpacks them. One round trip, and a single
- * statement is atomic without BEGIN/COMMIT.
+ * Every row any number of turns write, in one statement: the calls, their
+ * steps, the callers' language, the fraud reports and the SMS outbox rows
+ * (with their first event). The rows travel as JSON parameters and
+ * PostgreSQL unpacks them: one round trip, atomic without BEGIN/COMMIT.
+ *
+ * A report's reference may already belong to another call (references are
+ * random). Then the statement calls kalata_reference_taken (migration 006),
+ * whose error undoes the whole statement. A reference this call filed
+ * already (a retried turn) is fine: its rows are all there.
  */
-function writeCallsAndSteps(executor: Db | Transaction<Database>, turns: readonly TurnRecord[]) {
+async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: string; dedupe_key: string }[]> {
   // Two turns of one call never share a batch (the session lock orders them); if they did, the furthest one wins.
   const calls = lastByKey(
     turns.map((t) => t.call),
@@ -140,8 +143,33 @@ function writeCallsAndSteps(executor: Db | Transaction<Database>, turns: readonl
     turns.flatMap((t) => (t.language ? [{ phone_hash: t.language.phoneHash, language: t.language.language, updated_at: t.call.updatedAt }] : [])),
     (l) => l.phone_hash,
   );
-  // The steps' foreign key is checked at the end of the statement, once the calls are in.
-  return sql`
+  const reports = turns.flatMap((t) =>
+    t.reports.map((r) => ({
+      ref: r.ref,
+      call_id: t.call.id,
+      phone_hash: r.phoneHash,
+      phone_enc: r.phoneEnc,
+      language: r.language,
+      fields: r.fields,
+      incident: r.fields.incident ?? null,
+      region: r.fields.region ?? null,
+    })),
+  );
+  const sms = turns.flatMap((t) =>
+    t.sms.map((m) => ({
+      dedupe_key: m.dedupeKey,
+      kind: 'followup',
+      ref: m.ref,
+      call_id: t.call.id,
+      phone_hash: m.phoneHash,
+      phone_enc: m.phoneEnc,
+      language: m.language,
+      template: m.template,
+      vars: m.vars,
+    })),
+  );
+  // Foreign keys are checked at the end of the statement, once the calls are in.
+  const { rows } = await sql<{ id: string; dedupe_key: string }>`
     with written_calls as (
       insert into calls (id, channel, gateway_session_id, phone_hash, phone_masked, service_code, network_code,
                          language, flow_hash, started_at, updated_at, ended_at, outcome, last_node, steps)
@@ -158,72 +186,66 @@ function writeCallsAndSteps(executor: Db | Transaction<Database>, turns: readonl
       select call_id, seq, node, input, screen, screen_length, encoding, ended, latency_ms, created_at
       from json_populate_recordset(null::call_steps, ${JSON.stringify(steps)})
       on conflict (call_id, seq) do nothing
+    ), written_callers as (
+      insert into callers (phone_hash, language, updated_at)
+      select phone_hash, language, updated_at from json_populate_recordset(null::callers, ${JSON.stringify(languages)})
+      on conflict (phone_hash) do update set language = excluded.language, updated_at = excluded.updated_at
+    ), new_reports as (
+      select * from json_to_recordset(${JSON.stringify(reports)})
+        as r(ref text, call_id uuid, phone_hash text, phone_enc text, language text, fields jsonb, incident text, region text)
+    ), written_reports as (
+      insert into reports (ref, call_id, phone_hash, phone_enc, language, fields, incident, region)
+      select ref, call_id, phone_hash, phone_enc, language, fields, incident, region from new_reports
+      on conflict (ref) do nothing
+      returning ref, call_id
+    ), written_sms as (
+      insert into sms_outbox (dedupe_key, kind, ref, call_id, phone_hash, phone_enc, language, template, vars)
+      select dedupe_key, kind, ref, call_id, phone_hash, phone_enc, language, template, vars
+      from json_to_recordset(${JSON.stringify(sms)})
+        as s(dedupe_key text, kind text, ref text, call_id uuid, phone_hash text, phone_enc text, language text, template text, vars jsonb)
+      on conflict (dedupe_key) do nothing
+      returning id, dedupe_key, kind
+    ), written_events as (
+      insert into sms_events (message_id, status, detail) select id, 'pending', kind from written_sms
     )
-    insert into callers (phone_hash, language, updated_at)
-    select phone_hash, language, updated_at from json_populate_recordset(null::callers, ${JSON.stringify(languages)})
-    on conflict (phone_hash) do update set language = excluded.language, updated_at = excluded.updated_at
-  `.execute(executor);
+    select id::text as id, dedupe_key from written_sms
+    union all
+    -- Not written, and not this call's from before: another call's (filed earlier, or just now).
+    -- CASE makes sure the function is called only then.
+    select null, r.ref from new_reports r
+    where case
+      when not exists (select 1 from written_reports w where w.ref = r.ref and w.call_id = r.call_id)
+       and not exists (select 1 from reports x where x.ref = r.ref and x.call_id = r.call_id)
+      then kalata_reference_taken(r.ref)
+      else false
+    end
+  `.execute(db);
+  return rows;
 }
 
 /**
- * Writes several turns at once (group commit, see batcher.ts). Turns without
- * reports or SMS (nearly all) take one statement; otherwise one transaction
- * adds each turn's reports and outbox rows. Returns, per turn, the ids of the
- * SMS it added to the outbox. A report reference already taken fails the
- * whole batch with ReferenceTakenError (a data error: the batcher then
- * writes the turns one by one).
+ * Writes several turns at once (group commit, see batcher.ts), in one
+ * statement. Returns, per turn, the ids of the SMS it added to the outbox (a
+ * retried turn adds none: its messages are there already). A report
+ * reference already taken fails the whole batch with ReferenceTakenError (a
+ * data error: the batcher then writes the turns one by one).
  */
 export async function recordTurns(db: Db, turns: readonly TurnRecord[]): Promise<string[][]> {
-  const smsIds: string[][] = turns.map(() => []);
-  if (!turns.length) return smsIds;
-  if (turns.every((t) => !t.reports.length && !t.sms.length)) {
-    await writeCallsAndSteps(db, turns);
-    return smsIds;
+  if (!turns.length) return [];
+  let written: { id: string; dedupe_key: string }[];
+  try {
+    written = await writeTurns(db, turns);
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    const taken = e.code === 'KA001' ? /reference (\S+) is already taken/.exec(String(e.message)) : null;
+    if (taken) throw new ReferenceTakenError(taken[1]!);
+    throw err;
   }
-  await db.transaction().execute(async (trx) => {
-    await writeCallsAndSteps(trx, turns);
-    for (const [i, turn] of turns.entries()) {
-      for (const r of turn.reports) {
-        const inserted = await trx
-          .insertInto('reports')
-          .values({
-            ref: r.ref,
-            call_id: turn.call.id,
-            phone_hash: r.phoneHash,
-            phone_enc: r.phoneEnc,
-            language: r.language,
-            fields: JSON.stringify(r.fields),
-            incident: r.fields.incident ?? null,
-            region: r.fields.region ?? null,
-          })
-          .onConflict((oc) => oc.column('ref').doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        if (!inserted) {
-          const existing = await trx.selectFrom('reports').select('call_id').where('ref', '=', r.ref).executeTakeFirst();
-          // The same call retrying its turn is fine; another call's report under this reference is not.
-          if (existing?.call_id !== turn.call.id) throw new ReferenceTakenError(r.ref);
-        }
-      }
-      for (const m of turn.sms) {
-        const id = await insertSms(trx, {
-          dedupeKey: m.dedupeKey,
-          kind: 'followup',
-          ref: m.ref,
-          callId: turn.call.id,
-          phoneHash: m.phoneHash,
-          phoneEnc: m.phoneEnc,
-          language: m.language,
-          template: m.template,
-          vars: m.vars,
-        });
-        if (id) smsIds[i]!.push(id);
-      }
-    }
-  });
+  const turnOf = new Map(turns.flatMap((t, i) => t.sms.map((m) => [m.dedupeKey, i] as const)));
+  const smsIds: string[][] = turns.map(() => []);
+  for (const row of written) smsIds[turnOf.get(row.dedupe_key)!]!.push(row.id);
   return smsIds;
 }
-
 
 /** The language a caller chose on an earlier call, if any. */
 export async function rememberedLanguage(db: Db, phoneHash: string): Promise<string | undefined> {

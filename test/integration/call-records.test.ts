@@ -1,8 +1,8 @@
 /**
  * Call records written in groups (group commit), on PostgreSQL and on the
- * embedded PGlite: many turns in one statement, idempotent retries, a report
- * whose reference is taken failing alone, and the call-start facts of many
- * calls in one query.
+ * embedded PGlite: many turns in one statement (reports and SMS included),
+ * idempotent retries, a report whose reference is taken failing alone and
+ * writing nothing, and the call-start facts of many calls in one query.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -94,6 +94,39 @@ describe.each([
     expect(sessions.map((s) => s.gateway_session_id)).toEqual(['ref-a', 'ref-c', 'ref-owner']);
     const fresh = await db.selectFrom('reports').select('ref').where('ref', '=', 'KA-FRESH01').execute();
     expect(fresh).toHaveLength(1);
+  });
+
+  it('writes reports and SMS of several turns in the one statement: each turn gets its own SMS ids; a retry adds nothing and raises nothing', async () => {
+    const batch = [turn('many-rep-a', 1, { report: 'KA-MANY001' }), turn('many-rep-b', 1), turn('many-rep-c', 1, { report: 'KA-MANY002' })];
+    const ids = await recordTurns(db, batch);
+    expect(ids.map((x) => x.length)).toEqual([1, 0, 1]);
+    const outbox = await db.selectFrom('sms_outbox').select(['id', 'ref', 'call_id', 'status', 'kind']).where('ref', 'in', ['KA-MANY001', 'KA-MANY002']).orderBy('ref').execute();
+    expect(outbox.map((m) => [String(m.id), m.ref, m.call_id, m.status, m.kind])).toEqual([
+      [ids[0]![0], 'KA-MANY001', batch[0]!.call.id, 'pending', 'followup'],
+      [ids[2]![0], 'KA-MANY002', batch[2]!.call.id, 'pending', 'followup'],
+    ]);
+    const events = await db.selectFrom('sms_events').select(['message_id', 'status']).where('message_id', 'in', outbox.map((m) => m.id)).execute();
+    expect(events.map((e) => e.status)).toEqual(['pending', 'pending']);
+    const report = await db.selectFrom('reports').selectAll().where('ref', '=', 'KA-MANY001').executeTakeFirstOrThrow();
+    expect(report).toMatchObject({ call_id: batch[0]!.call.id, incident: 'vote_buying', region: 'bamako', phone_enc: 'sealed', status: 'new' });
+    expect(report.fields).toEqual({ incident: 'vote_buying', region: 'bamako', place: 'Kati' });
+
+    // The same turns again (a retried write): nothing new, no reference "taken" by its own call.
+    await expect(recordTurns(db, batch)).resolves.toEqual([[], [], []]);
+    const count = await db.selectFrom('sms_outbox').select(db.fn.countAll().as('n')).where('ref', 'in', ['KA-MANY001', 'KA-MANY002']).executeTakeFirstOrThrow();
+    expect(Number(count.n)).toBe(2);
+  });
+
+  it('writes nothing of a batch in which a reference belongs to another call, and names the reference', async () => {
+    await recordTurns(db, [turn('atomic-owner', 1, { report: 'KA-ATOMIC1' })]);
+    const err = await recordTurns(db, [turn('atomic-a', 1, { lang: 'bm', phoneHash: 'hash-atomic' }), turn('atomic-b', 1, { report: 'KA-ATOMIC1' })]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReferenceTakenError);
+    expect((err as ReferenceTakenError).ref).toBe('KA-ATOMIC1');
+    const calls = await db.selectFrom('calls').select('gateway_session_id').where('gateway_session_id', 'in', ['atomic-a', 'atomic-b']).execute();
+    expect(calls).toEqual([]);
+    expect(await db.selectFrom('callers').selectAll().where('phone_hash', '=', 'hash-atomic').execute()).toEqual([]);
+    const owner = await db.selectFrom('sms_outbox').select('call_id').where('ref', '=', 'KA-ATOMIC1').execute();
+    expect(owner).toHaveLength(1);
   });
 
   it('answers the call-start facts of many calls in one query', async () => {
