@@ -37,19 +37,36 @@ export function cpuSecondsOf(pid: number, children = false): number {
   return total;
 }
 
+/** CPU seconds the whole machine spent busy so far (all cores; idle and I/O wait excluded), from /proc/stat. */
+export function machineBusySeconds(): number {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+    const ticks = fields.slice(0, 8).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    return (total - ticks[3]! - ticks[4]!) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
 export interface CpuProbe {
   name: string;
   pid: number;
   children?: boolean;
 }
 
-/** Starts counting; the function it returns gives each probe's share of one core since then, in percent. */
+/**
+ * Starts counting; the function it returns gives each probe's share of one
+ * core since then, in percent, and `machine`: all cores' busy time, whoever
+ * used it (up to 100 times the number of cores).
+ */
 export function startCpuCount(probes: readonly CpuProbe[]): () => Record<string, number> {
   const began = performance.now();
   const before = probes.map((p) => cpuSecondsOf(p.pid, p.children));
+  const machineBefore = machineBusySeconds();
   return () => {
     const wall = (performance.now() - began) / 1000;
-    const shares: Record<string, number> = {};
+    const shares: Record<string, number> = { machine: Math.round((100 * (machineBusySeconds() - machineBefore)) / wall) };
     probes.forEach((p, i) => {
       shares[p.name] = (shares[p.name] ?? 0) + Math.round((100 * (cpuSecondsOf(p.pid, p.children) - before[i]!)) / wall);
     });

@@ -147,9 +147,9 @@ function table(head: string[], rows: string[][]): string {
 /** The Markdown table printed at the end (and pasted into the README). */
 export function formatTable(r: BenchReport): string {
   const a = r.runs.find((x) => x.name === 'a');
-  const cpu = (x: TargetRun) => ['server', 'postgres', 'redis', 'load'].map((k) => (x.result.cpuPercent[k] === undefined ? '-' : String(x.result.cpuPercent[k]))).join(' / ');
+  const cpu = (x: TargetRun) => ['server', 'postgres', 'redis', 'load', 'machine'].map((k) => (x.result.cpuPercent[k] === undefined ? '-' : String(x.result.cpuPercent[k]))).join(' / ');
   const runs = table(
-    ['setup', 'req/s', 'x bare', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'peak RSS MB', 'turns/commit', 'ms/commit', 'CPU % server / PG / Redis / load'],
+    ['setup', 'req/s', 'x bare', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'peak RSS MB', 'turns/commit', 'ms/commit', 'CPU % server / PG / Redis / load / machine'],
     r.runs.map((x) => [
       x.label,
       String(x.result.requestsPerSecond),
@@ -182,7 +182,7 @@ export function formatTable(r: BenchReport): string {
   return [
     '',
     `${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}; ${r.settings.connections} connections; ${r.settings.warmupSeconds} s of warm-up, then ${r.settings.rounds} round(s) of ${r.settings.durationSeconds} s, the setups taking turns.`,
-    `req/s and latencies: the median round's; x bare and the ratios below: the median of the rounds' ratios. CPU: percent of one core while the load ran (the server's processes together; ${r.machine.cpus * 100} in all).`,
+    `req/s and latencies: the median round's; x bare and the ratios below: the median of the rounds' ratios. CPU: percent of one core while the load ran (the server's processes together), and the machine's busy time (${r.machine.cpus * 100} in all).`,
     `Kalata's mix: ${r.settings.callsPerCycle} calls in ${r.settings.stepsPerCycle} requests per cycle (voting info with a "more" page, Bambara, help, a fraud report with free text).`,
     '',
     runs,

@@ -38,6 +38,7 @@ describe('npm run bench -- --smoke', () => {
       // The servers' CPU time was read from /proc while the load ran (and the load generator's own).
       expect(run.result.cpuPercent.server).toBeGreaterThan(0);
       expect(run.result.cpuPercent.load).toBeGreaterThan(0);
+      expect(run.result.cpuPercent.machine).toBeGreaterThan(0);
       expect(run.result.wrongAnswers).toBe(0);
       expect(run.peakRssMb.every((mb) => mb > 0)).toBe(true);
     }
