@@ -100,7 +100,8 @@ function lastByKey<T>(items: readonly T[], key: (item: T) => string, keep: (a: T
  * A report's reference may already belong to another call (references are
  * random). Then the statement calls kalata_reference_taken (migration 006),
  * whose error undoes the whole statement. A reference this call filed
- * already (a retried turn) is fine: its rows are all there.
+ * already (a retried turn, or the same turn written at the same time by
+ * another process) is fine: its rows are all there.
  */
 async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: string; dedupe_key: string }[]> {
   // Two turns of one call never share a batch (the session lock orders them); if they did, the furthest one wins.
@@ -210,13 +211,14 @@ async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: s
     )
     select id::text as id, dedupe_key from written_sms
     union all
-    -- Not written, and not this call's from before: another call's (filed earlier, or just now).
-    -- CASE makes sure the function is called only then.
+    -- Not written, and not this call's in the statement's snapshot: the function looks again
+    -- (a concurrent write of this same turn may just have committed it) and raises if it is
+    -- another call's. CASE makes sure the function is called only then.
     select null, r.ref from new_reports r
     where case
       when not exists (select 1 from written_reports w where w.ref = r.ref and w.call_id = r.call_id)
        and not exists (select 1 from reports x where x.ref = r.ref and x.call_id = r.call_id)
-      then kalata_reference_taken(r.ref)
+      then kalata_reference_taken(r.ref, r.call_id)
       else false
     end
   `.execute(db);

@@ -143,3 +143,38 @@ describe.each([
     ]);
   });
 });
+
+describe('call records written by two connections at once (PostgreSQL)', () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await createDatabase({ url: await freshDatabase('call records race') });
+    await migrateToLatest(db);
+  }, 60_000);
+  afterAll(() => db.destroy());
+
+  it('the same turn written twice at once (two processes draining the spool) is no taken reference: the second adds nothing', async () => {
+    const same = turn('race-same', 1, { report: 'KA-RACE001' });
+    let second: Promise<unknown> | undefined;
+    await db.transaction().execute(async (trx) => {
+      // The first write holds its report row uncommitted; the second waits on it, then must see it is its own call's.
+      await recordTurns(trx as unknown as Db, [same]);
+      second = recordTurns(db, [same]).catch((err: unknown) => err);
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    await expect(second).resolves.toEqual([[]]);
+    const rows = await db.selectFrom('sms_outbox').select('id').where('ref', '=', 'KA-RACE001').execute();
+    expect(rows).toHaveLength(1);
+  });
+
+  it('a reference another call is filing at the same moment is taken: the statement waits for it, then raises', async () => {
+    let second: Promise<unknown> | undefined;
+    await db.transaction().execute(async (trx) => {
+      await recordTurns(trx as unknown as Db, [turn('race-first', 1, { report: 'KA-RACE002' })]);
+      second = recordTurns(db, [turn('race-other', 1, { report: 'KA-RACE002' })]).catch((err: unknown) => err);
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    const err = await second;
+    expect(err).toBeInstanceOf(ReferenceTakenError);
+    expect(await db.selectFrom('calls').select('id').where('gateway_session_id', '=', 'race-other').execute()).toEqual([]);
+  });
+});
