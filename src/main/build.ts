@@ -10,33 +10,55 @@
  * from 204 to 152 MB). esbuild only strips the types (about 0.2 s); `npm run
  * typecheck` is what checks them.
  */
-import { cpSync, readFileSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { cpSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { runMain } from './run-main.js';
 
 /**
  * Writes `dist/` afresh (a removed source leaves no stale module behind).
+ * The new tree is built beside it and swapped in by renaming, so processes
+ * already running from `dist/` (several start:web and a start:worker) never
+ * see a half-written folder, and two builds at once do not trip over each
+ * other: the last to finish wins, with the same content.
+ *
  * `out` must lie inside `root`, where node_modules is found; the bench and
- * the tests build into a folder of their own under `.tmp/`, so that they never
- * replace the modules of a process that is running from `dist/`.
+ * the tests build into a folder of their own under `.tmp/`.
  */
 export async function buildDist(root = process.cwd(), out = join(root, 'dist')): Promise<string> {
-  rmSync(out, { recursive: true, force: true });
-  await build({
-    absWorkingDir: root,
-    entryPoints: ['src/**/*.ts', 'migrations/**/*.ts'],
-    outdir: relative(root, out),
-    outbase: '.',
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    sourcemap: 'linked',
-    logLevel: 'warning',
-  });
-  for (const dir of ['src/web/views', 'src/web/assets']) cpSync(join(root, dir), join(out, dir), { recursive: true });
-  return out;
+  const unique = `${process.pid}-${Date.now().toString(36)}`;
+  const fresh = join(dirname(out), `.${basename(out)}-building-${unique}`);
+  try {
+    await build({
+      absWorkingDir: root,
+      entryPoints: ['src/**/*.ts', 'migrations/**/*.ts'],
+      outdir: relative(root, fresh),
+      outbase: '.',
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: 'linked',
+      logLevel: 'warning',
+    });
+    for (const dir of ['src/web/views', 'src/web/assets']) cpSync(join(root, dir), join(fresh, dir), { recursive: true });
+    const old = join(dirname(out), `.${basename(out)}-old-${unique}`);
+    try {
+      renameSync(out, old);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    try {
+      renameSync(fresh, out);
+    } catch (err) {
+      // Another build put its tree in place between our two renames: it is as new as ours.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    rmSync(old, { recursive: true, force: true });
+    return out;
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -46,8 +68,9 @@ export async function buildDist(root = process.cwd(), out = join(root, 'dist')):
  */
 export function scriptNodeArgs(root: string, script: string, out: string): string[] {
   const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  const [command, ...args] = (scripts[script] ?? '').trim().split(/\s+/);
-  if (command !== 'node') throw new Error(`npm script ${script} is expected to run node`);
+  // `exec node …`: the shell npm starts hands its place to node, so signals sent to npm's child reach node.
+  const [exec, command, ...args] = (scripts[script] ?? '').trim().split(/\s+/);
+  if (exec !== 'exec' || command !== 'node') throw new Error(`npm script ${script} is expected to be "exec node …"`);
   return args.map((a) => (a.startsWith('dist/') ? join(out, a.slice('dist/'.length)) : a));
 }
 
