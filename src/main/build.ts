@@ -10,6 +10,7 @@
  * from 204 to 152 MB). esbuild only strips the types (about 0.2 s); `npm run
  * typecheck` is what checks them.
  */
+import { randomBytes } from 'node:crypto';
 import { cpSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,7 +28,7 @@ import { runMain } from './run-main.js';
  * the tests build into a folder of their own under `.tmp/`.
  */
 export async function buildDist(root = process.cwd(), out = join(root, 'dist')): Promise<string> {
-  const unique = `${process.pid}-${Date.now().toString(36)}`;
+  const unique = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const fresh = join(dirname(out), `.${basename(out)}-building-${unique}`);
   try {
     await build({
