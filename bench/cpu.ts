@@ -11,7 +11,10 @@ const TICKS_PER_SECOND = 100;
 
 interface ProcStat {
   ppid: number;
+  /** user + system time of the process itself */
   seconds: number;
+  /** user + system time of its children that have exited (and been waited for) */
+  reapedSeconds: number;
 }
 
 function procStat(pid: number): ProcStat | undefined {
@@ -19,15 +22,25 @@ function procStat(pid: number): ProcStat | undefined {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name, in parentheses, may hold spaces: count fields after it.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+    return {
+      ppid: Number(fields[1]),
+      seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+      reapedSeconds: (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND,
+    };
   } catch {
     return undefined; // gone, or not Linux
   }
 }
 
-/** CPU seconds used so far by `pid`, plus by its direct children when `children` (PostgreSQL's backends). */
+/**
+ * CPU seconds used so far by `pid`, plus, when `children` (PostgreSQL's
+ * backends), by its direct children: those alive now, and those that have
+ * exited (counted in the parent's stat once reaped), so that a backend that
+ * closes during a measurement still counts, and only once.
+ */
 export function cpuSecondsOf(pid: number, children = false): number {
-  let total = procStat(pid)?.seconds ?? 0;
+  const own = procStat(pid);
+  let total = (own?.seconds ?? 0) + (children ? (own?.reapedSeconds ?? 0) : 0);
   if (!children) return total;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

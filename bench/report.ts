@@ -8,7 +8,7 @@ export interface TargetRun {
   name: 'a' | 'b' | 'c' | 'd' | 'e';
   label: string;
   processes: number;
-  /** the rounds combined: counts added up, rates, percentiles and CPU shares the median round's */
+  /** the rounds combined: counts added up; rates, percentiles and CPU shares the median over the rounds, figure by figure */
   result: LoadResult;
   /** each measured round, in order (the setups take turns within a round) */
   rounds: LoadResult[];
@@ -57,7 +57,7 @@ export const median = (xs: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** One figure for several rounds: counts added up, rates and percentiles the median round's. */
+/** One figure for several rounds: counts added up; rates, percentiles and CPU shares the median over the rounds, each on its own. */
 export function combine(rounds: LoadResult[]): LoadResult {
   const sum = (f: (r: LoadResult) => number) => rounds.reduce((n, r) => n + f(r), 0);
   const mid = (f: (r: LoadResult) => number) => Math.round(median(rounds.map(f)) * 100) / 100;
@@ -182,7 +182,8 @@ export function formatTable(r: BenchReport): string {
   return [
     '',
     `${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}; ${r.settings.connections} connections; ${r.settings.warmupSeconds} s of warm-up, then ${r.settings.rounds} round(s) of ${r.settings.durationSeconds} s, the setups taking turns.`,
-    `req/s and latencies: the median round's; x bare and the ratios below: the median of the rounds' ratios. CPU: percent of one core while the load ran (the server's processes together), and the machine's busy time (${r.machine.cpus * 100} in all).`,
+    `req/s, latencies and CPU: the median over the rounds, each figure on its own; x bare and the ratios below: the median of the rounds' ratios.`,
+    `CPU: percent of one core while the load ran (the server's processes together), and the machine's busy time (${r.machine.cpus * 100} in all).`,
     `Kalata's mix: ${r.settings.callsPerCycle} calls in ${r.settings.stepsPerCycle} requests per cycle (voting info with a "more" page, Bambara, help, a fraud report with free text).`,
     '',
     runs,

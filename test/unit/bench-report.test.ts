@@ -37,7 +37,7 @@ describe('bench figures', () => {
     expect(median([4, 1, 3, 2])).toBe(2.5);
   });
 
-  it('combines rounds: counts summed, rates and percentiles the median round, CPU per process the median', () => {
+  it('combines rounds: counts summed; rates, percentiles and CPU per process the median over the rounds, each on its own', () => {
     const c = combine([
       round(1000, { latencyMs: { p50: 30, p90: 40, p99: 90, p999: 120, max: 300, mean: 33 }, cpuPercent: { server: 95, postgres: 30, load: 18 } }),
       round(1500, { wrongAnswers: 1, cpuPercent: { server: 90, postgres: 40, load: 20 } }),
