@@ -32,6 +32,7 @@ import { buildDist, scriptNodeArgs } from '../src/main/build.js';
 import { createDatabase, migrateToLatest } from '../src/store/database.js';
 import { startLocalPostgres } from '../src/store/local-postgres.js';
 import { findFreePort, spawnManaged, type ManagedProcess } from '../src/store/local-process.js';
+import { memoryMbOf } from './proc.js';
 import { startLocalRedis } from '../src/store/local-redis.js';
 import type { LoadOptions, LoadResult } from './load/ussd-load.js';
 import { STEPS_PER_CYCLE, CALLS_PER_CYCLE } from './load/conversations.js';
@@ -132,12 +133,6 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** A memory figure of /proc/PID/status, in MB: VmHWM is the most the process ever held, VmRSS what it holds now. */
-function memoryMb(proc: ManagedProcess, field: 'VmHWM' | 'VmRSS'): number {
-  const status = readFileSync(`/proc/${proc.child.pid}/status`, 'utf8');
-  return Math.round(Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024);
-}
-
 /** Runs a child script and returns the JSON object its last line prints. */
 async function runJson<T>(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<T> {
   const proc = await spawnManaged(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env, stopSignal: 'SIGTERM' });
@@ -189,6 +184,9 @@ interface Setup {
   label: string;
   servers: Server[];
   mix: LoadOptions['mix'];
+  idleRssMb: number[];
+  warmup?: LoadResult;
+  rounds: LoadResult[];
 }
 
 const atPath = () => `/ussd/africastalking/${secret}`;
@@ -208,36 +206,36 @@ try {
   });
   const engine = await runJson<Record<string, number>>(['bench/engine.ts', ...(smoke ? ['--smoke'] : [])]);
 
-  const port = (p: number) => ({ ...process.env, PORT: String(p), REDIS_URL: redisUrl });
+  const referenceServer = (file: string) => async () => [await startServer(reference(file), (p) => ({ ...process.env, PORT: String(p), REDIS_URL: redisUrl }), () => '/ussd')];
   const plan: { name: TargetRun['name']; label: string; start: () => Promise<Server[]>; mix: LoadOptions['mix'] }[] = [
-    { name: 'a', label: '(a) bare Express 5 POST', mix: 'menu', start: async () => [await startServer(reference('bench/servers/bare-express.ts'), port, () => '/ussd')] },
-    { name: 'b', label: '(b) ussd-builder, Redis sessions', mix: 'menu', start: async () => [await startServer(reference('bench/servers/ussd-builder.ts'), port, () => '/ussd')] },
-    { name: 'e', label: '(e) Express + one Redis GET/SET', mix: 'menu', start: async () => [await startServer(reference('bench/servers/express-redis.ts'), port, () => '/ussd')] },
+    { name: 'a', label: '(a) bare Express 5 POST', mix: 'menu', start: referenceServer('bench/servers/bare-express.ts') },
+    { name: 'b', label: '(b) ussd-builder, Redis sessions', mix: 'menu', start: referenceServer('bench/servers/ussd-builder.ts') },
+    { name: 'e', label: '(e) Express + one Redis GET/SET', mix: 'menu', start: referenceServer('bench/servers/express-redis.ts') },
     { name: 'c', label: '(c) Kalata, realistic mix', mix: 'kalata', start: async () => [await startServer(kalataArgs(), kalataEnv, atPath)] },
     { name: 'd', label: '(d) Kalata, two processes', mix: 'kalata', start: () => startAll([kalataArgs(), kalataArgs()], kalataEnv, atPath) },
   ];
   // Every server is up from the start; the setups then take turns, round after round, so that
   // a slow spell of this (shared, virtual) machine falls on all of them alike, not on one.
-  for (const p of plan.filter((x) => only.includes(x.name))) setups.push({ name: p.name, label: p.label, mix: p.mix, servers: await p.start() });
-  const idleRss = setups.map((s) => s.servers.map((x) => memoryMb(x.proc, 'VmRSS')));
-  const warm: (LoadResult | undefined)[] = setups.map(() => undefined);
-  if (warmup > 0) for (const [i, s] of setups.entries()) warm[i] = await load(s, warmup);
-  const results: LoadResult[][] = setups.map(() => []);
-  for (let round = 1; round <= rounds; round++) {
-    for (const [i, s] of setups.entries()) results[i]!.push(await load(s, duration));
-    process.stdout.write(`  round ${round}/${rounds}: ${setups.map((s, i) => `${s.name} ${results[i]![round - 1]!.requestsPerSecond}`).join(', ')} req/s\n`);
+  for (const p of plan.filter((x) => only.includes(x.name))) {
+    const servers = await p.start();
+    setups.push({ name: p.name, label: p.label, mix: p.mix, servers, idleRssMb: servers.map((x) => memoryMbOf(x.proc.child.pid!, 'VmRSS')), rounds: [] });
   }
-  for (const [i, s] of setups.entries()) {
+  if (warmup > 0) for (const s of setups) s.warmup = await load(s, warmup);
+  for (let round = 1; round <= rounds; round++) {
+    for (const s of setups) s.rounds.push(await load(s, duration));
+    process.stdout.write(`  round ${round}/${rounds}: ${setups.map((s) => `${s.name} ${s.rounds[round - 1]!.requestsPerSecond}`).join(', ')} req/s\n`);
+  }
+  for (const s of setups) {
     const batching = s.mix === 'kalata' ? await groupCommit(s.servers) : undefined;
     runs.push({
       name: s.name,
       label: s.label,
       processes: s.servers.length,
-      result: combine(results[i]!),
-      rounds: results[i]!,
-      warmup: warm[i],
-      peakRssMb: s.servers.map((x) => memoryMb(x.proc, 'VmHWM')),
-      idleRssMb: idleRss[i]!,
+      result: combine(s.rounds),
+      rounds: s.rounds,
+      warmup: s.warmup,
+      peakRssMb: s.servers.map((x) => memoryMbOf(x.proc.child.pid!, 'VmHWM')),
+      idleRssMb: s.idleRssMb,
       ...batching,
     });
   }

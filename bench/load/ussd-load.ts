@@ -10,7 +10,7 @@
  * counts the orchestrator needs to check the records.
  */
 import autocannon from 'autocannon';
-import { startCpuCount, type CpuProbe } from '../cpu.js';
+import { startCpuCount, type CpuProbe } from '../proc.js';
 import { atText, TURNS, type Turn } from './conversations.js';
 
 export interface LoadOptions {

@@ -9,7 +9,7 @@ import type { CommonTexts, CompiledFlows, EffectSpec, FlowNode, Lang, TextKey, T
 import type { FlowFile, FlowFileNode } from './flow-schema.js';
 import type { ParsedFile } from './flow-loader.js';
 import type { Problem } from './problems.js';
-import { LOOKUP_SOURCES, sourcesOfKind } from './lookup-sources.js';
+import { LOOKUP_SOURCES, sourcesOfKind, type LookupSource } from './lookup-sources.js';
 
 export interface SourceRef {
   file: string;
@@ -137,15 +137,19 @@ function resolveNode(
     out.edges.push({ from: id, to: q, at: at(path) });
     return q;
   };
-  if (raw.type === 'lookup') {
-    const source = LOOKUP_SOURCES[raw.source];
-    const params = raw.params ?? [];
-    if (!source || source.kind !== 'found') {
-      out.problems.push({ ...at(['source']), severity: 'error', message: `no lookup source "${raw.source}" (known: ${sourcesOfKind('found').join(', ')})` });
-    } else if (params.length !== source.params) {
-      out.problems.push({ ...at(['params']), severity: 'error', message: `source "${raw.source}" takes ${source.params} answer(s)` });
+  /** The catalog's entry for a pick's or a lookup's source, checked for its kind and its number of answers. */
+  const lookupSource = (name: string, params: readonly string[], kind: LookupSource['kind'], noun: string) => {
+    const source = LOOKUP_SOURCES[name];
+    if (!source || source.kind !== kind) {
+      out.problems.push({ ...at(['source']), severity: 'error', message: `no ${noun} source "${name}" (known: ${sourcesOfKind(kind).join(', ')})` });
+      return undefined;
     }
-    for (const v of source?.provides ?? []) out.lookupVars.add(v);
+    if (params.length !== source.params) out.problems.push({ ...at(['params']), severity: 'error', message: `source "${name}" takes ${source.params} answer(s)` });
+    return source;
+  };
+  if (raw.type === 'lookup') {
+    const params = raw.params ?? [];
+    for (const v of lookupSource(raw.source, params, 'found', 'lookup')?.provides ?? []) out.lookupVars.add(v);
     // Never shown: a lookup node hands the step to the shell and moves on.
     return {
       id,
@@ -209,13 +213,8 @@ function resolveNode(
       };
     }
     case 'pick': {
-      const source = LOOKUP_SOURCES[raw.source];
       const params = raw.params ?? [];
-      if (!source || source.kind !== 'items') {
-        out.problems.push({ ...at(['source']), severity: 'error', message: `no list source "${raw.source}" (known: ${sourcesOfKind('items').join(', ')})` });
-      } else if (params.length !== source.params) {
-        out.problems.push({ ...at(['params']), severity: 'error', message: `source "${raw.source}" takes ${source.params} answer(s)` });
-      }
+      lookupSource(raw.source, params, 'items', 'list');
       // Labels come from imported data, up to 60 characters.
       out.inputFields.set(raw.save, Math.max(out.inputFields.get(raw.save) ?? 0, 60));
       return { ...base, kind: 'pick', source: raw.source, params, save: raw.save, next: target(raw.next, ['next']), empty: target(raw.empty, ['empty']) };

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from '@jest/globals';
-import { cpuSecondsOf, machineBusySeconds } from '../../bench/cpu.js';
+import { cpuSecondsOf, machineBusySeconds } from '../../bench/proc.js';
 
 describe('bench CPU accounting', () => {
   it("counts a busy child that exits during the measurement in its parent's time", async () => {

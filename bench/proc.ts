@@ -1,8 +1,9 @@
 /**
- * CPU time of the processes a bench run involves, from /proc (Linux): what
- * the web process, PostgreSQL (the postmaster and every backend) and Redis
- * used while the load ran. On a small machine they share the same cores as
- * the load generator, which is what bounds the throughput of two processes.
+ * What the bench reads from /proc (Linux) about the processes of a run: CPU
+ * time of the web process, PostgreSQL (the postmaster and every backend) and
+ * Redis while the load ran, the whole machine's busy time (on a small machine
+ * they share the same cores as the load generator, which is what bounds the
+ * throughput of two processes), and a process's memory.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -85,4 +86,10 @@ export function startCpuCount(probes: readonly CpuProbe[]): () => Record<string,
     });
     return shares;
   };
+}
+
+/** A memory figure of /proc/PID/status, in MB: VmHWM is the most the process ever held, VmRSS what it holds now. */
+export function memoryMbOf(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024);
 }
