@@ -31,31 +31,35 @@ function buildMenu(): UssdMenu {
     },
     get: async (sessionId: string, k: string) => redis.hget(key(sessionId), k),
   });
+  // ussd-builder calls `run` without awaiting it: a failed Redis call must still answer.
+  const later = (fn: () => Promise<void>) => () => {
+    fn().catch(() => menu.end('Service indisponible.'));
+  };
   menu.startState({
     run: () => menu.con('Kalata. Langue / Kan:\n1. Français\n2. Bamanankan'),
     next: { '1': 'fr', '2': 'bm' },
   });
   for (const lang of ['fr', 'bm'] as const) {
     menu.state(lang, {
-      run: async () => {
+      run: later(async () => {
         await menu.session.set('lang', lang);
         menu.con(`Kalata\n1. ${TITLES[lang]}\n2. Signaler\n3. Aide`);
-      },
+      }),
       next: { '1': 'vote', '2': 'vote', '3': 'vote' },
     });
   }
   menu.state('vote', {
-    run: async () => {
+    run: later(async () => {
       const lang = ((await menu.session.get('lang')) ?? 'fr') as keyof typeof TITLES;
       menu.con(`${TITLES[lang]}\n1. Inscription\n2. Documents\n3. Le jour du vote`);
-    },
+    }),
     next: { '*\\d': 'info' },
   });
   menu.state('info', {
-    run: async () => {
+    run: later(async () => {
       const lang = ((await menu.session.get('lang')) ?? 'fr') as keyof typeof TITLES;
       menu.end(`${TITLES[lang]}: les bureaux ouvrent de 8h à 18h.`);
-    },
+    }),
   });
   return menu;
 }

@@ -6,11 +6,13 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config/config.js';
 import { createContext } from '../context.js';
 import { createApp } from '../web/app.js';
+import { keepServingOnUnhandledRejection } from './process-guards.js';
 
 /** `worker`: also run the SMS worker in this process (npm start). */
 export async function serveWeb(options: { worker: boolean }): Promise<void> {
   const config = loadConfig();
   const ctx = await createContext(config, { worker: options.worker });
+  keepServingOnUnhandledRejection(ctx.logger);
   // In production an edit on disk is checked, and published by an admin from the console.
   const stopWatching = ctx.publisher.watch({ publish: !config.production });
   const server = createApp(ctx).listen(config.port, config.host);

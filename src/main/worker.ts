@@ -5,10 +5,12 @@
 import { loadConfig } from '../config/config.js';
 import { createContext } from '../context.js';
 import { runMain } from './run-main.js';
+import { keepServingOnUnhandledRejection } from './process-guards.js';
 
 runMain(async () => {
   const config = loadConfig();
   const ctx = await createContext(config, { worker: true });
+  keepServingOnUnhandledRejection(ctx.logger);
   console.log(`Kalata SMS worker running (${ctx.smsTransport.name === 'dry-run' ? 'dry-run: no AT_USERNAME/AT_API_KEY, nothing is sent' : "Africa's Talking"})`);
   let stopping = false;
   const stop = (signal: string) => {

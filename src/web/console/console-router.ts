@@ -232,7 +232,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     const changed = /^\d{1,18}$/.test(id) ? await changeReportStatus(db, id, to, who.name, note) : { ok: false };
     if (!changed.ok) {
       res.status(409);
-      return showReport(req, res, { message: 'Ce changement de statut n’est pas permis.', messageClass: 'error' });
+      return await showReport(req, res, { message: 'Ce changement de statut n’est pas permis.', messageClass: 'error' });
     }
     await audit(db, who, 'report_status', id, `${changed.from} -> ${to}`);
     let message = 'Statut enregistré.';
@@ -256,7 +256,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
         message += ' SMS à l’auteur mis en file.';
       }
     }
-    showReport(req, res, { message, messageClass: 'ok' });
+    await showReport(req, res, { message, messageClass: 'ok' });
   });
   router.post('/reports/:id/reveal', form, admin, verifyCsrf, async (req, res) => {
     const id = String(req.params.id);
@@ -265,11 +265,11 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     const reason = String((req.body as Record<string, unknown>).reason ?? '').trim().slice(0, 300);
     if (reason.length < 5) {
       res.status(400);
-      return showReport(req, res, { message: 'Indiquez pourquoi vous affichez ce numéro.', messageClass: 'error' });
+      return await showReport(req, res, { message: 'Indiquez pourquoi vous affichez ce numéro.', messageClass: 'error' });
     }
     await audit(db, user(res), 'reveal_number', report.ref, `${reason} (from ${req.ip ?? '?'})`);
     const phone = decryptText(ctx.secrets.dataEncryptionKey, report.phone_enc);
-    showReport(req, res, { revealed: phone, message: `Numéro affiché pour ${maskPhone(phone)} : cette consultation est journalisée.`, messageClass: 'ok' });
+    await showReport(req, res, { revealed: phone, message: `Numéro affiché pour ${maskPhone(phone)} : cette consultation est journalisée.`, messageClass: 'ok' });
   });
 
   router.get('/sms', operator, async (req, res) => page(res, 'sms', 'SMS', 'sms', await listSms(db, int(req.query.page) ?? 1)));
