@@ -34,11 +34,21 @@ export function isSecure(req: Request, production: boolean): boolean {
   return production || req.secure || !LOOPBACK.has(req.hostname);
 }
 
-/** A redirect target after sign-in: a path on this site, never `//host` or `/\host`. */
+/** A redirect target after sign-in: a path on this site, never `//host` or `/\host`, even once normalized (`/.//host`). */
 export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || !/^\/(?![\/\\])[^\\\s]*$/.test(next)) return '/';
+  const local = (path: string) => /^\/(?![\/\\])[^\\\s]*$/.test(path);
+  if (typeof next !== 'string' || !local(next)) return '/';
   const url = new URL(next, 'http://kalata.invalid');
-  return url.origin === 'http://kalata.invalid' ? `${url.pathname}${url.search}` : '/';
+  return url.origin === 'http://kalata.invalid' && local(url.pathname) ? `${url.pathname}${url.search}` : '/';
+}
+
+/** The host an Origin header names, or undefined when it is not a URL. */
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -50,7 +60,11 @@ export function sameOriginOnly(req: Request, res: Response, next: NextFunction):
   if (req.method === 'GET' || req.method === 'HEAD') return next();
   const site = req.get('sec-fetch-site');
   const origin = req.get('origin');
-  const crossSite = (site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && origin !== 'null' && new URL(origin).host !== req.get('host'));
+  if (origin !== undefined && origin !== 'null' && originHost(origin) === undefined) {
+    res.status(400).type('text/plain').send('malformed Origin header');
+    return;
+  }
+  const crossSite = (site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && origin !== 'null' && originHost(origin) !== req.get('host'));
   if (crossSite) {
     res.status(403).type('text/plain').send('cross-site request refused');
     return;
@@ -138,27 +152,123 @@ export function verifyCsrf(req: Request, res: Response, next: NextFunction): voi
 }
 
 /** IPv6 addresses are counted by /64: one host holds a whole /64. */
-function addressKey(address: string): string {
+export function addressKey(address: string): string {
   if (!address.includes(':') || address.startsWith('::ffff:')) return address.replace(/^::ffff:/, '');
   return address.split(':').slice(0, 4).join(':');
 }
 
+export interface LoginLimits {
+  /** sign-ins (right or wrong, in flight included) one address may try per window, all accounts together (default 30) */
+  perAddress: number;
+  /** failed sign-ins for one account from one address per window: past it, that address is refused for that account (default 10) */
+  perAccountAndAddress: number;
+  /** failures of one account from every address past which each try is slowed, never refused (default 10) */
+  slowAccountAfter: number;
+  /** the slow-down's longest wait (default 8 s) */
+  maxDelayMs: number;
+  /** the counting window (default 15 minutes) */
+  windowSeconds: number;
+}
+
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perAddress: 30, perAccountAndAddress: 10, slowAccountAfter: 10, maxDelayMs: 8000, windowSeconds: 15 * 60 };
+
 /**
- * Failed sign-ins are counted per address and per account name, for 15
- * minutes, in Redis (every process agrees). Past `limit` failures either way,
- * sign-in is refused until the window passes.
+ * Admits one sign-in attempt or refuses it, atomically, before any password
+ * is checked: concurrent guesses cannot all read "under the limit" first.
+ * The attempt is counted at once; a sign-in that succeeds gives its count back.
+ * KEYS: address, account@address, account. ARGV: perAddress, perAccountAndAddress, window.
+ * Returns -1 (refused) or the account's failures from every address (for the slow-down).
  */
-export function createLoginLimiter(redis: Redis, prefix: string, limit = 10) {
-  const keys = (address: string, name: string) => [`${prefix}login:ip:${addressKey(address)}`, `${prefix}login:name:${name.toLowerCase()}`];
+const ADMIT_LOGIN = `
+local address = tonumber(redis.call('GET', KEYS[1]) or '0')
+local pair = tonumber(redis.call('GET', KEYS[2]) or '0')
+if address >= tonumber(ARGV[1]) or pair >= tonumber(ARGV[2]) then return -1 end
+for i = 1, 2 do
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+end
+return tonumber(redis.call('GET', KEYS[3]) or '0')
+`;
+
+/** A success takes its attempt back from the address's and the pair's counts, and clears the pair. */
+const LOGIN_SUCCEEDED = `
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+redis.call('DEL', KEYS[2])
+return 1
+`;
+
+/** A failure counts against the account everywhere (the slow-down), and stays counted for the address and the pair. */
+const LOGIN_FAILED = `
+if redis.call('INCR', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return 1
+`;
+
+type ScriptedRedis = Redis & {
+  kalataAdmitLogin(...args: (string | number)[]): Promise<number>;
+  kalataLoginSucceeded(...args: string[]): Promise<number>;
+  kalataLoginFailed(...args: (string | number)[]): Promise<number>;
+};
+
+export type LoginAdmission = { admitted: true; delayMs: number } | { admitted: false };
+
+/**
+ * Sign-in limits shared by every process (Redis):
+ * - hard limits on the address and on (account, address): an attacker who
+ *   fails ten times for `amina` is refused for `amina`, from that address only;
+ * - per account alone, tries are slowed (1 s, 2 s, 4 s... up to `maxDelayMs`)
+ *   once it has failed `slowAccountAfter` times from anywhere: the real
+ *   `amina`, from her own address, still gets in.
+ */
+export function createLoginLimiter(redis: Redis, prefix: string, limits: LoginLimits = DEFAULT_LOGIN_LIMITS) {
+  redis.defineCommand('kalataAdmitLogin', { numberOfKeys: 3, lua: ADMIT_LOGIN });
+  redis.defineCommand('kalataLoginSucceeded', { numberOfKeys: 2, lua: LOGIN_SUCCEEDED });
+  redis.defineCommand('kalataLoginFailed', { numberOfKeys: 1, lua: LOGIN_FAILED });
+  const r = redis as ScriptedRedis;
+  const keys = (address: string, name: string) => {
+    const a = addressKey(address);
+    const n = name.toLowerCase();
+    return [`${prefix}login:ip:${a}`, `${prefix}login:pair:${n}@${a}`, `${prefix}login:name:${n}`] as const;
+  };
   return {
-    async allowed(address: string, name: string): Promise<boolean> {
-      const counts = await redis.mget(...keys(address, name));
-      return counts.every((c) => Number(c ?? 0) < limit);
+    limits,
+    /** Counts this attempt; refused past a hard limit, else how long to wait before checking the password. */
+    async admit(address: string, name: string): Promise<LoginAdmission> {
+      const failures = await r.kalataAdmitLogin(...keys(address, name), limits.perAddress, limits.perAccountAndAddress, limits.windowSeconds);
+      if (failures < 0) return { admitted: false };
+      const over = failures - limits.slowAccountAfter;
+      return { admitted: true, delayMs: over < 0 ? 0 : Math.min(limits.maxDelayMs, 1000 * 2 ** Math.min(over, 20)) };
+    },
+    async succeeded(address: string, name: string): Promise<void> {
+      const [address_, pair] = keys(address, name);
+      await r.kalataLoginSucceeded(address_, pair);
     },
     async failed(address: string, name: string): Promise<void> {
-      const multi = redis.multi();
-      for (const key of keys(address, name)) multi.incr(key).expire(key, 15 * 60);
-      await multi.exec();
+      await r.kalataLoginFailed(keys(address, name)[2], limits.windowSeconds);
+    },
+  };
+}
+
+/**
+ * Caps the password checks waiting or running in this process per key (an
+ * account, an address, all of them): a burst is refused at once rather than
+ * queued for minutes behind the Argon2 semaphore.
+ */
+export function createInFlightCap() {
+  const counts = new Map<string, number>();
+  return {
+    /** Takes a place under every `[key, max]`, or none if one is full. Returns the release, or undefined. */
+    take(...caps: (readonly [key: string, max: number])[]): (() => void) | undefined {
+      if (caps.some(([k, max]) => (counts.get(k) ?? 0) >= max)) return undefined;
+      for (const [k] of caps) counts.set(k, (counts.get(k) ?? 0) + 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        for (const [k] of caps) {
+          const n = (counts.get(k) ?? 1) - 1;
+          if (n > 0) counts.set(k, n);
+          else counts.delete(k);
+        }
+      };
     },
   };
 }

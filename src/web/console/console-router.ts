@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
 import { Eta } from 'eta';
 import type { AppContext } from '../../context.js';
 import type { FlowNode } from '../../engine/types.js';
@@ -20,6 +20,7 @@ import { decryptText, maskPhone } from '../../privacy/phone.js';
 import { SAMPLE_REF } from '../../flows/screen-report.js';
 import {
   analytics,
+  auditUsers,
   callTranscript,
   changeReportStatus,
   countsForDashboard,
@@ -31,6 +32,7 @@ import {
   REPORT_TRANSITIONS,
   reportDetail,
   smsDetail,
+  type AuditFilters,
   type CallFilters,
   type ReportFilters,
 } from '../../store/console-queries.js';
@@ -38,7 +40,9 @@ import { insertSms, isOptedOut } from '../../store/sms-store.js';
 import { audit, checkPassword, closeSession, openSession } from '../../store/user-store.js';
 import { reportStatusKey } from '../../sms/sms-text.js';
 import {
+  addressKey,
   consoleHeaders,
+  createInFlightCap,
   createLoginLimiter,
   createSemaphore,
   loadSession,
@@ -51,6 +55,7 @@ import {
   type ConsoleLocals,
 } from './console-auth.js';
 import { csvRow } from './csv.js';
+import { AUDIT_ACTIONS, auditActionLabel } from './labels.js';
 import { simulatorStep } from './simulator.js';
 import { importStations, ImportError, parseStationsCsv, type ImportProblem } from '../../stations/station-import.js';
 import { countVoters, stationSummary } from '../../stations/station-store.js';
@@ -81,6 +86,18 @@ const int = (v: unknown, max = 100_000) => (typeof v === 'string' && /^\d{1,6}$/
 /** Pages beyond this are refused: filters narrow a long list, deep offsets only cost the database. */
 const MAX_PAGE = 200;
 const date = (v: unknown) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)) ? v : undefined);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A query parameter the page cannot use: the caller is told which, plainly (never a 500). */
+class BadQuery extends Error {}
+
+/** `?page=`: absent is 1; anything but a whole number from 1 to MAX_PAGE is refused. */
+function pageOf(q: Request['query']): number {
+  if (q.page === undefined || q.page === '') return 1;
+  const p = typeof q.page === 'string' && /^\d{1,3}$/.test(q.page) ? Number(q.page) : 0;
+  if (p < 1 || p > MAX_PAGE) throw new BadQuery(`page must be a whole number from 1 to ${MAX_PAGE}`);
+  return p;
+}
 
 function callFilters(q: Request['query']): CallFilters {
   const f: CallFilters = {};
@@ -94,22 +111,37 @@ function callFilters(q: Request['query']): CallFilters {
   set('network', str(q.network));
   set('node', str(q.node));
   set('minDuration', int(q.minDuration));
-  set('page', int(q.page, MAX_PAGE));
+  set('page', pageOf(q));
   return f;
 }
 
 function reportFilters(q: Request['query']): ReportFilters {
-  const f: ReportFilters = {};
+  const f: ReportFilters = { page: pageOf(q) };
   for (const k of ['region', 'incident', 'status'] as const) {
     const v = str(q[k]);
     if (v) f[k] = v;
   }
   const from = date(q.from);
   const to = date(q.to);
-  const p = int(q.page, MAX_PAGE);
   if (from) f.from = from;
   if (to) f.to = to;
-  if (p) f.page = p;
+  return f;
+}
+
+function auditFilters(q: Request['query']): AuditFilters {
+  const f: AuditFilters = {};
+  const action = str(q.action);
+  const user = str(q.user);
+  const from = date(q.from);
+  const to = date(q.to);
+  if (action) f.action = action;
+  if (user) f.user = user;
+  if (from) f.from = from;
+  if (to) f.to = to;
+  if (q.before !== undefined) {
+    if (typeof q.before !== 'string' || !/^\d{1,18}$/.test(q.before)) throw new BadQuery('before must be an entry number');
+    f.before = q.before;
+  }
   return f;
 }
 
@@ -127,32 +159,44 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   router.use(consoleHeaders(production), sameOriginOnly, loadSession(db, production));
   const limiter = createLoginLimiter(ctx.redis, ctx.redisPrefix);
   const passwordChecks = createSemaphore(4);
+  // Checks waiting or running in this process: 4 per account, 4 per address, 64 in all.
+  const inFlight = createInFlightCap();
 
   // Sign in and out.
-  router.get('/login', (req, res) => page(res, 'login', 'Connexion', 'login', { next: safeNext(req.query.next), error: null }));
+  const loginPage = (res: Response, status: number, next: string, error: string | null) => {
+    res.status(status);
+    page(res, 'login', 'Connexion', 'login', { next, error });
+  };
+  router.get('/login', (req, res) => loginPage(res, 200, safeNext(req.query.next), null));
   router.post('/login', form, async (req, res) => {
     const b = req.body as Record<string, string | undefined>;
     const next = safeNext(b.next);
     const name = String(b.name ?? '').slice(0, 100);
     const address = req.ip ?? 'unknown';
-    if (!(await limiter.allowed(address, name))) {
-      res.status(429);
-      return page(res, 'login', 'Connexion', 'login', { next, error: 'Trop de tentatives. Réessayez dans 15 minutes.' });
+    const release = inFlight.take([`name:${name.toLowerCase()}`, 4], [`ip:${addressKey(address)}`, 4], ['all', 64]);
+    if (!release) return loginPage(res, 429, next, 'Trop de connexions en cours. Réessayez dans quelques secondes.');
+    try {
+      // Counted before the password is checked, in one step: parallel guesses cannot outrun the limit.
+      const admission = await limiter.admit(address, name);
+      if (!admission.admitted) return loginPage(res, 429, next, 'Trop de tentatives. Réessayez dans 15 minutes.');
+      if (admission.delayMs) await new Promise((resolve) => setTimeout(resolve, admission.delayMs));
+      const found = await passwordChecks(() => checkPassword(db, name, String(b.password ?? '').slice(0, 200)));
+      if (!found) {
+        await limiter.failed(address, name);
+        await audit(db, undefined, 'login_failed', name, address);
+        return loginPage(res, 401, next, 'Nom ou mot de passe incorrect.');
+      }
+      await limiter.succeeded(address, name);
+      // A new session id at every login; the old one, if any, is closed.
+      const old = (res.locals as ConsoleLocals).token;
+      if (old) await closeSession(db, old);
+      const { token } = await openSession(db, found, SESSION_TTL_MS);
+      setSessionCookie(res, req, production, token);
+      await audit(db, found, 'login');
+      res.redirect(303, next);
+    } finally {
+      release();
     }
-    const found = await passwordChecks(() => checkPassword(db, name, String(b.password ?? '').slice(0, 200)));
-    if (!found) {
-      await limiter.failed(address, name);
-      await audit(db, undefined, 'login_failed', name);
-      res.status(401);
-      return page(res, 'login', 'Connexion', 'login', { next, error: 'Nom ou mot de passe incorrect.' });
-    }
-    // A new session id at every login; the old one, if any, is closed.
-    const old = (res.locals as ConsoleLocals).token;
-    if (old) await closeSession(db, old);
-    const { token } = await openSession(db, found, SESSION_TTL_MS);
-    setSessionCookie(res, req, production, token);
-    await audit(db, found, 'login');
-    res.redirect(303, next);
   });
   router.post('/logout', form, operator, verifyCsrf, async (req, res) => {
     await closeSession(db, (res.locals as ConsoleLocals).token!);
@@ -190,7 +234,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   });
   router.get('/calls/:id', operator, async (req, res) => {
     const id = String(req.params.id);
-    const found = /^[0-9a-f-]{36}$/.test(id) ? await callTranscript(db, id) : undefined;
+    const found = UUID.test(id) ? await callTranscript(db, id) : undefined;
     if (!found) return void res.status(404).type('text/plain').send('no such call');
     await audit(db, user(res), 'view_call', id);
     page(res, 'call', 'Appel', 'calls', found);
@@ -267,12 +311,12 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
       res.status(400);
       return await showReport(req, res, { message: 'Indiquez pourquoi vous affichez ce numéro.', messageClass: 'error' });
     }
-    await audit(db, user(res), 'reveal_number', report.ref, `${reason} (from ${req.ip ?? '?'})`);
+    await audit(db, user(res), 'reveal_number', report.ref, `${reason} (depuis ${req.ip ?? '?'})`);
     const phone = decryptText(ctx.secrets.dataEncryptionKey, report.phone_enc);
     await showReport(req, res, { revealed: phone, message: `Numéro affiché pour ${maskPhone(phone)} : cette consultation est journalisée.`, messageClass: 'ok' });
   });
 
-  router.get('/sms', operator, async (req, res) => page(res, 'sms', 'SMS', 'sms', await listSms(db, int(req.query.page) ?? 1)));
+  router.get('/sms', operator, async (req, res) => page(res, 'sms', 'SMS', 'sms', await listSms(db, pageOf(req.query))));
   router.get('/sms/:id', operator, async (req, res) => {
     const id = String(req.params.id);
     const found = /^\d{1,18}$/.test(id) ? await smsDetail(db, id) : undefined;
@@ -345,7 +389,18 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     }
   });
 
-  router.get('/audit', admin, async (_req, res) => page(res, 'audit', 'Journal', 'audit', { rows: await listAudit(db) }));
+  router.get('/audit', admin, async (req, res) => {
+    const f = auditFilters(req.query);
+    const list = await listAudit(db, f);
+    const { before: _before, ...kept } = f;
+    page(res, 'audit', 'Journal', 'audit', { ...list, f, query: queryOf(kept), users: await auditUsers(db), actions: AUDIT_ACTIONS, label: auditActionLabel });
+  });
+
+  // A query parameter a page cannot use is the caller's mistake: 400 with the reason.
+  router.use(((err, _req, res, next) => {
+    if (!(err instanceof BadQuery)) return next(err);
+    res.status(400).type('text/plain').send(err.message);
+  }) as ErrorRequestHandler);
   return router;
 }
 
