@@ -180,8 +180,32 @@ export async function analytics(db: Db, sinceHours = 48) {
   };
 }
 
-export async function listAudit(db: Db, limit = 200) {
-  return db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(limit).execute();
+export interface AuditFilters {
+  action?: string;
+  /** the account's name, exactly */
+  user?: string;
+  from?: string;
+  to?: string;
+  /** rows older than this id (the next page) */
+  before?: string;
+}
+
+/** The audit log, newest first, a page at a time: paged by id, so the thousandth page costs what the first does. */
+export async function listAudit(db: Db, f: AuditFilters, limit = PAGE_SIZE) {
+  let q = db.selectFrom('audit_log').selectAll();
+  if (f.action) q = q.where('action', '=', f.action);
+  if (f.user) q = q.where('user_name', '=', f.user);
+  if (f.from) q = q.where('created_at', '>=', new Date(f.from));
+  if (f.to) q = q.where('created_at', '<', new Date(new Date(f.to).getTime() + 24 * 3600 * 1000));
+  if (f.before) q = q.where('id', '<', f.before);
+  const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
+  return { rows: rows.slice(0, limit), next: rows.length > limit ? rows[limit - 1]!.id : undefined };
+}
+
+/** Names of the accounts that appear in the audit log, for its filter. */
+export async function auditUsers(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('users').select('name').orderBy('name').execute();
+  return rows.map((r) => r.name);
 }
 
 export async function listFlowVersions(db: Db) {

@@ -197,11 +197,15 @@ describe("an operator's election night", () => {
     expect(sms.vars).toEqual({ ref, status: 'en cours de vérification' });
   });
 
-  it('ignores impossible dates and deep pages instead of failing', async () => {
+  it('ignores impossible dates, and refuses impossible pages with a plain 400', async () => {
     const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
-    for (const q of ['from=2026-13-45', 'to=9999-99-99', 'page=999999']) {
+    for (const q of ['from=2026-13-45', 'to=9999-99-99']) {
       const res = await fetch(`${h.base}/calls?${q}`, { headers: { cookie } });
       expect([q, res.status]).toEqual([q, 200]);
+    }
+    for (const path of ['/calls?page=999999', '/calls?page=0', '/reports?page=-1', '/sms?page=201', '/sms?page=1e9', '/calls?page=a&page=b']) {
+      const res = await fetch(`${h.base}${path}`, { headers: { cookie } });
+      expect([path, res.status, await res.text()]).toEqual([path, 400, 'page must be a whole number from 1 to 200']);
     }
   });
 
@@ -285,7 +289,13 @@ describe("an admin's live menu edit", () => {
     await page.click('button:has-text("Afficher le numéro")');
     await expect(page.locator('#phone').textContent()).resolves.toBe('+22376100003');
     await page.goto(`${h.base}/audit`);
-    await expect(page.locator('#audit').textContent()).resolves.toMatch(new RegExp(`reveal_number\\s*${ref}\\s*Rappeler le témoin`));
+    await expect(page.locator('#audit').textContent()).resolves.toMatch(new RegExp(`Numéro affiché\\s*${ref}\\s*Rappeler le témoin`));
+    // Ordinary work (opening reports) cannot hide a reveal: one click lists them all.
+    await page.click('#only-reveals');
+    const rows = await page.locator('#audit tbody tr').allTextContents();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.includes('Numéro affiché'))).toBe(true);
+    await shot(page, '09-audit-reveals');
   });
 
   it('sees a broken YAML edit rejected while calls keep working, then publishes a good edit', async () => {
@@ -336,7 +346,7 @@ describe("an admin's live menu edit", () => {
     const replies = await converse(h, { sessionId: 'ATUid_console_stations', phoneNumber: '+22376100007' }, ['1', '3', '2']);
     expect(replies[3]).toMatch(/^CON Votre région:\n1\. Fictive-Nord\n2\. Fictive-Sud/);
     await page.goto(`${h.base}/audit`);
-    await expect(page.locator('#audit').textContent()).resolves.toMatch(/import_stations\s*stations\s*4 centres, 7 bureaux/);
+    await expect(page.locator('#audit').textContent()).resolves.toMatch(/Import de bureaux de vote\s*stations\s*4 centres, 7 bureaux/);
   });
 
   it('lets a call in progress finish on the version it started with', async () => {
