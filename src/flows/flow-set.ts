@@ -59,7 +59,7 @@ export const DEFAULT_KEYWORDS: KeywordTable = Object.freeze({
   status: ['STATUT', 'STATUS'],
   stop: ['STOP', 'ARRET'],
   start: ['START'],
-  station: ['BUREAU', 'OU'],
+  station: ['BUREAU', 'BUREAUX', 'OU', 'NINA'],
 });
 
 function keywordTable(files: LoadedFlowFiles, problems: Problem[]): KeywordTable {

@@ -4,6 +4,7 @@
  * language: help, a report's status (only to the number that filed it),
  * opt-out and opt-in, or a short help for anything else, at most once an hour.
  */
+import { sql } from 'kysely';
 import type { Lang } from '../engine/types.js';
 import type { FlowRegistry } from '../flows/flow-registry.js';
 import type { Logger } from '../logger.js';
@@ -12,11 +13,12 @@ import type { Secrets } from '../privacy/secrets.js';
 import { rememberedLanguage } from '../store/call-log-store.js';
 import type { Db } from '../store/database.js';
 import { insertSms } from '../store/sms-store.js';
-import { createKeywordMatcher, type KeywordTable } from './keywords.js';
+import { createKeywordMatcher, type KeywordMatch, type KeywordTable } from './keywords.js';
 import { reportStatusKey, SMS_TEXTS } from './sms-text.js';
 import { REFERENCE_PATTERN } from '../runtime/reference.js';
 import { PRIVATE_INPUT } from '../privacy/private-input.js';
 import { normalizeNina } from '../stations/nina.js';
+import { findNinaLike, redactNinaLike } from './nina-in-text.js';
 import { findStationByNina } from '../stations/station-lookups.js';
 
 export interface InboundSms {
@@ -51,6 +53,25 @@ export function normalizeReference(raw: string): string | undefined {
   return REFERENCE_PATTERN.test(ref) ? ref : undefined;
 }
 
+/** How far into a message a lookup keyword is looked for (`Mon NINA est …`). */
+const LOOKUP_WORD_WITHIN = 4;
+
+/**
+ * A message that does not start with a keyword but names the lookup (`Mon
+ * NINA est 1234…`, `le bureau de 1234…`) and holds a NINA is a lookup: people
+ * write sentences, not commands.
+ */
+function lookupInsideMessage(first: KeywordMatch, text: string, match: (text: string) => KeywordMatch): KeywordMatch {
+  if (first.action !== 'other') return first;
+  const nina = findNinaLike(text);
+  if (!nina) return first;
+  const words = text.trim().split(/\s+/).slice(1, LOOKUP_WORD_WITHIN);
+  return words.some((w) => match(w).action === 'station') ? { action: 'station', word: first.word, argument: nina } : first;
+}
+
+/** Replies (help, status, STOP and START acknowledgements, "not understood") one number gets per hour; station lookups have their own limit. */
+export const REPLIES_PER_HOUR = 5;
+
 /** Station lookups by SMS a number may make per hour. */
 export const STATION_LOOKUPS_PER_HOUR = 5;
 
@@ -61,13 +82,18 @@ export function createInboundSms(deps: InboundDeps) {
 
   return async function handleInbound(message: InboundSms): Promise<InboundResult> {
     const phoneHash = pseudonymizePhone(deps.secrets.phoneHashKey, message.phone);
-    const keyword = match(message.text);
-    // A NINA number is never stored: the message is kept without it.
-    const storedText = keyword.action === 'station' && keyword.argument ? `${message.text.trim().split(/\s+/)[0]} ${PRIVATE_INPUT}` : message.text;
+    const keyword = lookupInsideMessage(match(message.text), message.text, match);
+    // A NINA number is never stored: a lookup's argument is dropped whole, and
+    // anything that looks like a NINA is dropped from every other message.
+    const storedText =
+      keyword.action === 'station' && keyword.argument ? `${message.text.trim().split(/\s+/)[0]} ${PRIVATE_INPUT}` : redactNinaLike(message.text, PRIVATE_INPUT);
     const remembered = await rememberedLanguage(deps.db, phoneHash);
     const lang: Lang = remembered === 'bm' ? 'bm' : 'fr';
 
     const result = await deps.db.transaction().execute(async (trx): Promise<InboundResult> => {
+      // One number's messages are handled one at a time, so the limits below
+      // count what its earlier messages did, however many arrive at once.
+      await sql`select pg_advisory_xact_lock(hashtextextended(${`kalata:sms-in:${phoneHash}`}, 0))`.execute(trx);
       const inserted = await trx
         .insertInto('sms_inbound')
         .values({
@@ -112,7 +138,7 @@ export function createInboundSms(deps: InboundDeps) {
         }
         case 'station': {
           // A NINA has digits: "OU est mon bureau ?" is a question, not a lookup.
-          if (!keyword.argument || !/\d/.test(keyword.argument) || !normalizeNina(keyword.argument)) {
+          if (!keyword.argument || !/\d/.test(keyword.argument) || !normalizeNina(findNinaLike(keyword.argument) ?? keyword.argument)) {
             template = SMS_TEXTS.stationHelp;
             break;
           }
@@ -130,7 +156,7 @@ export function createInboundSms(deps: InboundDeps) {
             template = SMS_TEXTS.stationLimit;
             break;
           }
-          const found = await findStationByNina(trx, deps.secrets.phoneHashKey, keyword.argument);
+          const found = await findStationByNina(trx, deps.secrets.phoneHashKey, findNinaLike(keyword.argument) ?? keyword.argument);
           template = found ? SMS_TEXTS.stationFound : SMS_TEXTS.stationUnknown;
           if (found) vars = found;
           break;
@@ -162,6 +188,18 @@ export function createInboundSms(deps: InboundDeps) {
           if (!recent) template = SMS_TEXTS.fallback;
           break;
         }
+      }
+      if (template && keyword.action !== 'station') {
+        // Every reply is an SMS paid for: a number gets a handful an hour, whatever it sends.
+        const replied = await trx
+          .selectFrom('sms_inbound')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('phone_hash', '=', phoneHash)
+          .where('received_at', '>', new Date(message.receivedAt.getTime() - 3600_000))
+          .where('reply_id', 'is not', null)
+          .where('keyword', 'is distinct from', 'station')
+          .executeTakeFirstOrThrow();
+        if (Number(replied.n) >= REPLIES_PER_HOUR) template = undefined;
       }
       if (!template) return { duplicate: false, action: keyword.action };
       const replyId = await insertSms(trx, {

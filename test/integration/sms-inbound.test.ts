@@ -5,10 +5,11 @@
  * report status, STOP/START, the rate-limited fallback, duplicates, bad
  * requests and delivery reports.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { encryptText, pseudonymizePhone } from '../../src/privacy/phone.js';
 import { renderSms, SMS_TEXTS } from '../../src/sms/sms-text.js';
+import { REPLIES_PER_HOUR } from '../../src/sms/inbound-sms.js';
 import { converse, startHarness, type Harness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
@@ -102,6 +103,10 @@ async function textAndReply(from: string, text: string) {
   return { inbound: row!, reply, call };
 }
 
+/** Moves a number's messages two hours back, past the hourly reply limit's window. */
+const anHourLater = (phone: string) =>
+  sql`update sms_inbound set received_at = received_at - interval '2 hours' where phone_hash = ${hashOf(phone)}`.execute(h.ctx.db);
+
 let sessions = 0;
 const knownNumbers = new Set<string>();
 /** Files a fraud report by USSD; resolves the reference on the END screen. */
@@ -170,6 +175,7 @@ describe('help keywords, any case or accent, in the sender\'s language', () => {
   });
 
   it.each(variants)('"%s" from a number that chose Bambara gets the Bambara help', async (word) => {
+    await anHourLater(bmNumber);
     const before = callsTo(bmNumber).length;
     const { reply, call } = await textAndReply(bmNumber, word);
     expect(reply).toMatchObject({ status: 'sent', language: 'bm', template: SMS_TEXTS.help });
@@ -196,6 +202,8 @@ describe('STATUT <reference>', () => {
     ref = await fileReport(reporter);
     expect((await followupOf(ref)).status).toBe('sent');
   });
+  // The reporter asks more often than the hourly reply limit allows: each test starts later.
+  beforeEach(() => anHourLater(reporter));
 
   it.each([
     ['the reference as shown', (r: string) => `STATUT ${r}`],
@@ -507,6 +515,98 @@ describe('delivery reports', () => {
     expect(events).toHaveLength(1);
     expect((await outboxById(reply.id)).delivery_status).toBe('Success');
     expect(events[0]!.message_id).toBe(reply.id);
+  });
+});
+
+describe('replies per number (issue 12: 20 AIDE gave 20 SMS)', () => {
+  const waitSettled = (phone: string) =>
+    waitFor('every reply settled', () => outboxOf(phone), (rows) => rows.every((r) => ['sent', 'failed', 'opted_out', 'dry_run'].includes(r.status)));
+
+  it(`20 AIDE sent at once get ${REPLIES_PER_HOUR} replies, and every message is recorded`, async () => {
+    const phone = num(800);
+    const ids = Array.from({ length: 20 }, () => nextId());
+    const answers = await Promise.all(ids.map((id) => textIn(phone, 'AIDE', id)));
+    expect(answers.every((a) => a.status === 200 && a.body === 'ok')).toBe(true);
+    const rows = await h.ctx.db.selectFrom('sms_inbound').select(['reply_id']).where('phone_hash', '=', hashOf(phone)).execute();
+    expect(rows).toHaveLength(20);
+    expect(rows.filter((r) => r.reply_id !== null)).toHaveLength(REPLIES_PER_HOUR);
+    await waitSettled(phone);
+    expect(await outboxOf(phone)).toHaveLength(REPLIES_PER_HOUR);
+    expect(callsTo(phone)).toHaveLength(REPLIES_PER_HOUR);
+  });
+
+  it('past the limit STOP still stops follow-ups, without an acknowledgement; an hour later replies resume', async () => {
+    const phone = num(801);
+    for (let i = 0; i < REPLIES_PER_HOUR; i++) await textAndReply(phone, i % 2 ? 'STATUT' : 'AIDE');
+    const id = nextId();
+    expect(await textIn(phone, 'STOP', id)).toEqual({ status: 200, body: 'ok' });
+    expect((await inboundRow(id))[0]).toMatchObject({ keyword: 'stop', reply_id: null });
+    expect(await h.ctx.db.selectFrom('sms_optouts').selectAll().where('phone_hash', '=', hashOf(phone)).executeTakeFirst()).toBeDefined();
+    await anHourLater(phone);
+    const start = await textAndReply(phone, 'START');
+    expect(start.reply.template).toBe(SMS_TEXTS.startAck);
+  });
+});
+
+describe('NINA numbers typed in any message (issue 12)', () => {
+  it('a sentence naming the NINA is a lookup, and the number is kept nowhere', async () => {
+    const phone = num(810);
+    const { inbound, reply } = await textAndReply(phone, 'Mon NINA est 4417 0093 2215 8');
+    expect(inbound.keyword).toBe('station');
+    expect(inbound.text).toBe('Mon [private]');
+    expect([SMS_TEXTS.stationUnknown, SMS_TEXTS.stationFound]).toContain(reply.template);
+  });
+
+  it.each(['BUREAUX 44170093221', 'NINA 44170093221', 'nina: 4417-0093-221'])('"%s" is a lookup', async (message) => {
+    const phone = num(811 + ['BUREAUX 44170093221', 'NINA 44170093221', 'nina: 4417-0093-221'].indexOf(message));
+    const { inbound, reply } = await textAndReply(phone, message);
+    expect(inbound.keyword).toBe('station');
+    expect(inbound.text).not.toMatch(/\d{3}/);
+    expect(reply.template).not.toBe(SMS_TEXTS.fallback);
+  });
+
+  it('any other message keeps its words, not the number', async () => {
+    const phone = num(815);
+    const { inbound } = await textAndReply(phone, 'Achat de votes a Kati, rappelez moi au 76 12 34 56 ou NINA svp 4417009322158');
+    expect(inbound.keyword).toBeNull();
+    expect(inbound.text).toBe('Achat de votes a Kati, rappelez moi au [private] ou NINA svp [private]');
+    // A reference stays readable: STATUT needs it.
+    const status = await textAndReply(num(816), 'STATUT KA-1234567');
+    expect(status.inbound.text).toBe('STATUT KA-1234567');
+  });
+});
+
+describe('delivery reports cannot rewrite a final status (issue 12)', () => {
+  const sentReply = async (n: number) => (await textAndReply(num(n), 'AIDE')).reply;
+
+  it.each([
+    ['Success', 'Failed'],
+    ['Failed', 'Success'],
+    ['Expired', 'Success'],
+    ['Rejected', 'Success'],
+  ])('%s then a late or forged %s: the first stays, the second is kept as an event', async (first, second) => {
+    const reply = await sentReply(820 + ['Success', 'Failed', 'Expired', 'Rejected'].indexOf(first));
+    const gid = reply.gateway_message_id!;
+    await deliveryReport({ id: gid, status: first, ...(first === 'Success' ? {} : { failureReason: 'DeliveryFailure' }) });
+    expect(await deliveryReport({ id: gid, status: second, failureReason: second === 'Success' ? undefined : 'UserInBlacklist' })).toEqual({ status: 200, body: 'ok' });
+    expect((await outboxById(reply.id)).delivery_status).toBe(first);
+    const events = await h.ctx.db.selectFrom('sms_events').select('status').where('gateway_message_id', '=', gid).where('status', 'like', 'delivery:%').orderBy('id').execute();
+    expect(events.map((e) => e.status)).toEqual([`delivery:${first}`, `delivery:${second}`]);
+  });
+
+  it('an interim status still moves to a final one', async () => {
+    const reply = await sentReply(830);
+    for (const status of ['Buffered', 'Success']) await deliveryReport({ id: reply.gateway_message_id!, status });
+    expect((await outboxById(reply.id)).delivery_status).toBe('Success');
+  });
+
+  it('two final reports at once: one wins and stays', async () => {
+    const reply = await sentReply(831);
+    const gid = reply.gateway_message_id!;
+    await Promise.all([deliveryReport({ id: gid, status: 'Success' }), deliveryReport({ id: gid, status: 'Failed', failureReason: 'DeliveryFailure' })]);
+    const winner = (await outboxById(reply.id)).delivery_status;
+    const firstEvent = await h.ctx.db.selectFrom('sms_events').select('status').where('gateway_message_id', '=', gid).where('status', 'like', 'delivery:%').orderBy('id').executeTakeFirstOrThrow();
+    expect(`delivery:${winner}`).toBe(firstEvent.status);
   });
 });
 
