@@ -18,6 +18,9 @@ import { settle, type Lookup } from './lookups.js';
 import { mintReference } from './reference.js';
 import { PRIVATE_INPUT } from '../privacy/private-input.js';
 
+/** Inputs a first request may carry in its dial string; more are ignored (the call starts at the home screen). */
+export const MAX_DIAL_INPUTS = 8;
+
 /** What the caller typed this turn, as the channel reads it against the stored position. */
 export type TurnInputs =
   /** a new call; inputs typed in the dial string (`*384*123*1#`) follow */
@@ -166,7 +169,10 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       }
       from = { startLang: lang, languageKnown: isKnown };
       callId = randomUUID();
-      typed = inputs.inputs;
+      // A phone dials a handful of inputs after the code (`*384*123*1*2#`); a
+      // longer string is not a caller's, and would write a step row per input.
+      typed = inputs.inputs.length <= MAX_DIAL_INPUTS ? inputs.inputs : [];
+      if (typed.length < inputs.inputs.length) log.info({ channel: turn.channel, session: turn.gatewaySessionId, inputs: inputs.inputs.length }, 'dial string too long: its inputs are ignored');
       // A dropped call of this caller, on a version still kept: offer to continue it
       // (not when the caller dialled straight into a menu: they chose where to go).
       const pinned = resumable && typed.length === 0 ? deps.flows.get(resumable.flowHash) : undefined;

@@ -13,8 +13,8 @@ export type SmsStatus = 'pending' | 'queued' | 'sending' | 'retrying' | 'sent' |
 export const SENDABLE: readonly SmsStatus[] = ['pending', 'queued', 'retrying'];
 /** Statuses a message never leaves. */
 export const FINAL: readonly SmsStatus[] = ['sent', 'dry_run', 'failed', 'opted_out'];
-/** Africa's Talking delivery statuses that are final. */
-const FINAL_DELIVERY = new Set(['Success', 'Failed', 'Rejected']);
+/** Delivery statuses that are final: the first one recorded stays, whatever a later (late or forged) report says. */
+const FINAL_DELIVERY = new Set(['Success', 'Failed', 'Rejected', 'Expired']);
 
 export interface NewSms {
   dedupeKey: string;
@@ -119,7 +119,7 @@ export async function finishSms(
         .returning(['status', 'detail', 'id'])
         .execute();
       const latest = early.sort((a, b) => Number(a.id) - Number(b.id)).map((e) => ({ ...e, status: e.status.replace(/^delivery:/, '') }));
-      const final = latest.filter((e) => FINAL_DELIVERY.has(e.status)).pop() ?? latest.pop();
+      const final = latest.find((e) => FINAL_DELIVERY.has(e.status)) ?? latest.pop();
       if (final) {
         await trx
           .updateTable('sms_outbox')
@@ -188,14 +188,16 @@ export async function isOptedOut(db: Executor, phoneHash: string): Promise<boole
  */
 export async function recordDelivery(db: Db, report: { gatewayMessageId: string; status: string; failureReason: string | null }): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    const message = await trx.selectFrom('sms_outbox').select(['id', 'delivery_status']).where('gateway_message_id', '=', report.gatewayMessageId).executeTakeFirst();
+    // Locked: two reports for one message at once are decided one after the other.
+    const message = await trx.selectFrom('sms_outbox').select(['id', 'delivery_status']).where('gateway_message_id', '=', report.gatewayMessageId).forUpdate().executeTakeFirst();
     await addSmsEvent(trx, message?.id ?? null, `delivery:${report.status}`, report.failureReason, {
       gatewayMessageId: report.gatewayMessageId,
       dedupeKey: `dlr:${report.gatewayMessageId}:${report.status}:${report.failureReason ?? ''}`,
     });
     if (!message) return false;
     const current = message.delivery_status;
-    if (current && FINAL_DELIVERY.has(current) && !FINAL_DELIVERY.has(report.status)) return true;
+    // Kept as an event, never as the status: a final status is final.
+    if (current && FINAL_DELIVERY.has(current)) return true;
     await trx
       .updateTable('sms_outbox')
       .set({ delivery_status: report.status, updated_at: new Date(), ...(report.failureReason ? { failure_reason: report.failureReason } : {}) })
