@@ -3,7 +3,10 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund && npm cache clean --force
+# Exactly the lock file (npm ci), without the dev dependencies (NODE_ENV=production).
+# The image's npm 10 runs install scripts; npm 11 runs only those approved in
+# package.json's allowScripts.
+RUN npm ci --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY src ./src
 COPY migrations ./migrations

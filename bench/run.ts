@@ -203,6 +203,9 @@ try {
     ...process.env,
     BENCH_REDIS_URL: redisUrl,
     BENCH_DATABASE_URL: databaseUrl,
+    // The servers below use these keys on the same database, which keeps their fingerprints.
+    PHONE_HASH_KEY: phoneHashKey,
+    DATA_ENCRYPTION_KEY: dataEncryptionKey,
   });
   const engine = await runJson<Record<string, number>>(['bench/engine.ts', ...(smoke ? ['--smoke'] : [])]);
 

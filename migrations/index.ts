@@ -9,7 +9,9 @@ import * as consoleTables from './2026-11-24-003-console.js';
 import * as telcoEnd from './2026-11-24-004-telco-end.js';
 import * as pollingStations from './2026-11-24-005-polling-stations.js';
 import * as referenceCheck from './2026-11-24-006-reference-check.js';
+import * as stationImports from './2026-12-01-001-station-imports.js';
 import * as perNumberIndexes from './2026-12-01-002-per-number-indexes.js';
+import * as keyFingerprints from './2026-12-01-003-key-fingerprints.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-24-001-calls-and-reports': callsAndReports,
@@ -18,5 +20,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24-004-telco-end': telcoEnd,
   '2026-11-24-005-polling-stations': pollingStations,
   '2026-11-24-006-reference-check': referenceCheck,
+  '2026-12-01-001-station-imports': stationImports,
   '2026-12-01-002-per-number-indexes': perNumberIndexes,
+  '2026-12-01-003-key-fingerprints': keyFingerprints,
 };

@@ -10,6 +10,7 @@ import type { CompiledFlows } from './engine/types.js';
 import { createFlowRegistry, type FlowRegistry } from './flows/flow-registry.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSecrets, type Secrets } from './privacy/secrets.js';
+import { verifyKeyFingerprints } from './privacy/key-fingerprints.js';
 import { createBatcher } from './store/batcher.js';
 import { createStationLookups } from './stations/station-lookups.js';
 import type { Lookup } from './runtime/lookups.js';
@@ -25,6 +26,8 @@ import { createInboundSms, type InboundSms, type InboundResult } from './sms/inb
 import { createDryRunTransport, type SmsTransport } from './sms/transport.js';
 import { createSmsQueue, type SmsQueue } from './queue/sms-queue.js';
 import { startSmsWorker, type SmsWorker } from './queue/sms-worker.js';
+import { createStationImportQueue, type StationImportQueue } from './queue/station-import-queue.js';
+import { startStationImportWorker } from './queue/station-import-worker.js';
 import { createMetrics, type Metrics } from './web/metrics.js';
 import { DEFAULT_KEYWORDS, loadContent } from './flows/flow-set.js';
 import { createFlowPublisher, type FlowPublisher } from './flows/flow-publisher.js';
@@ -41,6 +44,8 @@ export interface AppContext {
   readonly ussd: UssdRuntime;
   readonly keywords: KeywordTable;
   readonly sms: SmsQueue;
+  /** console imports of polling stations, run by the worker role */
+  readonly stationImports: StationImportQueue;
   /** present when this process runs the SMS worker */
   readonly smsWorker?: SmsWorker;
   readonly smsTransport: SmsTransport;
@@ -154,6 +159,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       cleanups.push(() => created.destroy());
     }
     if (overrides.migrate !== false) await migrateToLatest(db);
+    // A key that is not the database's would silently break opt-outs, STATUT and reveals.
+    await verifyKeyFingerprints(db, secrets, logger);
 
     const registry = createFlowRegistry(flows);
     const prefix = overrides.redisPrefix ?? config.redisPrefix;
@@ -181,6 +188,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       await sms.close();
       producerConnection.disconnect();
     });
+    const stationImports = createStationImportQueue({ prefix: smsOptions.prefix, connection: producerConnection }, logger);
+    cleanups.push(() => stationImports.close());
     const enqueueSms = (ids: readonly string[]) => sms.enqueue(database, ids);
     const metrics = createMetrics({ db: database, smsQueue: sms.queue });
     const smsTransport =
@@ -211,6 +220,13 @@ export async function createContext(config: Config, overrides: ContextOverrides 
         workerConnection.disconnect();
       });
       smsWorker = started;
+      const importConnection = bullConnection();
+      importConnection.on('error', () => {});
+      const importWorker = startStationImportWorker({ db: database, ninaKey: secrets.phoneHashKey, logger, connection: importConnection, prefix: smsOptions.prefix, queue: stationImports });
+      cleanups.push(async () => {
+        await importWorker.close();
+        importConnection.disconnect();
+      });
     }
 
     const spool = createTurnSpool({ redis: redisClient, db: database, prefix, key: secrets.dataEncryptionKey, logger });
@@ -266,6 +282,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       ussd,
       keywords,
       sms,
+      stationImports,
       ...(smsWorker ? { smsWorker } : {}),
       smsTransport,
       inboundSms,

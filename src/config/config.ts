@@ -3,8 +3,23 @@
  * passed down. An invalid value stops the process with one line naming the
  * variable.
  */
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+
+/** What Express's `trust proxy` (proxy-addr) takes in a list: a name for a range, an address, or address/bits. */
+function isProxyAddress(item: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
+  const [address, bits, extra] = item.split('/');
+  const family = isIP(address ?? '');
+  if (!family || extra !== undefined) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)) || (family === 4 && isIP(bits) === 4);
+}
+
+function trustProxyValue(value: string): string | number | boolean {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
 
 const port = z.coerce.number().int().min(0).max(65535);
 const perMinute = z.coerce.number().int().min(0);
@@ -40,12 +55,22 @@ const envSchema = z.object({
   SESSION_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   PHONE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
-  TRUST_PROXY: z.string().default('loopback'),
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .refine(
+      (v) => /^(true|false|\d+)$/.test(v.trim()) || v.split(',').every((part) => isProxyAddress(part.trim())),
+      'loopback, linklocal, uniquelocal, addresses or CIDR ranges (comma-separated), a hop count, true or false',
+    ),
+  METRICS_TOKEN: optionalString.pipe(z.string().min(22, 'must be at least 22 characters (e.g. openssl rand -hex 16)').optional()),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,40}$/, 'letters, digits and _ : . - only').default('kalata:'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** Every variable the config reads (docker-compose.yml must pass each tunable one: test/unit/deploy-files.test.ts). */
+export const SETTINGS: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
 
 export interface Config {
   readonly env: Env['NODE_ENV'];
@@ -77,11 +102,38 @@ export interface Config {
   /** prefix of every Redis key (sessions, locks, queue), so deployments can share a server */
   readonly redisPrefix: string;
   /** Express's `trust proxy`: which proxies' X-Forwarded-For to believe (loopback, a CIDR list, or a hop count) */
-  readonly trustProxy: string | number;
+  readonly trustProxy: string | number | boolean;
+  /** bearer token for `/metrics` in production (otherwise only a loopback peer may scrape) */
+  readonly metricsToken?: string;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** Fewer distinct characters than this cannot be a random secret of the lengths required here. */
+const MIN_DISTINCT_CHARACTERS = 8;
+/** Words of the placeholders people paste from examples. */
+const PLACEHOLDER = /changeme|change-me|change_me|example|secret|password|placeholder|replace|your[-_]?key|xxxxxx/i;
+
+/**
+ * Why a secret is obviously not random (undefined when it may be): one
+ * character repeated (all zeros), a short pattern repeated, too few distinct
+ * characters, or a placeholder word. Random keys of 32+ characters never are.
+ *
+ * @example
+ * weakSecret('0'.repeat(64)); // 'one character repeated'
+ */
+export function weakSecret(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const distinct = new Set(value).size;
+  if (distinct === 1) return 'one character repeated';
+  for (let period = 2; period <= value.length / 2; period++) {
+    if (value.length % period === 0 && value.slice(0, period).repeat(value.length / period) === value) return `a pattern of ${period} characters repeated`;
+  }
+  if (distinct < MIN_DISTINCT_CHARACTERS) return `only ${distinct} distinct characters`;
+  if (PLACEHOLDER.test(value)) return 'a placeholder word in it';
+  return undefined;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -116,6 +168,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     for (const name of ['WEBHOOK_SECRET', 'PHONE_HASH_KEY', 'DATA_ENCRYPTION_KEY'] as const) {
       if (!e[name]) throw new ConfigError(`missing ${name}: required when NODE_ENV=production`);
     }
+    for (const name of ['PHONE_HASH_KEY', 'DATA_ENCRYPTION_KEY', 'WEBHOOK_SECRET', 'METRICS_TOKEN'] as const) {
+      const weakness = weakSecret(e[name]);
+      if (!weakness) continue;
+      const move = name === 'PHONE_HASH_KEY' || name === 'DATA_ENCRYPTION_KEY' ? `; to move existing data to a new key: OLD_${name}=<this key> ${name}=<new key> npm run keys -- rotate` : '';
+      throw new ConfigError(`weak ${name}: ${weakness}, not a random value; in production use one such as $(openssl rand -hex 32)${move}`);
+    }
   }
   const config: Config = {
     env: e.NODE_ENV,
@@ -144,7 +202,39 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     phoneRetentionDays: e.PHONE_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
     redisPrefix: e.REDIS_PREFIX,
-    trustProxy: /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
+    trustProxy: trustProxyValue(e.TRUST_PROXY.trim()),
+    ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
   };
   return deepFreeze(config);
+}
+
+/** The keys the data is under now, for `npm run keys -- rotate` (the new ones are the configured ones). */
+export interface OldKeys {
+  readonly phoneHashKey?: string;
+  readonly dataEncryptionKey?: string;
+}
+
+const oldKeysSchema = z.object({
+  OLD_PHONE_HASH_KEY: envSchema.shape.PHONE_HASH_KEY,
+  OLD_DATA_ENCRYPTION_KEY: envSchema.shape.DATA_ENCRYPTION_KEY,
+});
+
+/**
+ * Reads OLD_PHONE_HASH_KEY and OLD_DATA_ENCRYPTION_KEY. Checked for their
+ * form only: a weak old key is exactly what one rotates away from.
+ *
+ * @example
+ * const old = loadOldKeys(); // { phoneHashKey: '…' } when OLD_PHONE_HASH_KEY is set
+ */
+export function loadOldKeys(source: Record<string, string | undefined> = process.env): OldKeys {
+  const parsed = oldKeysSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    ...(e.OLD_PHONE_HASH_KEY ? { phoneHashKey: e.OLD_PHONE_HASH_KEY } : {}),
+    ...(e.OLD_DATA_ENCRYPTION_KEY ? { dataEncryptionKey: e.OLD_DATA_ENCRYPTION_KEY } : {}),
+  });
 }

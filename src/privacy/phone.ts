@@ -42,7 +42,8 @@ export function maskPhone(e164: string): string {
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-function keyBytes(key: string): Buffer {
+/** The 32 bytes of a DATA_ENCRYPTION_KEY (64 hex digits or base64). */
+export function encryptionKeyBytes(key: string): Buffer {
   const bytes = /^[0-9a-fA-F]{64}$/.test(key) ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64');
   if (bytes.length !== 32) throw new Error('DATA_ENCRYPTION_KEY must be 32 bytes');
   return bytes;
@@ -51,7 +52,7 @@ function keyBytes(key: string): Buffer {
 /** AES-256-GCM, as `v1.<iv>.<tag>.<ciphertext>` in base64url. */
 export function encryptText(key: string, plain: string): string {
   const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', keyBytes(key), iv);
+  const cipher = createCipheriv('aes-256-gcm', encryptionKeyBytes(key), iv);
   const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
   return ['v1', iv, cipher.getAuthTag(), data].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
 }
@@ -59,7 +60,7 @@ export function encryptText(key: string, plain: string): string {
 export function decryptText(key: string, sealed: string): string {
   const [version, iv, tag, data] = sealed.split('.');
   if (version !== 'v1' || !iv || !tag || data === undefined) throw new Error('not an encrypted value');
-  const decipher = createDecipheriv('aes-256-gcm', keyBytes(key), Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
+  const decipher = createDecipheriv('aes-256-gcm', encryptionKeyBytes(key), Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
 }

@@ -167,6 +167,14 @@ export function createInboundSms(deps: InboundDeps) {
             .values({ phone_hash: phoneHash, opted_out_at: message.receivedAt })
             .onConflict((oc) => oc.column('phone_hash').doNothing())
             .execute();
+          // The number itself, encrypted, for as long as the opt-out stands: a new
+          // PHONE_HASH_KEY cannot recompute a pseudonym, and `npm run keys -- rotate`
+          // must still find this opt-out (START deletes it, with the opt-out).
+          await trx
+            .insertInto('sms_optout_numbers')
+            .values({ phone_hash: phoneHash, phone_enc: encryptText(deps.secrets.dataEncryptionKey, message.phone) })
+            .onConflict((oc) => oc.column('phone_hash').doUpdateSet((eb) => ({ phone_enc: eb.ref('excluded.phone_enc') })))
+            .execute();
           template = SMS_TEXTS.stopAck;
           kind = 'optout_ack';
           break;

@@ -188,6 +188,46 @@ export interface VoterAssignmentsTable {
   station: string;
 }
 
+/** A console import: the upload, then the worker's run (see migrations/2026-12-01-001-station-imports.ts). */
+export interface StationImportsTable {
+  id: Generated<string>;
+  kind: 'stations' | 'voters' | null;
+  replace: boolean;
+  status: 'receiving' | 'queued' | 'running' | 'done' | 'failed';
+  failure: 'rejected' | 'technical' | 'interrupted' | 'too_large' | null;
+  bytes: Generated<number>;
+  rows_done: Generated<number>;
+  summary: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  problems: JSONColumnType<{ row: number; column: string; reason: string }[] | null, string | null, string | null>;
+  problem_count: Generated<number>;
+  attempts: Generated<number>;
+  user_id: string | null;
+  user_name: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** The uploaded file, in order; deleted when its import ends. */
+export interface StationImportChunksTable {
+  import_id: string;
+  seq: number;
+  data: Buffer;
+}
+
+/** A keyed fingerprint of each key the data is under (migrations/2026-12-01-003-key-fingerprints.ts). */
+export interface KeyFingerprintsTable {
+  /** PHONE_HASH_KEY, DATA_ENCRYPTION_KEY */
+  name: string;
+  fingerprint: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** The encrypted number of an opt-out, kept while it stands, so a key rotation can re-key it. */
+export interface SmsOptoutNumbersTable {
+  phone_hash: string;
+  phone_enc: string;
+}
+
 export interface Database {
   calls: CallsTable;
   call_steps: CallStepsTable;
@@ -205,4 +245,8 @@ export interface Database {
   polling_centres: PollingCentresTable;
   polling_stations: PollingStationsTable;
   voter_assignments: VoterAssignmentsTable;
+  station_imports: StationImportsTable;
+  station_import_chunks: StationImportChunksTable;
+  key_fingerprints: KeyFingerprintsTable;
+  sms_optout_numbers: SmsOptoutNumbersTable;
 }

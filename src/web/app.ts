@@ -11,6 +11,7 @@ import { atSessionEndHandler } from '../channels/africastalking/session-end-hand
 import { hubtelUssdHandler, parseHubtelJson } from '../channels/hubtel/ussd-handler.js';
 import type { AppContext } from '../context.js';
 import { createConsoleRouter } from './console/console-router.js';
+import { metricsAccess } from './metrics-access.js';
 
 /** Mounts a telco path, behind the `WEBHOOK_SECRET` path segment when one is set. */
 function telcoPath(path: string, secret: string | undefined): string {
@@ -69,7 +70,8 @@ export function createApp(ctx: AppContext): Express {
     });
   }
 
-  app.get('/metrics', async (_req, res) => {
+  // Production: the bearer METRICS_TOKEN, or a scraper on this machine (see metrics-access.ts).
+  app.get('/metrics', metricsAccess({ production: ctx.config.production, token: ctx.config.metricsToken }), async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { measure } from '../../src/i18n/gsm.js';
-import { importStations, ImportError, parseStationsCsv } from '../../src/stations/station-import.js';
+import { csvText, importStationsCsv, ImportError, type ImportOptions } from '../../src/stations/station-import.js';
 import { converse, startHarness, type Harness } from '../support/harness.js';
 
 const fixture = (name: string) => readFileSync(join(process.cwd(), 'test', 'fixtures', name), 'utf8');
@@ -23,9 +23,11 @@ const counts = async () => ({
   stations: Number((await h.ctx.db.selectFrom('polling_stations').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n),
   voters: Number((await h.ctx.db.selectFrom('voter_assignments').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n),
 });
-const problemsOf = (text: string) => {
+const importText = (text: string, options: Omit<ImportOptions, 'key'>) => importStationsCsv(h.ctx.db, csvText(text), { ...options, key });
+/** The problems an import finds (nothing imported), or [] when it went through. */
+const problemsOf = async (text: string) => {
   try {
-    parseStationsCsv(text);
+    await importText(text, { replace: false });
   } catch (err) {
     if (err instanceof ImportError) return err.problems;
     throw err;
@@ -43,8 +45,8 @@ afterAll(() => h.close());
 describe('importing polling stations', () => {
   it('imports the fictional list and its voters, and a second import changes nothing', async () => {
     for (let round = 0; round < 2; round++) {
-      await expect(importStations(h.ctx.db, parseStationsCsv(fixture('stations-fictional.csv')), { replace: false, key })).resolves.toMatchObject({ centres: 4, stations: 7 });
-      await expect(importStations(h.ctx.db, parseStationsCsv(fixture('voters-fictional.csv')), { replace: false, key })).resolves.toMatchObject({ voters: 2 });
+      await expect(importText(fixture('stations-fictional.csv'), { replace: false })).resolves.toMatchObject({ centres: 4, stations: 7 });
+      await expect(importText(fixture('voters-fictional.csv'), { replace: false })).resolves.toMatchObject({ voters: 2 });
       expect(await counts()).toEqual({ centres: 4, stations: 7, voters: 2 });
     }
     const hashes = await h.ctx.db.selectFrom('voter_assignments').select('nina_hash').execute();
@@ -59,46 +61,63 @@ describe('importing polling stations', () => {
       'X-2;;Cercle Trois;Commune Delta;Centre Epsilon (fictif);;;;12.5;',
       `X-3;Fictive-Est;Cercle Trois;Commune Delta;${'N'.repeat(61)};;1;;;`,
     ].join('\r\n');
-    expect(problemsOf(`\uFEFF${bad}`)).toEqual([
-      { row: 2, column: 'latitude', reason: 'not a latitude (a number between -90 and 90)' },
-      { row: 3, column: 'commune', reason: 'differs from row 2 of the same centre_code' },
-      { row: 3, column: 'station', reason: 'station 1 of this centre is already on another row' },
-      { row: 4, column: 'region', reason: 'missing' },
-      { row: 4, column: 'station', reason: 'missing' },
-      { row: 4, column: 'longitude', reason: 'give both latitude and longitude, or neither' },
-      { row: 5, column: 'centre', reason: 'longer than 60 characters' },
+    await expect(problemsOf(`\uFEFF${bad}`)).resolves.toEqual([
+      { row: 2, column: 'latitude', reason: 'latitude invalide (un nombre entre -90 et 90)' },
+      { row: 3, column: 'commune', reason: 'diffère de la ligne 2 (même centre_code)' },
+      { row: 3, column: 'station', reason: 'bureau 1 déjà sur une autre ligne de ce centre' },
+      { row: 4, column: 'region', reason: 'valeur manquante' },
+      { row: 4, column: 'station', reason: 'valeur manquante' },
+      { row: 4, column: 'longitude', reason: 'donnez la latitude et la longitude, ou aucune des deux' },
+      { row: 5, column: 'centre', reason: 'plus de 60 caractères' },
     ]);
-    expect(problemsOf('region,name\nA,B')).toEqual([
-      { row: 1, column: 'name', reason: 'unknown column (expected: centre_code, region, cercle, commune, centre, address, station, hours, latitude, longitude)' },
-      { row: 1, column: 'centre_code', reason: 'required column missing' },
-      { row: 1, column: 'cercle', reason: 'required column missing' },
-      { row: 1, column: 'commune', reason: 'required column missing' },
-      { row: 1, column: 'centre', reason: 'required column missing' },
-      { row: 1, column: 'station', reason: 'required column missing' },
+    await expect(problemsOf('region,name\nA,B')).resolves.toEqual([
+      { row: 1, column: 'name', reason: 'colonne inconnue (attendues : centre_code, region, cercle, commune, centre, address, station, hours, latitude, longitude)' },
+      { row: 1, column: 'centre_code', reason: 'colonne obligatoire absente' },
+      { row: 1, column: 'cercle', reason: 'colonne obligatoire absente' },
+      { row: 1, column: 'commune', reason: 'colonne obligatoire absente' },
+      { row: 1, column: 'centre', reason: 'colonne obligatoire absente' },
+      { row: 1, column: 'station', reason: 'colonne obligatoire absente' },
+    ]);
+    // A voters file without its header row: the first NINA is not shown as a column name.
+    const headless = await problemsOf('FICTIF000000009,FIC-001,1\n');
+    expect(headless).toContainEqual({ row: 1, column: 'colonne 1', reason: expect.stringMatching(/^colonne inconnue/) });
+    expect(JSON.stringify(headless)).not.toContain('fictif');
+    await expect(problemsOf('')).resolves.toEqual([{ row: 1, column: '', reason: 'fichier vide : une ligne d’en-tête est attendue' }]);
+    await expect(problemsOf('nina,centre_code,station\n')).resolves.toEqual([{ row: 2, column: '', reason: 'aucune ligne de données' }]);
+    // Saved as Windows-1252 rather than UTF-8: é is not a character any more.
+    await expect(problemsOf(Buffer.from('centre_code,region,cercle,commune,centre,station\nA,R\xe9gion,C,K,Centre A,1\n', 'latin1').toString('utf8'))).resolves.toEqual([
+      { row: 2, column: 'region', reason: 'caractères illisibles : enregistrez le fichier en UTF-8' },
     ]);
     // A voter on a centre that does not exist: the whole file is refused, and no NINA appears in the reasons.
-    const voters = parseStationsCsv('nina,centre_code,station\nFICTIF000000009,FIC-001,1\nFICTIF000000010,NOPE,1\n');
-    const refused = await importStations(h.ctx.db, voters, { replace: false, key }).catch((e: ImportError) => e);
+    const refused = await importText('nina,centre_code,station\nFICTIF000000009,FIC-001,1\nFICTIF000000010,NOPE,1\nFICTIF000000011,FIC-001,99\n', { replace: false }).catch((e: ImportError) => e);
     expect(refused).toBeInstanceOf(ImportError);
-    expect((refused as ImportError).problems).toEqual([{ row: 3, column: 'centre_code', reason: 'no such centre: import the stations first' }]);
+    expect((refused as ImportError).problems).toEqual([
+      { row: 3, column: 'centre_code', reason: 'centre inconnu : importez d’abord les bureaux' },
+      { row: 4, column: 'station', reason: 'bureau inconnu dans ce centre' },
+    ]);
     expect(JSON.stringify((refused as ImportError).problems)).not.toContain('FICTIF');
     expect(await counts()).toEqual({ centres: 4, stations: 7, voters: 2 });
   });
 
-  it('never quotes a value in a CSV syntax error (it may be a NINA), and counts rows as the file does', () => {
-    const broken = problemsOf('nina,centre_code,station\nAB1234567890",FIC-001,1\n');
-    expect(broken).toEqual([{ row: 2, column: '', reason: expect.stringMatching(/^not readable as CSV \(invalid opening quote\)$/) }]);
+  it('never quotes a value in a CSV syntax error (it may be a NINA), and counts rows as the file does', async () => {
+    const broken = await problemsOf('nina,centre_code,station\nAB1234567890",FIC-001,1\n');
+    expect(broken).toEqual([{ row: 2, column: '', reason: 'CSV illisible : guillemet ouvrant mal placé' }]);
     expect(JSON.stringify(broken)).not.toContain('AB1234567890');
-    // Blank lines still count: the bad row is line 5 of the file.
-    expect(problemsOf('centre_code,region,cercle,commune,centre,station\n\nA,R,C,K,Centre A,1\n\nB,R,C,K,,1\n')).toEqual([{ row: 5, column: 'centre', reason: 'missing' }]);
+    // Every syntax error is listed, reading goes on after each.
+    await expect(problemsOf(`nina,centre_code,station\nAB1234567890",FIC-001,1\nFICTIF000000009,FIC-001,1\n"${'X'.repeat(20_000)}",FIC-001,1\n`)).resolves.toEqual([
+      { row: 2, column: '', reason: 'CSV illisible : guillemet ouvrant mal placé' },
+      { row: 4, column: '', reason: 'CSV illisible : ligne trop longue (plus de 10\u202f000 caractères)' },
+    ]);
+    // Blank lines and multi-line values still count: the bad row is line 6 of the file.
+    await expect(problemsOf('centre_code,region,cercle,commune,centre,address,station\n\nA,R,C,K,Centre A,"Rue 1\nporte 2",1\n\nB,R,C,K,,,1\n')).resolves.toEqual([{ row: 6, column: 'centre', reason: 'valeur manquante' }]);
   });
 
   it('refuses a list longer than a caller can choose from (97), importing nothing', async () => {
     const rows = ['centre_code,region,cercle,commune,centre,station'];
     for (let i = 1; i <= 98; i++) rows.push(`HUGE-${i},Fictive-Est,Cercle Cinq,Commune Lambda,Centre ${i} (fictif),1`);
-    const refused = await importStations(h.ctx.db, parseStationsCsv(rows.join('\n')), { replace: false, key }).catch((e: ImportError) => e);
+    const refused = await importText(rows.join('\n'), { replace: false }).catch((e: ImportError) => e);
     expect((refused as ImportError).problems).toEqual([
-      { row: 0, column: 'centre', reason: '98 centres in Fictive-Est / Cercle Cinq / Commune Lambda: a caller can choose among 97 at most; split the list (for example a commune by quartier)' },
+      { row: 0, column: 'centre', reason: '98 centres dans Fictive-Est / Cercle Cinq / Commune Lambda : un appelant choisit parmi 97 au plus ; scindez la liste (par exemple une commune par quartier)' },
     ]);
     expect(await counts()).toEqual({ centres: 4, stations: 7, voters: 2 });
   });
@@ -108,17 +127,17 @@ describe('importing polling stations', () => {
       .split('\n')
       .filter((l) => !l.startsWith('FIC-002') && !l.includes(',2,') && !l.includes(',3,'))
       .join('\n');
-    const replaced = await importStations(h.ctx.db, parseStationsCsv(smaller), { replace: true, key });
+    const replaced = await importText(smaller, { replace: true });
     expect(replaced).toMatchObject({ centres: 3, stations: 3, removed: 1, votersRemoved: 2 });
     // Both voters were on stations that are gone.
     expect(await counts()).toEqual({ centres: 3, stations: 3, voters: 0 });
-    await importStations(h.ctx.db, parseStationsCsv(fixture('stations-fictional.csv')), { replace: true, key });
-    await importStations(h.ctx.db, parseStationsCsv(fixture('voters-fictional.csv')), { replace: true, key });
+    await importText(fixture('stations-fictional.csv'), { replace: true });
+    await importText(fixture('voters-fictional.csv'), { replace: true });
     expect(await counts()).toEqual({ centres: 4, stations: 7, voters: 2 });
     // The same voters file again: nobody removed, and no centre touched.
     const before = await h.ctx.db.selectFrom('polling_centres').select(['code', 'updated_at']).orderBy('code').execute();
-    await expect(importStations(h.ctx.db, parseStationsCsv(fixture('voters-fictional.csv')), { replace: true, key })).resolves.toMatchObject({ voters: 2, removed: 0 });
-    await importStations(h.ctx.db, parseStationsCsv(fixture('stations-fictional.csv')), { replace: false, key });
+    await expect(importText(fixture('voters-fictional.csv'), { replace: true })).resolves.toMatchObject({ voters: 2, removed: 0 });
+    await importText(fixture('stations-fictional.csv'), { replace: false });
     expect(await h.ctx.db.selectFrom('polling_centres').select(['code', 'updated_at']).orderBy('code').execute()).toEqual(before);
   });
 
@@ -126,10 +145,10 @@ describe('importing polling stations', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kalata-stations-'));
     const file = join(dir, 'bad.csv');
     writeFileSync(file, 'centre_code,region,cercle,commune,centre,station\nA,R,C,K,,1\n');
-    const env = { ...process.env, DATABASE_URL: h.databaseUrl!, DATA_DIR: dir, LOG_LEVEL: 'warn' };
+    const env = { ...process.env, DATABASE_URL: h.databaseUrl!, DATA_DIR: dir, LOG_LEVEL: 'warn', PHONE_HASH_KEY: key, DATA_ENCRYPTION_KEY: h.ctx.secrets.dataEncryptionKey };
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main/stations.ts', 'import', file], { env, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${file}:2: centre: missing`);
+    expect(r.stderr).toContain(`${file}:2: centre: valeur manquante`);
     expect(r.stderr).toContain('kalata: 1 problem in the file: nothing was imported');
   });
 });
@@ -156,7 +175,7 @@ describe('finding one\'s polling station', () => {
   it('pages a commune of 40 centres within 80 UCS-2 characters, and every centre can be chosen', async () => {
     const rows = ['centre_code,region,cercle,commune,centre,station'];
     for (let i = 1; i <= 40; i++) rows.push(`BIG-${i},Fictive-Ouest,Cercle Quatre,Commune Kappa,Lakɔli ${i} (fictif),1`);
-    await importStations(h.ctx.db, parseStationsCsv(rows.join('\n')), { replace: false, key });
+    await importText(rows.join('\n'), { replace: false });
     const call = { sessionId: 'ATUid_big_1', phoneNumber: '+22376500003', serviceCode: '*384*123#' };
     const typed: string[] = [];
     const send = async (input: string) => {

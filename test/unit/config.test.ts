@@ -1,5 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig, loadOldKeys } from '../../src/config/config.js';
+
+/** Production settings with random secrets, as `openssl rand` makes them. */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  WEBHOOK_SECRET: randomBytes(24).toString('hex'),
+  PHONE_HASH_KEY: randomBytes(32).toString('hex'),
+  DATA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+};
 
 describe('config', () => {
   it('has working defaults for a fresh machine', () => {
@@ -47,7 +56,75 @@ describe('config', () => {
   });
 
   it('starts in production with its keys', () => {
-    const c = loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: 's'.repeat(32), PHONE_HASH_KEY: 'k'.repeat(32), DATA_ENCRYPTION_KEY: 'a'.repeat(64) });
+    const c = loadConfig(PRODUCTION);
     expect(c.production).toBe(true);
+    expect(c.metricsToken).toBeUndefined();
+    expect(loadConfig({ ...PRODUCTION, METRICS_TOKEN: randomBytes(16).toString('hex') }).metricsToken).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  describe('refuses obviously weak secrets in production, naming the variable and never the value', () => {
+    const weak: [string, string, RegExp][] = [
+      ['PHONE_HASH_KEY', 'k'.repeat(32), /one character repeated/],
+      ['DATA_ENCRYPTION_KEY', '0'.repeat(64), /one character repeated/],
+      ['DATA_ENCRYPTION_KEY', 'ab'.repeat(32), /a pattern of 2 characters repeated/],
+      ['DATA_ENCRYPTION_KEY', '0123456789abcdef'.repeat(4), /a pattern of 16 characters repeated/],
+      ['DATA_ENCRYPTION_KEY', `${'A'.repeat(42)}E=`, /only 3 distinct characters/],
+      ['PHONE_HASH_KEY', 'hash-key-'.repeat(5), /a pattern of 9 characters repeated/],
+      ['PHONE_HASH_KEY', 'abababababababababababababababcd', /only 4 distinct characters/],
+      ['PHONE_HASH_KEY', 'change-me-to-a-long-random-value-please', /a placeholder word in it/],
+      ['WEBHOOK_SECRET', 's'.repeat(32), /one character repeated/],
+      ['WEBHOOK_SECRET', 'my-webhook-secret-for-kalata', /a placeholder word in it/],
+      ['METRICS_TOKEN', '1234'.repeat(8), /a pattern of 4 characters repeated/],
+    ];
+    it.each(weak)('%s=%s', (name, value, why) => {
+      let error: unknown;
+      try {
+        loadConfig({ ...PRODUCTION, [name]: value });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      expect(message).toMatch(new RegExp(`^weak ${name}: ${why.source}, not a random value; in production use one such as \\$\\(openssl rand -hex 32\\)`));
+      expect(message).not.toContain(value);
+      expect(message).not.toContain('\n');
+      if (name === 'PHONE_HASH_KEY' || name === 'DATA_ENCRYPTION_KEY') expect(message).toContain(`OLD_${name}=<this key> ${name}=<new key> npm run keys -- rotate`);
+    });
+
+    it('takes them in development (tests and demos use such keys)', () => {
+      for (const [name, value] of weak) expect(() => loadConfig({ [name]: value })).not.toThrow();
+    });
+
+    it('takes random keys in either of their forms', () => {
+      for (let i = 0; i < 200; i++) {
+        expect(() =>
+          loadConfig({ ...PRODUCTION, PHONE_HASH_KEY: randomBytes(32).toString('base64url'), DATA_ENCRYPTION_KEY: randomBytes(32).toString(i % 2 ? 'hex' : 'base64'), METRICS_TOKEN: randomBytes(16).toString('hex') }),
+        ).not.toThrow();
+      }
+    });
+  });
+
+  it.each([
+    ['loopback', 'loopback'],
+    ['loopback, uniquelocal', 'loopback, uniquelocal'],
+    ['10.0.0.0/8,172.16.0.0/12', '10.0.0.0/8,172.16.0.0/12'],
+    ['172.30.0.1', '172.30.0.1'],
+    ['fd00::/8', 'fd00::/8'],
+    ['2', 2],
+    ['true', true],
+    ['false', false],
+  ] as const)('takes TRUST_PROXY=%s as Express does', (value, parsed) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(parsed);
+  });
+
+  it.each(['proxy.example.com', '10.0.0.0/33', 'loopback,', 'yes'])('refuses TRUST_PROXY=%s with one line', (value) => {
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/^invalid TRUST_PROXY=".*": loopback, linklocal, uniquelocal, addresses or CIDR ranges/);
+  });
+
+  it('reads the old keys of a rotation, checking their form but not their strength', () => {
+    expect(loadOldKeys({})).toEqual({});
+    expect(loadOldKeys({ OLD_PHONE_HASH_KEY: 'k'.repeat(32), OLD_DATA_ENCRYPTION_KEY: '0'.repeat(64) })).toEqual({ phoneHashKey: 'k'.repeat(32), dataEncryptionKey: '0'.repeat(64) });
+    expect(() => loadOldKeys({ OLD_DATA_ENCRYPTION_KEY: 'not-a-key' })).toThrow(/^invalid OLD_DATA_ENCRYPTION_KEY: must be 32 bytes/);
+    expect(() => loadOldKeys({ OLD_PHONE_HASH_KEY: 'short' })).toThrow(/^invalid OLD_PHONE_HASH_KEY: must be at least 32 characters$/);
   });
 });

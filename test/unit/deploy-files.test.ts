@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
+import { loadConfig, SETTINGS } from '../../src/config/config.js';
 import { buildDist, scriptNodeArgs } from '../../src/main/build.js';
 
 const root = process.cwd();
@@ -40,5 +41,62 @@ describe('deployment files', () => {
   it("compose's worker runs npm run start:worker's command", () => {
     const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, { command?: string[] }> };
     expect(compose.services.worker!.command).toEqual(asScript('start:worker'));
+  });
+});
+
+interface ComposeService {
+  command?: string[];
+  ports?: string[];
+  environment?: Record<string, string>;
+}
+const compose = () => parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, ComposeService> };
+/** Settings compose fixes for the containers (their paths, ports and services), rather than passing through. */
+const FIXED_IN_COMPOSE = ['NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL', 'DATA_DIR', 'FLOWS_DIR', 'LOCALES_DIR'];
+
+describe('docker-compose.yml defaults', () => {
+  it('publishes the web port on this host\'s loopback only, for a TLS proxy on the host', () => {
+    const { services } = compose();
+    expect(services.web!.ports).toEqual(['127.0.0.1:3000:3000']);
+    for (const [name, service] of Object.entries(services)) if (name !== 'web') expect(service.ports).toBeUndefined();
+  });
+
+  it('passes every setting of src/config/config.ts through, with the application\'s own defaults', () => {
+    const env = compose().services.web!.environment!;
+    const passed = SETTINGS.filter((name) => !FIXED_IN_COMPOSE.includes(name));
+    expect(passed.filter((name) => !(name in env))).toEqual([]);
+    const defaults: Record<string, string> = {};
+    for (const name of passed) {
+      const m = /^\$\{([A-Z0-9_]+)(:-|:\?)(.*)\}$/.exec(env[name]!);
+      expect([name, m?.[1]]).toEqual([name, name]);
+      if (m![2] === ':-' && m![3] !== '') defaults[name] = m![3]!;
+    }
+    const { trustProxy, ...fromCompose } = loadConfig(defaults);
+    const { trustProxy: appDefault, ...fromApp } = loadConfig({});
+    expect(fromCompose).toEqual(fromApp);
+    // The one deliberate difference: the host's proxy arrives from the compose network's gateway, a private address.
+    expect(appDefault).toBe('loopback');
+    expect(trustProxy).toBe('uniquelocal');
+  });
+
+  it('gives the worker the same environment', () => {
+    const { services } = compose();
+    expect(services.worker!.environment).toEqual(services.web!.environment);
+  });
+});
+
+describe('reproducible installs', () => {
+  it('the image and CI install exactly the lock file', () => {
+    expect(readFileSync('Dockerfile', 'utf8')).toMatch(/^RUN npm ci --no-audit --no-fund /m);
+    expect(readFileSync('Dockerfile', 'utf8')).not.toMatch(/npm install/);
+    const ci = readFileSync('.ci/run', 'utf8');
+    expect(ci).toMatch(/^npm ci --no-audit --no-fund$/m);
+    expect(ci).not.toMatch(/^npm install/m);
+  });
+
+  it('approves, in allowScripts, exactly the packages of the lock that have install scripts', () => {
+    const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    const withScripts = new Set(Object.entries(lock.packages).flatMap(([path, p]) => (p.hasInstallScript ? [path.replace(/^.*node_modules\//, '')] : [])));
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { allowScripts?: Record<string, boolean> };
+    expect(Object.keys(pkg.allowScripts ?? {}).sort()).toEqual([...withScripts].sort());
   });
 });

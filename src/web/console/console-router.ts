@@ -8,7 +8,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
-import { Eta } from 'eta';
 import type { AppContext } from '../../context.js';
 import type { FlowNode } from '../../engine/types.js';
 import { renderPages } from '../../engine/render.js';
@@ -57,22 +56,12 @@ import {
 import { csvRow } from './csv.js';
 import { AUDIT_ACTIONS, auditActionLabel } from './labels.js';
 import { simulatorStep } from './simulator.js';
-import { importStations, ImportError, parseStationsCsv, type ImportProblem } from '../../stations/station-import.js';
-import { countVoters, stationSummary } from '../../stations/station-store.js';
+import { createStationRoutes } from './station-routes.js';
+import { page } from './page.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const eta = new Eta({ views: join(here, '..', 'views'), autoEscape: true, cache: true });
 // Chart.js's exports map hides its UMD build; it sits beside the CommonJS entry.
 const chartJsFile = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js');
-
-const fmt = (d: Date | string | null) => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) : '');
-
-function page(res: Response, template: string, title: string, nav: string, data: Record<string, unknown> = {}): void {
-  const locals = res.locals as ConsoleLocals;
-  const common = { user: locals.session?.user, csrf: locals.session?.csrfToken ?? '', fmt };
-  const body = eta.render(`./${template}`, { ...common, ...data });
-  res.type('html').send(eta.render('./layout', { ...common, title, nav, body }));
-}
 
 /** The query string of the current filters, for pager and export links. */
 function queryOf(f: Record<string, unknown>): string {
@@ -367,27 +356,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     await showFlows(res, result);
   });
 
-  const showStations = async (res: Response, result: { ok: boolean; message: string } | null = null, problems: ImportProblem[] = []) => {
-    page(res, 'stations', 'Bureaux de vote', 'stations', { summary: await stationSummary(db), voters: await countVoters(db), result, problems });
-  };
-  router.get('/stations', admin, (_req, res) => showStations(res));
-  // A whole country's list is a few MB of CSV.
-  // The role is checked before the body is read: only admins get to send megabytes.
-  router.post('/stations/import', admin, express.urlencoded({ extended: false, limit: '20mb' }), verifyCsrf, async (req, res) => {
-    const body = req.body as Record<string, unknown>;
-    const replace = body.replace === '1';
-    try {
-      const summary = await importStations(db, parseStationsCsv(String(body.csv ?? '')), { replace, key: ctx.secrets.phoneHashKey });
-      const what = summary.kind === 'stations' ? `${summary.centres} centres, ${summary.stations} bureaux` : `${summary.voters} électeurs`;
-      const gone = summary.kind === 'stations' ? `${summary.removed} centres supprimés (et ${summary.votersRemoved ?? 0} électeurs rattachés)` : `${summary.removed} électeurs supprimés`;
-      await audit(db, user(res), 'import_stations', summary.kind, `${what}${replace ? `, ${gone}` : ''}`);
-      await showStations(res, { ok: true, message: `Importé : ${what} (${summary.rows} lignes)${replace ? ` ; ${gone}` : ''}.` });
-    } catch (err) {
-      if (!(err instanceof ImportError)) throw err;
-      res.status(422);
-      await showStations(res, { ok: false, message: `Refusé : ${err.problems.length} problème(s), rien n'a été importé.` }, err.problems);
-    }
-  });
+  router.use(createStationRoutes(ctx));
 
   router.get('/audit', admin, async (req, res) => {
     const f = auditFilters(req.query);
