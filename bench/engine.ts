@@ -55,7 +55,7 @@ function generateFlows(size: number): { flowsDir: string; localesDir: string } {
   texts.done = 'Merci.';
   writeFileSync(join(flowsDir, 'big.yaml'), `${big.join('\n')}\n`);
   const common = {
-    nav: { more: '98. Suite', back_home: '0. Retour 00. Accueil', continue: 'Continuer' },
+    nav: { more: '98. Suite', back_home: '0. Retour 00. Accueil', continue: 'Continuer', no_more: 'Pas de page suivante.' },
     confirm: { yes: 'Oui', no: 'Non' },
     error: { invalid: 'Choix non valide.', too_many: "Trop d'essais.", unavailable: 'Indisponible.', session_over: 'Appel terminé.', rate_limited: 'Trop de demandes.' },
     resume: { prompt: 'Appel coupé.', continue: 'Continuer', restart: 'Recommencer' },

@@ -2,8 +2,8 @@
  * Turns a node into the pages a caller sees, in the session's language.
  */
 import { measure } from '../i18n/gsm.js';
-import { paginate } from './paginate.js';
-import type { CompiledFlows, FlowNode, Lang, Screen, Session } from './types.js';
+import { paginate, paginateWithNotice, type ScreenParts } from './paginate.js';
+import type { CompiledFlows, FlowNode, Lang, Notice, Screen, Session } from './types.js';
 
 /** Variables a screen may interpolate: the reference and every answer, in words. */
 export function screenVars(flows: CompiledFlows, session: Pick<Session, 'lang' | 'ref' | 'answers'>): Record<string, string> {
@@ -15,7 +15,8 @@ export function screenVars(flows: CompiledFlows, session: Pick<Session, 'lang' |
   return vars;
 }
 
-function optionLines(flows: CompiledFlows, node: FlowNode, session: RenderState): string[] {
+/** The option lines of a node, numbered as the caller types them. */
+export function optionLines(flows: CompiledFlows, node: FlowNode, session: RenderState): string[] {
   const { lang } = session;
   const t = (key: string) => flows.texts(lang, key);
   switch (node.kind) {
@@ -42,28 +43,39 @@ export function offersNavigation(node: FlowNode, session: Pick<Session, 'trail'>
   return node.nav && node.kind !== 'end' && session.trail.length > 0;
 }
 
-/** The error shown above a node after an invalid input. */
-function invalidNotice(flows: CompiledFlows, node: FlowNode, lang: Lang): string {
-  return flows.texts(lang, node.kind === 'input' ? node.error : flows.common.invalid);
+/**
+ * What a notice may say, in order of preference: an input's own error, or
+ * the invalid-choice notice; for 98 on a last page, that there is no next
+ * page (when the flows have that text), else the invalid-choice notice.
+ */
+export function noticeTexts(flows: CompiledFlows, node: FlowNode, lang: Lang, notice: Notice): string[] {
+  const invalid = flows.texts(lang, node.kind === 'input' ? node.error : flows.common.invalid);
+  if (notice === 'invalid' || !flows.common.noMore) return [invalid];
+  return [flows.texts(lang, flows.common.noMore), invalid];
 }
 
-export type RenderState = Pick<Session, 'lang' | 'ref' | 'answers' | 'trail' | 'invalid' | 'picked'>;
+export type RenderState = Pick<Session, 'lang' | 'ref' | 'answers' | 'trail' | 'invalid' | 'picked'> & Partial<Pick<Session, 'page' | 'notice'>>;
+
+/** What paginate lays out for a node. */
+function screenParts(flows: CompiledFlows, node: FlowNode, session: RenderState): ScreenParts {
+  const { lang } = session;
+  const body = flows.texts(lang, node.text, screenVars(flows, session));
+  const footer = offersNavigation(node, session) ? flows.texts(lang, flows.common.backHome) : '';
+  const more = node.kind === 'end' ? '' : flows.texts(lang, flows.common.more);
+  return { body, items: optionLines(flows, node, session), footer, more };
+}
 
 /**
- * Every page of a node for this session. After an invalid input the error
- * stands above the body, and the pages are laid out with it until the caller
- * moves on, so paging never skips a word. An end node always yields exactly
- * one page: the session closes on it.
+ * Every page of a node for this session. The layout never depends on a
+ * notice: after an invalid input the caller stays on the page they were on,
+ * with the notice laid over it, and every other page stays as it was. An end
+ * node always yields exactly one page: the session closes on it.
  */
 export function renderPages(flows: CompiledFlows, node: FlowNode, session: RenderState): string[] {
-  const { lang } = session;
-  const notice = session.invalid > 0 ? invalidNotice(flows, node, lang) : undefined;
-  const body = flows.texts(lang, node.text, screenVars(flows, session));
-  const fullBody = notice ? `${notice}\n${body}` : body;
-  const footer = offersNavigation(node, session) ? flows.texts(lang, flows.common.backHome) : '';
-  const more = flows.texts(lang, flows.common.more);
-  const pages = paginate({ body: fullBody, items: optionLines(flows, node, session), footer, more: node.kind === 'end' ? '' : more }, flows.limits);
-  return node.kind === 'end' ? [pages[0]!] : pages;
+  const parts = screenParts(flows, node, session);
+  if (node.kind === 'end') return [paginate(parts, flows.limits)[0]!];
+  if (!session.notice) return paginate(parts, flows.limits);
+  return paginateWithNotice(parts, flows.limits, session.page ?? 0, noticeTexts(flows, node, session.lang, session.notice));
 }
 
 export function toScreen(text: string, end: boolean): Screen {

@@ -4,7 +4,7 @@
  * result; I/O is returned as effects for the shell to run.
  */
 import { offersNavigation, renderPages, toScreen } from './render.js';
-import { paginate } from './paginate.js';
+import { paginate, paginateWithNotice } from './paginate.js';
 import type {
   CompiledFlows,
   Effect,
@@ -13,6 +13,7 @@ import type {
   Lang,
   LookupAnswer,
   LookupNode,
+  Notice,
   Outcome,
   PickNode,
   Session,
@@ -32,14 +33,21 @@ class Step {
   constructor(
     readonly flows: CompiledFlows,
     public session: Session,
-  ) {}
+  ) {
+    // A notice is for the screen that showed it: whatever comes next drops it.
+    if (session.notice !== undefined) {
+      const { notice: _shown, ...rest } = session;
+      this.session = rest;
+    }
+  }
 
   get node(): FlowNode | undefined {
     return this.flows.nodes.get(this.session.node);
   }
 
   update(patch: Partial<Session>): void {
-    this.session = { ...this.session, ...patch };
+    // Object.assign rather than a spread: as fast whether or not the session carries a notice (a spread was not).
+    this.session = Object.assign({}, this.session, patch);
   }
 
   /** Moves to `target`; `forward` keeps the current node on the back stack. */
@@ -104,15 +112,19 @@ class Step {
     return this.end('error', this.session.node, text);
   }
 
-  /** Re-prompts from the first page, with the error above it; ends the call after too many. */
-  invalid(): StepResult {
+  /**
+   * Stays on the page the caller is on and says why (`notice`), every page
+   * laid out as before; ends the call after too many invalid inputs in a row.
+   */
+  invalid(notice: Notice = 'invalid'): StepResult {
     const node = this.node!;
     this.events.push({ type: 'invalid', node: node.id });
     const invalid = this.session.invalid + 1;
-    this.update({ invalid, page: 0 });
     if (invalid >= this.flows.maxInvalid) {
+      this.update({ invalid });
       return this.end('too_many_invalid', node.id, this.flows.texts(this.session.lang, this.flows.common.tooManyInvalid));
     }
+    this.update({ invalid, notice });
     return this.show();
   }
 
@@ -121,10 +133,10 @@ class Step {
     const { lang } = this.session;
     const t = (key: string) => this.flows.texts(lang, key);
     const c = this.flows.common;
-    const notice = this.session.invalid > 0 ? t(c.invalid) : '';
-    const body = notice ? `${notice}\n${t(c.resumePrompt)}` : t(c.resumePrompt);
-    const pages = paginate({ body, items: [`1. ${t(c.resumeContinue)}`, `2. ${t(c.resumeRestart)}`], footer: '', more: t(c.more) }, this.flows.limits);
-    return this.result(toScreen(pages[0]!, false));
+    const parts = { body: t(c.resumePrompt), items: [`1. ${t(c.resumeContinue)}`, `2. ${t(c.resumeRestart)}`], footer: '', more: t(c.more) };
+    // Only 1 and 2 answer here: show the page with the options (the last one).
+    const pages = this.session.notice ? paginateWithNotice(parts, this.flows.limits, Infinity, [t(c.invalid)]) : paginate(parts, this.flows.limits);
+    return this.result(toScreen(pages[pages.length - 1]!, false));
   }
 
   /** Answers the offer: 1 puts the caller back where the call dropped, 2 starts again. */
@@ -143,10 +155,11 @@ class Step {
     }
     this.events.push({ type: 'invalid', node: this.session.node });
     const invalid = this.session.invalid + 1;
-    this.update({ invalid });
     if (invalid >= this.flows.maxInvalid) {
+      this.update({ invalid });
       return this.end('too_many_invalid', this.session.node, this.flows.texts(this.session.lang, this.flows.common.tooManyInvalid));
     }
+    this.update({ invalid, notice: 'invalid' });
     return this.offerResume();
   }
 
@@ -230,16 +243,19 @@ export function step(flows: CompiledFlows, session: Session, rawInput: string, n
   const navigable = offersNavigation(node, session);
 
   if (input === NAV.more) {
-    const pages = renderPages(flows, node, session);
+    const pages = renderPages(flows, node, s.session);
+    // Paging is a valid input: the count of invalid ones in a row starts again.
     if (session.page < pages.length - 1) {
-      s.update({ page: session.page + 1 });
+      s.update({ page: session.page + 1, invalid: 0 });
       s.events.push({ type: 'paged', node: node.id, page: session.page + 1 });
       return s.show();
     }
+    // On the last page: say there is none after it (on an input, 98 is an answer).
+    if (node.kind !== 'input') return s.invalid('no_more');
   }
   if (input === NAV.back && (session.page > 0 || navigable)) {
     if (session.page > 0) {
-      s.update({ page: session.page - 1 });
+      s.update({ page: session.page - 1, invalid: 0 });
       return s.show();
     }
     const previous = session.trail[session.trail.length - 1]!;

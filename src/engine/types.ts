@@ -133,6 +133,11 @@ export interface CommonTexts {
   more: TextKey;
   backHome: TextKey;
   invalid: TextKey;
+  /**
+   * what 98 on a last page says (there is no next page); flows compiled
+   * without it show the invalid-choice notice instead
+   */
+  noMore?: TextKey;
   tooManyInvalid: TextKey;
   /** the apology when the flow cannot go on (a node missing from this version) */
   unavailable: TextKey;
@@ -168,6 +173,9 @@ export interface CompiledFlows {
 
 export type Outcome = 'completed' | 'too_many_invalid' | 'abandoned' | 'error';
 
+/** Why the step stayed on the page: an invalid input, or 98 on the last page. */
+export type Notice = 'invalid' | 'no_more';
+
 /** A caller's position in the flows. Plain JSON. */
 export interface Session {
   readonly v: 1;
@@ -179,8 +187,10 @@ export interface Session {
   /** nodes to go back to, most recent last */
   readonly trail: readonly string[];
   readonly answers: Readonly<Record<string, string>>;
-  /** consecutive invalid inputs on the current node */
+  /** invalid inputs in a row on the current node (moving on, or to another page, starts again) */
   readonly invalid: number;
+  /** the notice shown over the current page, for this screen only: the next step drops it */
+  readonly notice?: Notice;
   /** the reference number minted by the shell for anything this call files */
   readonly ref: string;
   readonly ended: boolean;

@@ -48,6 +48,7 @@ export const COMMON_TEXTS: CommonTexts & { yes: TextKey; no: TextKey; continue: 
   more: 'common:nav.more',
   backHome: 'common:nav.back_home',
   invalid: 'common:error.invalid',
+  noMore: 'common:nav.no_more',
   tooManyInvalid: 'common:error.too_many',
   unavailable: 'common:error.unavailable',
   sessionOver: 'common:error.session_over',

@@ -1,11 +1,13 @@
 /**
  * Renders every screen of every node in each language and Bambara spelling,
  * with the longest answers a caller could give, and checks each page against
- * the USSD limit for its encoding.
+ * the USSD limit for its encoding: as laid out, and with the notice an
+ * invalid input lays over it. Reports what paging costs a caller: pages per
+ * screen, screens over MAX_PAGES, and pages whose notice hides an option.
  */
 import { LONGEST_LOOKUP_VALUES } from './lookup-sources.js';
-import { limitFor, measure, type Encoding } from '../i18n/gsm.js';
-import { renderPages, screenVars, type RenderState } from '../engine/render.js';
+import { fitsScreen, limitFor, measure, type Encoding } from '../i18n/gsm.js';
+import { optionLines, renderPages, screenVars, type RenderState } from '../engine/render.js';
 import { LANGUAGES, type CompiledFlows, type FlowNode, type Lang } from '../engine/types.js';
 import type { BambaraSpelling } from '../i18n/bambara-spelling.js';
 import type { ResolvedFlows } from './flow-compiler.js';
@@ -16,11 +18,16 @@ export interface ScreenRow {
   lang: Lang;
   spelling: BambaraSpelling | '-';
   pages: number;
+  /** looked-up lists (pick nodes) are laid out with sample data: not counted in totals */
+  sample: boolean;
   /** the longest page, in its encoding's units */
   longest: number;
   encoding: Encoding;
   limit: number;
 }
+
+/** Screens over this many pages are reported: each page past the first is one more 98 for the caller. */
+export const MAX_PAGES = 3;
 
 /** A reference as long as any the shell mints. */
 export const SAMPLE_REF = 'KA-WWWWWWW';
@@ -84,10 +91,34 @@ export function lintScreens(
       };
       const label = `${lang}${lang === 'bm' ? `, ${spelling} spelling` : ''}`;
       const pages = renderPages(flows, node, session);
-      const check = checkPages([...pages, ...renderPages(flows, node, { ...session, invalid: 1 })], flows.limits);
-      rows.push({ node: id, lang, spelling: lang === 'bm' ? spelling : '-', pages: pages.length, longest: check.longest, encoding: check.encoding, limit: check.encoding === 'GSM-7' ? flows.limits.gsm7 : flows.limits.ucs2 });
+      const noticed = node.kind === 'end' ? [] : noticePages(flows, node, session, pages.length);
+      const check = checkPages([...pages, ...noticed.map((n) => n.text)], flows.limits);
+      const sample = node.kind === 'pick';
+      rows.push({ node: id, lang, spelling: lang === 'bm' ? spelling : '-', pages: pages.length, sample, longest: check.longest, encoding: check.encoding, limit: check.encoding === 'GSM-7' ? flows.limits.gsm7 : flows.limits.ucs2 });
       if (check.over > 0) {
         problems.push({ ...at, severity: 'error', message: `screen of "${id}" (${label}) has a line too long for one screen` });
+      }
+      if (!sample && pages.length > MAX_PAGES) {
+        problems.push({ ...at, severity: 'warning', message: `screen "${id}" (${label}) takes ${pages.length} pages at its longest: the caller presses 98 ${pages.length - 1} times to read it all` });
+      }
+      // Options that stay together on one page should stay whole under a notice too (a long list pages by items anyway).
+      const options = optionLines(flows, node, session);
+      if (!sample && options.length && fitsScreen(options.join('\n'), flows.limits)) {
+        const hiddenOn = new Map<number, Set<string>>();
+        for (const { page, text } of noticed) {
+          const shown = new Set(text.split('\n'));
+          for (const line of pages[page]!.split('\n')) {
+            if (options.includes(line) && !shown.has(line)) hiddenOn.set(page, (hiddenOn.get(page) ?? new Set()).add(line));
+          }
+        }
+        for (const [page, hidden] of hiddenOn) {
+          problems.push({ ...at, severity: 'warning', message: `a wrong key on page ${page + 1} of "${id}" (${label}) shows the notice without ${[...hidden].join(', ')}: the options fill the page (shorten them)` });
+        }
+        const footer = flows.texts(lang, flows.common.backHome);
+        const lastLines = pages[pages.length - 1]!.split('\n').filter((line) => line && !options.includes(line) && line !== footer);
+        if (pages.length > 1 && lastLines.length === 0) {
+          problems.push({ ...at, severity: 'warning', message: `the options of "${id}" (${label}) leave no room for its text on their page: the caller reads it on the page before, then presses 98 (shorten the options or the text)` });
+        }
       }
       if (node.kind === 'end') {
         const whole = flows.texts(lang, node.text, screenVars(flows, session));
@@ -110,6 +141,17 @@ export function lintScreens(
   return { rows, problems };
 }
 
+/** Every page with the notice an invalid input lays over it; the last page also with 98's. */
+function noticePages(flows: CompiledFlows, node: FlowNode, session: RenderState, count: number): { page: number; text: string }[] {
+  const out: { page: number; text: string }[] = [];
+  for (let page = 0; page < count; page++) {
+    for (const notice of page === count - 1 ? (['invalid', 'no_more'] as const) : (['invalid'] as const)) {
+      out.push({ page, text: renderPages(flows, node, { ...session, page, notice })[page]! });
+    }
+  }
+  return out;
+}
+
 /** Option lines that cannot fit a page even alone with the more and back/home lines. */
 function overlongOptions(flows: CompiledFlows, node: FlowNode, session: Pick<RenderState, 'lang' | 'trail'>): string[] {
   const labels =
@@ -126,6 +168,41 @@ function overlongOptions(flows: CompiledFlows, node: FlowNode, session: Pick<Ren
 }
 
 const SAMPLE_PICKED = Array.from({ length: 40 }, (_, i) => ({ value: `c${i}`, label: `Centre ${String(i + 1).padStart(2, '0')} ${'ɛ'.repeat(50)}` }));
+
+/** Which language and spelling a row is for, as the report names it. */
+function variantOf(r: ScreenRow): string {
+  return r.spelling === '-' ? r.lang : `${r.lang} ${r.spelling}`;
+}
+
+/**
+ * Pages per screen, one column per language and spelling, with a total: what
+ * paging costs a caller. Screens over MAX_PAGES are marked `!`; looked-up
+ * lists (laid out with sample data) are marked `*` and left out of the totals.
+ */
+export function formatPagesReport(rows: readonly ScreenRow[]): string {
+  const variants = [...new Set(rows.map(variantOf))];
+  const nodes = [...new Set(rows.map((r) => r.node))];
+  const cell = new Map(rows.map((r) => [`${r.node}\u0000${variantOf(r)}`, r]));
+  const width = Math.max(12, ...variants.map((v) => v.length));
+  const col = (text: string) => text.padStart(width);
+  const lines = [`${'pages per screen'.padEnd(28)} ${variants.map(col).join(' ')}`];
+  for (const node of nodes) {
+    const cells = variants.map((v) => {
+      const r = cell.get(`${node}\u0000${v}`);
+      if (!r) return col('-');
+      return col(`${r.pages}${r.sample ? '*' : r.pages > MAX_PAGES ? '!' : ' '}`);
+    });
+    lines.push(`${node.padEnd(28)} ${cells.join(' ')}`);
+  }
+  const totals = variants.map((v) => {
+    const counted = rows.filter((r) => variantOf(r) === v && !r.sample);
+    return col(`${counted.reduce((sum, r) => sum + r.pages, 0)} `);
+  });
+  const screens = variants.map((v) => col(`${rows.filter((r) => variantOf(r) === v && !r.sample).length} `));
+  lines.push(`${'total pages'.padEnd(28)} ${totals.join(' ')}`, `${'screens counted'.padEnd(28)} ${screens.join(' ')}`);
+  lines.push(`(! over ${MAX_PAGES} pages; * a looked-up list, laid out with ${SAMPLE_PICKED.length} sample names, not counted)`);
+  return lines.join('\n');
+}
 
 /** The report as text: one line per node and language, then the longest screen per language. */
 export function formatScreenReport(rows: readonly ScreenRow[]): string {

@@ -1,10 +1,11 @@
 /**
  * `npm run flows:check`: validates every flow and locale, prints each problem
- * as `file:line:col message` and a per-screen report; exits 1 on any error.
+ * as `file:line:col message`, a per-screen report and the pages each screen
+ * takes in each language and spelling; exits 1 on any error.
  */
 import { loadConfig } from '../config/config.js';
 import { checkFlows } from '../flows/flow-set.js';
-import { formatScreenReport } from '../flows/screen-report.js';
+import { formatPagesReport, formatScreenReport } from '../flows/screen-report.js';
 import { formatProblem, hasErrors } from '../flows/problems.js';
 import { runMain } from './run-main.js';
 
@@ -19,6 +20,8 @@ runMain(() => {
   if (check.report.length) {
     console.log(`Screens (limits: ${config.limits.gsm7} GSM-7, ${config.limits.ucs2} UCS-2):`);
     console.log(formatScreenReport(check.report));
+    console.log('');
+    console.log(formatPagesReport(check.report));
     console.log('');
   }
   if (check.smsReport.length) {

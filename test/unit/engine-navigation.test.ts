@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { start, step } from '../../src/engine/step.js';
+import { renderPages } from '../../src/engine/render.js';
 import type { CompiledFlows, StepResult } from '../../src/engine/types.js';
 import { loadFlows } from '../../src/flows/flow-set.js';
 
@@ -12,11 +13,11 @@ beforeAll(() => {
   flows = loadFlows({ flowsDir: 'flows', localesDir: 'locales', limits: { gsm7: 182, ucs2: 80 }, spelling: 'standard' });
 });
 
-function play(inputs: string[], known = true, lang: 'fr' | 'bm' = 'fr'): StepResult[] {
-  let r = start(flows, { id: 't', ref: 'KA-0000000', lang, languageKnown: known }, 1000);
+function play(inputs: string[], known = true, lang: 'fr' | 'bm' = 'fr', using: CompiledFlows = flows): StepResult[] {
+  let r = start(using, { id: 't', ref: 'KA-0000000', lang, languageKnown: known }, 1000);
   const out = [r];
   for (const input of inputs) {
-    r = step(flows, r.session, input, 2000);
+    r = step(using, r.session, input, 2000);
     out.push(r);
   }
   return out;
@@ -56,9 +57,81 @@ describe('engine navigation', () => {
     expect(rs[4]!.screen.text).toBe(rs[2]!.screen.text);
   });
 
-  it('treats 98 on the last page as an invalid choice', () => {
-    const r = last(play(['3', '98']));
-    expect(r.session.invalid).toBe(1);
+  it('treats 98 on the last page as an invalid input that stays on the page and says there is no next page', () => {
+    // flows whose common texts name the no-next-page notice, and flows that do not (the invalid-choice notice then)
+    const withNoMore: CompiledFlows = { ...flows, common: { ...flows.common, noMore: 'common:nav.no_more' } };
+    const { noMore: _absent, ...common } = flows.common;
+    const without: CompiledFlows = { ...flows, common };
+    for (const [using, notice] of [[withNoMore, 'Pas de page suivante.'], [without, 'Choix non valide.']] as const) {
+      const rs = play(['1', '3', '98', '98'], true, 'fr', using);
+      const [lastPage, again] = [rs[3]!, rs[4]!];
+      expect(again.session.invalid).toBe(1);
+      expect(again.events).toEqual([{ type: 'invalid', node: 'vote.polling_day' }]);
+      expect(again.session.page).toBe(lastPage.session.page);
+      expect(again.session.notice).toBe('no_more');
+      expect(again.screen.text).toBe(`${notice}\n${lastPage.screen.text}`);
+      // on a one-page menu too
+      expect(last(play(['98'], true, 'fr', using)).screen.text).toBe(`${notice}\n${play([])[0]!.screen.text}`);
+    }
+    const bm = last(play(['1', '98', '98'], true, 'bm', withNoMore));
+    expect(bm.session.page).toBe(1);
+    expect(bm.screen.text.split('\n')[0]).toMatch(/^(Nɔfɛta tɛ yen\.|Fili don\.)$/);
+  });
+
+  it('keeps 98 as an answer on the last page of an input', () => {
+    const r = last(play(['2', '1', '1', '1', '98']));
+    expect(r.session.node).toBe('report.description');
+    expect(r.session.answers.place).toBe('98');
+  });
+
+  it('a wrong key on page 2 stays on page 2, the notice over it, every page as before', () => {
+    const rs = play(['1', '3', '98', '7']);
+    const [page2, wrong] = [rs[3]!, rs[4]!];
+    expect(page2.session.page).toBe(1);
+    expect(wrong.session.page).toBe(1);
+    expect(wrong.session.invalid).toBe(1);
+    expect(wrong.screen.text).toBe(`Choix non valide.\n${page2.screen.text}`);
+    const node = flows.nodes.get('vote.polling_day')!;
+    const { notice: _n, ...plain } = wrong.session;
+    expect(renderPages(flows, node, plain)).toEqual(renderPages(flows, node, page2.session));
+    // the next key moves on from the same layout, without the notice
+    const back = step(flows, wrong.session, '0', 3000);
+    expect(back.session.page).toBe(0);
+    expect(back.screen.text).toBe(rs[2]!.screen.text);
+    expect(step(flows, back.session, '98', 3000).screen.text).toBe(page2.screen.text);
+    // and on the first page of two, it stays on the first
+    const first = last(play(['1', '3', 'x']));
+    expect(first.session.page).toBe(0);
+    expect(first.screen.text.startsWith('Choix non valide.\n')).toBe(true);
+    expect(first.screen.text).toMatch(/98\. Suite$/);
+  });
+
+  it('a wrong key on page 3 of a Bambara text stays on page 3', () => {
+    const rs = play(['1', '98', '4', '98', '98', '5'], true, 'bm');
+    const [page3, wrong] = [rs[5]!, rs[6]!];
+    expect(wrong.session.node).toBe('vote.who');
+    expect(wrong.session.page).toBe(2);
+    expect(wrong.screen.text.startsWith('Fili don.')).toBe(true);
+    expect(wrong.screen.text.endsWith('\n98. Nɔfɛta')).toBe(true);
+    // what the notice leaves of the page is the page's own end
+    const kept = wrong.screen.text.split('\n')[1]!;
+    expect(page3.screen.text.split('\n')[0]!.endsWith(kept)).toBe(true);
+  });
+
+  it('keeps the two answers of a Bambara confirm on one page', () => {
+    const r = last(play(['2', '1', '2', '4', 'Kati', 'Urni fara ka da wuli'], true, 'bm'));
+    expect(r.session.node).toBe('report.confirm');
+    expect(r.screen.text).toBe('Nin kofɔli ci wa? Bagabagali walima fariyakow, Sikaso.\n1. A ci\n2. A dabila');
+    expect(renderPages(flows, flows.nodes.get('report.confirm')!, r.session)).toHaveLength(1);
+  });
+
+  it('shows every option of the Bambara vote menu on one page, its title on the page before', () => {
+    const rs = play(['1', '98'], true, 'bm');
+    expect(rs[1]!.screen.text).toBe('Wote cogo\n98. Nɔfɛta');
+    expect(rs[2]!.screen.text).toBe('1. Tɔgɔsɛbɛn\n2. Sɛbɛn minnu bɛ ta\n3. Wote don\n4. Jɔn bɛ se ka wote\n5. Wote yɔrɔ');
+    expect(last(play(['1', '98', '5'], true, 'bm')).session.node).toBe('vote.where');
+    // 0 still goes back a page, then to home
+    expect(last(play(['1', '98', '0'], true, 'bm')).session.page).toBe(0);
   });
 
   it('changes language with 99 from any menu and emits set_language once chosen', () => {

@@ -7,7 +7,8 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import { loadFlows } from '../../src/flows/flow-set.js';
-import { renderPages } from '../../src/engine/render.js';
+import { noticeTexts, optionLines, renderPages } from '../../src/engine/render.js';
+import { firstSentence } from '../../src/engine/paginate.js';
 import { answerLookup, NAV, normalizeInput, start, step } from '../../src/engine/step.js';
 import type { CompiledFlows, Effect, FlowNode, Lang, LookupAnswer, LookupRequest, Session, StartOptions, StepResult } from '../../src/engine/types.js';
 import { LONGEST_LOOKUP_VALUES, LOOKUP_SOURCES } from '../../src/flows/lookup-sources.js';
@@ -287,7 +288,12 @@ describe.each(SPELLINGS)('engine on the real flows (%s spelling)', (spelling) =>
                 expect(r.session.ended).toBe(false);
                 expect(r.session.invalid).toBe(k + 1);
                 expect(r.screen.end).toBe(false);
-                expect(r.screen.text.startsWith(t(r.session.lang, flows.common.invalid))).toBe(true);
+                // the caller stays on the page they were on, the notice over it
+                expect(r.session.page).toBe(before.page);
+                const kind = normalizeInput(input) === NAV.more ? 'no_more' : 'invalid';
+                expect(r.session.notice).toBe(kind);
+                const forms = noticeTexts(flows, node, r.session.lang, kind).flatMap((n) => [n, firstSentence(n)]);
+                expect({ screen: r.screen.text, starts: forms.some((f) => r.screen.text.startsWith(`${f}\n`)) }).toEqual({ screen: r.screen.text, starts: true });
               } else {
                 expect(r.session.ended).toBe(true);
                 expect(r.session.outcome).toBe('too_many_invalid');
@@ -375,6 +381,49 @@ describe.each(SPELLINGS)('engine on the real flows (%s spelling)', (spelling) =>
   });
 
   describe('paging', () => {
+    it('an invalid input or 98 on a last page keeps the page and every page of the layout', () => {
+      let exercised = 0;
+      fc.assert(
+        fc.property(startOptions, intents, fc.constantFrom('98', '*', '42', 'x', '0', '00'), (options, steps, bad) => {
+          const { results } = walk(flows, options, steps);
+          const r = results[results.length - 1]!;
+          if (r.session.ended) return;
+          const next = step(flows, r.session, bad, T0 + 999_999);
+          if (!next.events.some((e) => e.type === 'invalid') || next.session.ended) return;
+          exercised++;
+          const node = flows.nodes.get(r.session.node)!;
+          expect(next.session.node).toBe(r.session.node);
+          expect(next.session.page).toBe(r.session.page);
+          const { notice: _n, ...plain } = next.session;
+          const { notice: _m, ...was } = r.session;
+          expect(renderPages(flows, node, plain)).toEqual(renderPages(flows, node, was));
+          // the next step drops the notice, unless it is invalid too
+          const after = step(flows, next.session, NAV.back, T0 + 1_000_000);
+          if (!after.events.some((e) => e.type === 'invalid')) expect(after.session.notice).toBeUndefined();
+        }),
+        RUNS,
+      );
+      expect(exercised).toBeGreaterThan(50);
+    });
+
+    it('the options of every menu, choice, confirm and info stand together on its last page when they fit one screen', () => {
+      let together = 0;
+      for (const lang of ['fr', 'bm'] as const) {
+        for (const node of flows.nodes.values()) {
+          if (!['menu', 'choice', 'confirm', 'info'].includes(node.kind)) continue;
+          for (const trail of [[], [flows.home]]) {
+            const session = { lang, ref: 'KA-7Q4M2XH', answers: { incident: 'intimidation', region: 'abroad' }, trail, invalid: 0, page: 0 };
+            const options = optionLines(flows, node, session);
+            if (!options.length || !fitsScreen(options.join('\n'), flows.limits)) continue;
+            together++;
+            const pages = renderPages(flows, node, session);
+            expect({ node: node.id, lang, last: pages[pages.length - 1]!.includes(options.join('\n')) }).toEqual({ node: node.id, lang, last: true });
+          }
+        }
+      }
+      expect(together).toBeGreaterThan(20);
+    });
+
     it('a live screen that offers `98` as its last line shows a next page on 98', () => {
       fc.assert(
         fc.property(startOptions, intents, (options, steps) => {

@@ -1,10 +1,11 @@
 /**
  * paginate(): examples of how a screen's content is laid out on USSD pages,
- * then properties over arbitrary bodies and option lists in GSM-7 and UCS-2.
+ * then properties over arbitrary bodies and option lists in GSM-7 and UCS-2;
+ * noticePage(): a notice laid over one page.
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { paginate, type ScreenParts } from '../../src/engine/paginate.js';
+import { firstSentence, paginate, paginateWithNotice, type ScreenParts } from '../../src/engine/paginate.js';
 import { fitsScreen, measure, type ScreenLimits } from '../../src/i18n/gsm.js';
 
 const LIMITS: ScreenLimits = { gsm7: 182, ucs2: 80 };
@@ -47,6 +48,12 @@ function contentsLoose(pages: readonly string[], parts: Pick<ScreenParts, 'foote
     }
     return page;
   });
+}
+
+/** The page a notice stands on, out of paginateWithNotice's pages (the index clamped as it clamps it). */
+function noticePage(parts: ScreenParts, limits: ScreenLimits, index: number, notices: readonly string[]): string {
+  const pages = paginateWithNotice(parts, limits, index, notices);
+  return pages[Math.min(index, pages.length - 1)]!;
 }
 
 /** No lone surrogate: a cut never falls inside a surrogate pair. */
@@ -207,6 +214,124 @@ describe('paginate: examples', () => {
     });
   });
 
+  describe('the options of a question stay together on its last page', () => {
+    const SEGIN = '0. Segin 00. Daminɛ';
+    const NOFETA = '98. Nɔfɛta';
+
+    it('a Bambara confirm keeps 1 and 2 on one page, leaving out the footer when that saves a page', () => {
+      const parts: ScreenParts = {
+        body: 'Nin kofɔli ci wa? Bagabagali walima fariyakow, Mali kɔkan.',
+        items: ['1. A ci', '2. A dabila'],
+        footer: SEGIN,
+        more: NOFETA,
+      };
+      // with the footer: 98 units, over 80; without it: 78
+      expect(paginate(parts, LIMITS)).toEqual(['Nin kofɔli ci wa? Bagabagali walima fariyakow, Mali kɔkan.\n1. A ci\n2. A dabila']);
+    });
+
+    it('keeps the footer when everything fits with it', () => {
+      const parts: ScreenParts = { body: 'Nin kofɔli ci wa? Wote sanni, Segu.', items: ['1. A ci', '2. A dabila'], footer: SEGIN, more: NOFETA };
+      expect(paginate(parts, LIMITS)).toEqual([`Nin kofɔli ci wa? Wote sanni, Segu.\n1. A ci\n2. A dabila\n${SEGIN}`]);
+    });
+
+    it('flows a long question over pages with `more`, its last words above all the options and the footer', () => {
+      const body = `${Array.from({ length: 14 }, (_, i) => `kɔ${i + 1}`).join(' ')} ci wa?`;
+      const parts: ScreenParts = { body, items: ['1. A ci', '2. A dabila'], footer: SEGIN, more: NOFETA };
+      const pages = paginate(parts, LIMITS);
+      expect(pages.length).toBe(2);
+      allFit(pages, LIMITS);
+      expect(pages[0]!.endsWith(`\n${NOFETA}`)).toBe(true);
+      expect(pages[0]).not.toContain('1. A ci');
+      expect(pages[1]!.endsWith(`ci wa?\n1. A ci\n2. A dabila\n${SEGIN}`)).toBe(true);
+      expect(contentsLoose(pages, parts).flatMap(words)).toEqual(expectedWords(parts));
+    });
+
+    it('gives the last page the longest end of the question that fits, rather than a page of options alone', () => {
+      // 60 units of body fit above `more` (71), not above the options and footer.
+      const body = 'Nanbara kofɔ. I ka nimɔrɔ tɛ jira. Kofɔli bɛ se ka kɛ sisan.';
+      const parts: ScreenParts = { body, items: ['1. Kofɔli kɛ', '2. Jɔn wɛrɛ ka kan ka kunnafoni'], footer: SEGIN, more: NOFETA };
+      const pages = paginate(parts, LIMITS);
+      expect(pages).toHaveLength(2);
+      const [first, last] = pages as [string, string];
+      expect(last.split('\n').slice(-3)).toEqual(['1. Kofɔli kɛ', '2. Jɔn wɛrɛ ka kan ka kunnafoni', SEGIN]);
+      expect(last.split('\n').length).toBe(4); // some of the question stands above its options
+      expect(first.endsWith(`\n${NOFETA}`)).toBe(true);
+      expect(contents(pages, parts).flatMap(words)).toEqual(words(body).concat(parts.items.flatMap(words)));
+    });
+
+    it('a menu whose options fit one screen only without the footer shows them all there, the title before', () => {
+      // The Bambara vote menu: 78 units of options, 98 with the footer, 88 with the title.
+      const items = ['1. Tɔgɔsɛbɛn', '2. Sɛbɛn minnu bɛ ta', '3. Wote don', '4. Jɔn bɛ se ka wote', '5. Wote yɔrɔ'];
+      const pages = paginate({ body: 'Wote cogo', items, footer: SEGIN, more: NOFETA }, LIMITS);
+      expect(pages).toEqual([`Wote cogo\n${NOFETA}`, items.join('\n')]);
+    });
+
+    it('a list too long for one screen still pages by items, the prompt with the first ones', () => {
+      const items = Array.from({ length: 21 }, (_, i) => `${i + 1}. Mara ${i + 1}`);
+      const parts: ScreenParts = { body: 'Mara:', items, footer: SEGIN, more: NOFETA };
+      const pages = paginate(parts, LIMITS);
+      expect(pages.length).toBeGreaterThan(1);
+      expect(pages[0]!.startsWith('Mara:\n1. Mara 1\n')).toBe(true);
+      expect(pages[pages.length - 1]!.endsWith(`21. Mara 21\n${SEGIN}`)).toBe(true);
+      allFit(pages, LIMITS);
+    });
+  });
+
+  describe('a notice over one page', () => {
+    const NOTICE = 'Fili don. Segin ka sugandi.';
+    const SEGIN = '0. Segin 00. Daminɛ';
+    const NOFETA = '98. Nɔfɛta';
+
+    it('stands above the page when both fit, and moves no other page', () => {
+      const body = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ');
+      const parts: ScreenParts = { body, items: ['1. Ɔwɔ'], footer: FOOTER, more: MORE };
+      const pages = paginate(parts, { gsm7: 182, ucs2: 60 });
+      expect(pages.length).toBeGreaterThan(1);
+      expect(noticePage(parts, LIMITS, 0, ['Choix non valide.'])).toBe(`Choix non valide.\n${paginate(parts, LIMITS)[0]}`);
+    });
+
+    it('on a full last page, takes the place of the footer first', () => {
+      const parts: ScreenParts = { body: 'Nin kofɔli ci wa? Wote sanni, Segu.', items: ['1. A ci', '2. A dabila'], footer: SEGIN, more: NOFETA };
+      expect(noticePage(parts, LIMITS, 0, ['Nɔfɛta tɛ yen.'])).toBe('Nɔfɛta tɛ yen.\nNin kofɔli ci wa? Wote sanni, Segu.\n1. A ci\n2. A dabila');
+    });
+
+    it('is cut to its first sentence rather than hide a word of a page that could show whole', () => {
+      const parts: ScreenParts = {
+        body: 'Nin kofɔli ci wa? Wote sanni, Kulikoro.',
+        items: ['1. A ci', '2. A dabila'],
+        footer: SEGIN,
+        more: NOFETA,
+      };
+      // the whole notice only fits in place of the question's first words; its first sentence fits with all of them
+      expect(firstSentence(NOTICE)).toBe('Fili don.');
+      expect(noticePage(parts, LIMITS, 0, [NOTICE])).toBe('Fili don.\nNin kofɔli ci wa? Wote sanni, Kulikoro.\n1. A ci\n2. A dabila');
+    });
+
+    it('on a full page of text, keeps the end of the page and its `more` line', () => {
+      const body = Array.from({ length: 40 }, (_, i) => `kuma${i}`).join(' ');
+      const parts: ScreenParts = { body, items: [], footer: SEGIN, more: NOFETA };
+      const pages = paginate(parts, LIMITS);
+      const shown = noticePage(parts, LIMITS, 1, [NOTICE]);
+      expect(fitsScreen(shown, LIMITS)).toBe(true);
+      expect(shown.startsWith('Fili don.\n')).toBe(true);
+      expect(shown.endsWith(`\n${NOFETA}`)).toBe(true);
+      const kept = shown.split('\n')[1]!;
+      expect(pages[1]!.split('\n')[0]!.endsWith(kept)).toBe(true);
+    });
+
+    it('over options that fill the page, shows the shortest notice and as many options as fit', () => {
+      const items = ['1. Tɔgɔsɛbɛn', '2. Sɛbɛn minnu bɛ ta', '3. Wote don', '4. Jɔn bɛ se ka wote', '5. Wote yɔrɔ'];
+      const parts: ScreenParts = { body: 'Wote cogo', items, footer: SEGIN, more: NOFETA };
+      expect(noticePage(parts, LIMITS, 1, ['Nɔfɛta tɛ yen.', NOTICE])).toBe(['Fili don.', ...items.slice(0, 4)].join('\n'));
+    });
+
+    it('the page number is clamped to the layout', () => {
+      const parts: ScreenParts = { body: 'Kalata', items: ['1. Wote cogo'], footer: '', more: NOFETA };
+      expect(noticePage(parts, LIMITS, 7, ['Fili don.'])).toBe('Fili don.\nKalata\n1. Wote cogo');
+      expect(noticePage(parts, LIMITS, 0, [])).toBe('Kalata\n1. Wote cogo');
+    });
+  });
+
   it('regression: a last page that fits with `more` but not with a longer footer still ends with the footer', () => {
     // 19 characters: + "\n98. Suite" = 29 fits 30, + "\n0. Retour 00. Accueil" = 41 does not.
     const parts: ScreenParts = { body: 'aaaa bbbb cccc dddd', items: [], footer: FOOTER, more: MORE };
@@ -324,14 +449,68 @@ describe('paginate: properties', () => {
     );
   });
 
-  it('every page but the last ends with `more`; the last ends with the footer', () => {
+  it('every page but the last ends with `more`; the last ends with the footer, or with all the options when it had to go', () => {
     fc.assert(
       fc.property(parts(12), limits, (p, l) => {
         const pages = paginate(p, l);
         pages.slice(0, -1).forEach((page) => expect(page === p.more || page.endsWith(`\n${p.more}`)).toBe(true));
         const last = pages[pages.length - 1]!;
-        if (p.footer) expect(last === p.footer || last.endsWith(`\n${p.footer}`)).toBe(true);
+        const options = p.items.join('\n');
+        const endsWithFooter = p.footer !== '' && (last === p.footer || last.endsWith(`\n${p.footer}`));
+        const endsWithOptions = p.items.length > 0 && fitsScreen(options, l) && (last === options || last.endsWith(`\n${options}`));
+        if (p.footer) expect(endsWithFooter || endsWithOptions).toBe(true);
         else expect(last.endsWith(`\n${p.more}`)).toBe(false);
+      }),
+      RUNS,
+    );
+  });
+
+  it('options that fit one screen are all on the last page, together, after the body', () => {
+    fc.assert(
+      fc.property(parts(12), limits, (p, l) => {
+        const options = p.items.join('\n');
+        if (!p.items.length || !fitsScreen(options, l)) return;
+        const pages = paginate(p, l);
+        const last = pages[pages.length - 1]!;
+        expect(last.includes(options)).toBe(true);
+        for (const page of pages.slice(0, -1)) for (const line of page.split('\n')) expect(p.items.includes(line)).toBe(false);
+        // the question's last word stands above its options whenever it fits there
+        const lastWord = words(p.body).pop();
+        if (lastWord && fitsScreen(`${lastWord}\n${options}`, l)) {
+          expect(contentsLoose([last], p)[0]!.split('\n').filter((line) => !p.items.includes(line)).length).toBeGreaterThan(0);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('a notice over any page fits, starts with the notice (whole or its first sentence), and shows only that page\'s lines', () => {
+    const notices = fc.constantFrom(['Choix non valide.'], ['Fili don. Segin ka sugandi.'], ['Nɔfɛta tɛ yen.', 'Fili don. Segin ka sugandi.'], ['Pas de page suivante.', 'Choix non valide.']);
+    fc.assert(
+      fc.property(parts(12), limits, notices, fc.nat(30), (p, l, ns, k) => {
+        const pages = paginate(p, l);
+        const at = Math.min(k, pages.length - 1);
+        const shown = noticePage(p, l, k, ns);
+        expect(fitsScreen(shown, l)).toBe(true);
+        const forms = ns.flatMap((n) => [n, firstSentence(n)]);
+        const notice = forms.find((f) => shown.startsWith(`${f}\n`) || shown === f);
+        expect(notice).toBeDefined();
+        const page = pages[at]!;
+        const whole = [ns[0], page].filter(Boolean).join('\n');
+        if (fitsScreen(whole, l)) expect(shown).toBe(whole);
+        // what stands under the notice comes from this page, in order: no word from another page
+        const under = shown.slice(notice!.length + 1).split('\n').filter(Boolean);
+        const lines = page.split('\n');
+        let from = 0;
+        for (const line of under) {
+          const i = lines.findIndex((candidate, j) => j >= from && (candidate === line || candidate.endsWith(` ${line}`) || candidate.endsWith(line)));
+          expect({ line, page, found: i >= 0 }).toEqual({ line, page, found: true });
+          from = i + 1;
+        }
+        // no other page changes, and the layout itself does not
+        const all = paginateWithNotice(p, l, k, ns);
+        expect(all.filter((_, i) => i !== at)).toEqual(pages.filter((_, i) => i !== at));
+        expect(paginate(p, l)).toEqual(pages);
       }),
       RUNS,
     );
