@@ -24,7 +24,7 @@ import { createTurnSpool } from '../store/turn-spool.js';
 import { runMain, UsageError } from './run-main.js';
 
 const USAGE =
-  'usage: npm run keys -- check | rotate [--dry-run] [--drop-voters] [--forget-unreadable] [--lost PHONE_HASH_KEY|DATA_ENCRYPTION_KEY] [--ignore-connections]';
+  'usage: npm run keys -- check | rotate [--dry-run] [--drop-voters] [--forget-unreadable] [--lose-optouts] [--lost PHONE_HASH_KEY|DATA_ENCRYPTION_KEY] [--ignore-connections]';
 
 async function check(db: Db, secrets: Secrets): Promise<boolean> {
   let ok = true;
@@ -97,6 +97,7 @@ runMain(async () => {
         'dry-run': { type: 'boolean', default: false },
         'drop-voters': { type: 'boolean', default: false },
         'forget-unreadable': { type: 'boolean', default: false },
+        'lose-optouts': { type: 'boolean', default: false },
         'ignore-connections': { type: 'boolean', default: false },
         lost: { type: 'string', multiple: true, default: [] },
       },
@@ -133,6 +134,7 @@ runMain(async () => {
         lost,
         dropVoters: parsed.values['drop-voters'],
         forgetUnreadable: parsed.values['forget-unreadable'],
+        loseOptouts: parsed.values['lose-optouts'],
         dryRun: parsed.values['dry-run'],
         otherConnections: parsed.values['ignore-connections'] ? 'ignore' : 'refuse',
         ...(spool ? { spool } : {}),

@@ -81,6 +81,12 @@ export interface RotationOptions {
   dropVoters?: boolean;
   /** delete the encrypted numbers the old key cannot read, rather than refusing */
   forgetUnreadable?: boolean;
+  /**
+   * go on although some opt-outs keep no number (STOPs from before numbers
+   * were kept with them): those numbers may get follow-ups again. Refused
+   * without it: an SMS can put someone who sent STOP at risk.
+   */
+  loseOptouts?: boolean;
   /** do everything, report it, and roll back */
   dryRun?: boolean;
   /** turns waiting in Redis under the old keys (the rotation refuses while there are some) */
@@ -277,6 +283,12 @@ export async function rotateKeys(db: Db, options: RotationOptions): Promise<Rota
       }
       const optedOut = await trx.selectFrom('sms_optouts').select('phone_hash').execute();
       optouts = { rekeyed: optedOut.filter((o) => known.has(o.phone_hash)).length, unlinked: optedOut.filter((o) => !known.has(o.phone_hash)).length };
+      if (optouts.unlinked > 0 && !options.loseOptouts) {
+        throw new KeyRotationError(
+          `${optouts.unlinked} opt-out(s) keep no number, so they cannot follow the new PHONE_HASH_KEY: those callers sent STOP and could get SMS again. ` +
+            'Keep the old key, or rerun with --lose-optouts to accept it',
+        );
+      }
       const reportHashes = await trx.selectFrom('reports').select('phone_hash').execute();
       reportsUnlinked = reportHashes.filter((r) => !known.has(r.phone_hash)).length;
 

@@ -42,6 +42,11 @@ export async function createImport(db: Db, who: User, replace: boolean): Promise
  * faster than the database takes it). Resolves the byte count; throws
  * UploadTooLargeError past `maxBytes`, or what the body or the database threw.
  */
+/** The import was failed while its file was still arriving (taken for cut off): the upload stops. */
+export class UploadAbandonedError extends Error {
+  override name = 'UploadAbandonedError';
+}
+
 export async function storeUpload(db: Db, id: string, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<number> {
   let bytes = 0;
   let seq = 0;
@@ -53,6 +58,9 @@ export async function storeUpload(db: Db, id: string, body: AsyncIterable<Uint8A
     pending = [];
     pendingBytes = 0;
     await db.insertInto('station_import_chunks').values({ import_id: id, seq: seq++, data }).execute();
+    // Still arriving: a slow upload (100 MB over a mobile link) is not taken for one cut off.
+    const live = await db.updateTable('station_imports').set({ updated_at: sql`now()` }).where('id', '=', id).where('status', '=', 'receiving').executeTakeFirst();
+    if (Number(live.numUpdatedRows) === 0) throw new UploadAbandonedError();
   };
   for await (const piece of body) {
     bytes += piece.byteLength;

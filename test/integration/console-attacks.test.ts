@@ -25,6 +25,10 @@ beforeAll(async () => {
   h = await startHarness('attacks', { context: { worker: false } });
   await addUser(h.ctx.db, 'amina', 'admin', PASSWORD);
   await addUser(h.ctx.db, 'oumar', 'operator', PASSWORD);
+  // Accounts no guess is aimed at (the others are slowed by the guesses of the first tests).
+  await addUser(h.ctx.db, 'awa', 'operator', PASSWORD);
+  await addUser(h.ctx.db, 'moussa', 'admin', PASSWORD);
+  await addUser(h.ctx.db, 'fatou', 'operator', PASSWORD);
 }, 60_000);
 
 afterAll(async () => {
@@ -92,6 +96,28 @@ describe('parallel password guesses', () => {
     expect(Date.now() - began).toBeGreaterThanOrEqual(900);
   });
 
+  it('slowed guesses from many addresses cannot keep the owner out (they hold no place she needs)', async () => {
+    // amina has failed 10 times and more: every try on her account is slowed. Eight guesses from eight
+    // other addresses wait their slow-down while she signs in from her own.
+    const guesses = Array.from({ length: 8 }, (_, i) => login('amina', `slowed-${i}`, `203.0.113.${100 + i}`));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const owner = await login('amina', PASSWORD, '198.51.100.26');
+    expect(owner.status).toBe(303);
+    await Promise.all((await Promise.all(guesses)).map((g) => g.arrayBuffer()));
+  });
+
+  it('one /64 is one address however it is written: 4 addresses of 2001:db8::/64 get 10 checks together', async () => {
+    let checked = 0;
+    for (const host of ['2001:db8::a:1', '2001:db8::b:1', '2001:DB8:0:0::c:1', '2001:db8:0:0:d::1']) {
+      for (let i = 0; i < 12; i++) {
+        const res = await login('awa', `v6-${host}-${i}`, host);
+        if (res.status === 401) checked += 1;
+        await res.arrayBuffer();
+      }
+    }
+    expect(checked).toBeLessThanOrEqual(DEFAULT_LOGIN_LIMITS.perAccountAndAddress);
+  });
+
   it('the count is atomic across connections: 300 attempts at once on 4 connections admit exactly the limit', async () => {
     const prefix = `${freshRedisPrefix('login-atomic')}:`;
     const clients = Array.from({ length: 4 }, () => new Redis(process.env.TEST_REDIS_URL!));
@@ -117,7 +143,7 @@ describe('a database error during an operator action', () => {
       const [, , , , , , , , end] = await converse(h, { sessionId: 'ATUid_attack_report', phoneNumber: '+22376300001' }, ['1', '2', '1', '1', '5', 'Kati', 'Des billets', '1']);
       const ref = /KA-[0-9A-Z]{7}/.exec(end!)![0];
       const report = await h.ctx.db.selectFrom('reports').select('id').where('ref', '=', ref).executeTakeFirstOrThrow();
-      const cookie = await session('amina', '198.51.100.21');
+      const cookie = await session('moussa', '198.51.100.21');
       const page = await (await fetch(`${h.base}/reports/${report.id}`, { headers: { cookie } })).text();
       const csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1]!;
       // The status change commits; the page shown after it cannot be read (a table it reads is gone).
@@ -168,8 +194,16 @@ describe('small faults answer 4xx with a reason, never 500', () => {
     expect(h.logs.slice(logged).join('')).not.toContain('request failed');
   });
 
+  it('a NUL byte in a sign-in name or a filter is a 400 or ignored, never a 500', async () => {
+    const res = await login('ami\u0000na', 'x', '198.51.100.27');
+    expect(res.status).toBe(400);
+    const cookie = await session('moussa', '198.51.100.28');
+    for (const q of ['?action=%00', '?user=%00']) expect((await fetch(`${h.base}/audit${q}`, { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(`${h.base}/reports?region=%00`, { headers: { cookie } })).status).toBe(200);
+  });
+
   it('a call id of 36 dashes is a 404', async () => {
-    const cookie = await session('oumar', '198.51.100.23');
+    const cookie = await session('fatou', '198.51.100.23');
     const res = await fetch(`${h.base}/calls/${'-'.repeat(36)}`, { headers: { cookie } });
     expect(res.status).toBe(404);
     expect(await res.text()).toBe('no such call');
@@ -181,7 +215,7 @@ describe('small faults answer 4xx with a reason, never 500', () => {
         method: 'POST',
         redirect: 'manual',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': '198.51.100.24' },
-        body: new URLSearchParams({ name: 'oumar', password: PASSWORD, next }).toString(),
+        body: new URLSearchParams({ name: 'fatou', password: PASSWORD, next }).toString(),
       });
       expect([next, res.status, res.headers.get('location')]).toEqual([next, 303, '/']);
     }
@@ -205,11 +239,11 @@ describe('a dial string of thousands of inputs', () => {
 
 describe('the audit log (reveals hidden by ordinary work)', () => {
   it('pages through every row, and lists reveals, one account or one day on their own', async () => {
-    const admin = await h.ctx.db.selectFrom('users').select(['id', 'name', 'role']).where('name', '=', 'amina').executeTakeFirstOrThrow();
-    const operator = await h.ctx.db.selectFrom('users').select(['id', 'name', 'role']).where('name', '=', 'oumar').executeTakeFirstOrThrow();
+    const admin = await h.ctx.db.selectFrom('users').select(['id', 'name', 'role']).where('name', '=', 'moussa').executeTakeFirstOrThrow();
+    const operator = await h.ctx.db.selectFrom('users').select(['id', 'name', 'role']).where('name', '=', 'fatou').executeTakeFirstOrThrow();
     await audit(h.ctx.db, admin, 'reveal_number', 'KA-REVEAL1', 'vérification (depuis 198.51.100.1)');
     for (let i = 0; i < 260; i++) await audit(h.ctx.db, operator, 'view_report', String(i));
-    const cookie = await session('amina', '198.51.100.25');
+    const cookie = await session('moussa', '198.51.100.25');
     const get = async (query: string) => {
       const res = await fetch(`${h.base}/audit${query}`, { headers: { cookie } });
       return { status: res.status, html: await res.text() };
@@ -234,7 +268,7 @@ describe('the audit log (reveals hidden by ordinary work)', () => {
     const reveals = await get('?action=reveal_number');
     expect(reveals.html).toContain('KA-REVEAL1');
     expect(reveals.html).not.toContain('Signalement consulté</td>');
-    const byUser = await get('?user=oumar&action=view_report');
+    const byUser = await get('?user=fatou&action=view_report');
     expect(byUser.html).not.toContain('KA-REVEAL1');
     expect((byUser.html.match(/<tr class="/g) ?? []).length).toBe(50);
     const today = new Date().toISOString().slice(0, 10);

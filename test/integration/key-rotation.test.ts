@@ -305,6 +305,26 @@ describe('rotating when an old key is lost, or some numbers were sealed under ye
   });
 });
 
+describe('an opt-out that keeps no number (a STOP from before numbers were kept with them)', () => {
+  it('refuses to rotate PHONE_HASH_KEY, changing nothing, unless told to lose it', async () => {
+    const keys = newKeys();
+    const next = newKeys();
+    const db = await createDatabase({});
+    try {
+      await migrateToLatest(db);
+      await verifyKeyFingerprints(db, keys);
+      await db.insertInto('sms_optouts').values({ phone_hash: 'legacy-optout-hash-without-number', opted_out_at: new Date() }).execute();
+      await expect(rotateKeys(db, { from: keys, to: { ...keys, phoneHashKey: next.phoneHashKey } })).rejects.toThrow(/1 opt-out\(s\) keep no number.*--lose-optouts/);
+      expect(await db.selectFrom('sms_optouts').select('phone_hash').execute()).toEqual([{ phone_hash: 'legacy-optout-hash-without-number' }]);
+      await verifyKeyFingerprints(db, keys);
+      const summary = await rotateKeys(db, { from: keys, to: { ...keys, phoneHashKey: next.phoneHashKey }, loseOptouts: true });
+      expect(summary.optouts).toEqual({ rekeyed: 0, unlinked: 1 });
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
 describe('the migration that keeps opt-outs\' numbers', () => {
   it('takes each existing opt-out\'s newest number from the outbox or a report', async () => {
     const db = await createDatabase({});

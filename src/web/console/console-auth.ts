@@ -151,10 +151,41 @@ export function verifyCsrf(req: Request, res: Response, next: NextFunction): voi
   next();
 }
 
-/** IPv6 addresses are counted by /64: one host holds a whole /64. */
+/**
+ * The key an address is counted under. IPv6 addresses are counted by /64 (one
+ * host holds a whole /64), from their parsed groups, so that `2001:db8::1:1`
+ * and `2001:DB8:0:0::2:1` are one key; IPv4-mapped addresses count as IPv4.
+ */
 export function addressKey(address: string): string {
-  if (!address.includes(':') || address.startsWith('::ffff:')) return address.replace(/^::ffff:/, '');
-  return address.split(':').slice(0, 4).join(':');
+  const plain = address.replace(/%.*$/, '').toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(plain);
+  if (mapped) return mapped[1]!;
+  if (!plain.includes(':')) return plain;
+  const groups = ipv6Groups(plain);
+  return groups ? `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64` : plain;
+}
+
+/** The eight 16-bit groups of an IPv6 address, or undefined if it is not one. */
+function ipv6Groups(address: string): number[] | undefined {
+  const halves = address.split('::');
+  if (halves.length > 2) return undefined;
+  const parse = (part: string) => (part ? part.split(':') : []);
+  let head = parse(halves[0]!);
+  let tail = halves.length === 2 ? parse(halves[1]!) : [];
+  // A trailing dotted IPv4 (`::1.2.3.4`) is two groups.
+  const last = (halves.length === 2 ? tail : head).at(-1);
+  if (last?.includes('.')) {
+    const octets = last.split('.').map(Number);
+    if (octets.length !== 4 || octets.some((o) => !(o >= 0 && o <= 255))) return undefined;
+    const words = [((octets[0]! << 8) | octets[1]!).toString(16), ((octets[2]! << 8) | octets[3]!).toString(16)];
+    if (halves.length === 2) tail = [...tail.slice(0, -1), ...words];
+    else head = [...head.slice(0, -1), ...words];
+  }
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const all = [...head, ...Array<string>(missing).fill('0'), ...tail];
+  if (!all.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined;
+  return all.map((g) => parseInt(g, 16));
 }
 
 export interface LoginLimits {
@@ -196,6 +227,14 @@ redis.call('DEL', KEYS[2])
 return 1
 `;
 
+/** An attempt admitted but never checked takes its count back from the address and the pair. */
+const LOGIN_CANCELLED = `
+for i = 1, 2 do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
+end
+return 1
+`;
+
 /** A failure counts against the account everywhere (the slow-down), and stays counted for the address and the pair. */
 const LOGIN_FAILED = `
 if redis.call('INCR', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
@@ -205,6 +244,7 @@ return 1
 type ScriptedRedis = Redis & {
   kalataAdmitLogin(...args: (string | number)[]): Promise<number>;
   kalataLoginSucceeded(...args: string[]): Promise<number>;
+  kalataLoginCancelled(...args: string[]): Promise<number>;
   kalataLoginFailed(...args: (string | number)[]): Promise<number>;
 };
 
@@ -216,11 +256,14 @@ export type LoginAdmission = { admitted: true; delayMs: number } | { admitted: f
  *   fails ten times for `amina` is refused for `amina`, from that address only;
  * - per account alone, tries are slowed (1 s, 2 s, 4 s... up to `maxDelayMs`)
  *   once it has failed `slowAccountAfter` times from anywhere: the real
- *   `amina`, from her own address, still gets in.
+ *   `amina`, from her own address, still gets in. Nothing caps an account's
+ *   attempts in flight: a cap there would let guesses from elsewhere fill it
+ *   and refuse her.
  */
 export function createLoginLimiter(redis: Redis, prefix: string, limits: LoginLimits = DEFAULT_LOGIN_LIMITS) {
   redis.defineCommand('kalataAdmitLogin', { numberOfKeys: 3, lua: ADMIT_LOGIN });
   redis.defineCommand('kalataLoginSucceeded', { numberOfKeys: 2, lua: LOGIN_SUCCEEDED });
+  redis.defineCommand('kalataLoginCancelled', { numberOfKeys: 2, lua: LOGIN_CANCELLED });
   redis.defineCommand('kalataLoginFailed', { numberOfKeys: 1, lua: LOGIN_FAILED });
   const r = redis as ScriptedRedis;
   const keys = (address: string, name: string) => {
@@ -236,6 +279,11 @@ export function createLoginLimiter(redis: Redis, prefix: string, limits: LoginLi
       if (failures < 0) return { admitted: false };
       const over = failures - limits.slowAccountAfter;
       return { admitted: true, delayMs: over < 0 ? 0 : Math.min(limits.maxDelayMs, 1000 * 2 ** Math.min(over, 20)) };
+    },
+    /** Gives back an attempt that was admitted but never checked (the process was too busy to check it). */
+    async cancelled(address: string, name: string): Promise<void> {
+      const [address_, pair] = keys(address, name);
+      await r.kalataLoginCancelled(address_, pair);
     },
     async succeeded(address: string, name: string): Promise<void> {
       const [address_, pair] = keys(address, name);

@@ -70,7 +70,9 @@ function queryOf(f: Record<string, unknown>): string {
   return q.toString();
 }
 
-const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, 100) : undefined);
+/** Control characters (NUL above all, which PostgreSQL refuses) never reach a query. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const str = (v: unknown) => (typeof v === 'string' && v.trim() && !CONTROL.test(v) ? v.trim().slice(0, 100) : undefined);
 const int = (v: unknown, max = 100_000) => (typeof v === 'string' && /^\d{1,6}$/.test(v) && Number(v) <= max ? Number(v) : undefined);
 /** Pages beyond this are refused: filters narrow a long list, deep offsets only cost the database. */
 const MAX_PAGE = 200;
@@ -148,7 +150,8 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   router.use(consoleHeaders(production), sameOriginOnly, loadSession(db, production));
   const limiter = createLoginLimiter(ctx.redis, ctx.redisPrefix);
   const passwordChecks = createSemaphore(4);
-  // Checks waiting or running in this process: 4 per account, 4 per address, 64 in all.
+  // Checks waiting or running in this process: 4 per address while it waits or is checked, and 64
+  // checks in all. None per account: guesses from elsewhere could fill it and refuse the owner.
   const inFlight = createInFlightCap();
 
   // Sign in and out.
@@ -156,20 +159,34 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     res.status(status);
     page(res, 'login', 'Connexion', 'login', { next, error });
   };
+  const busy = 'Trop de connexions en cours. Réessayez dans quelques secondes.';
   router.get('/login', (req, res) => loginPage(res, 200, safeNext(req.query.next), null));
   router.post('/login', form, async (req, res) => {
     const b = req.body as Record<string, string | undefined>;
     const next = safeNext(b.next);
     const name = String(b.name ?? '').slice(0, 100);
+    const password = String(b.password ?? '').slice(0, 200);
+    if (CONTROL.test(name) || password.includes('\u0000')) return loginPage(res, 400, next, 'Nom ou mot de passe illisible.');
     const address = req.ip ?? 'unknown';
-    const release = inFlight.take([`name:${name.toLowerCase()}`, 4], [`ip:${addressKey(address)}`, 4], ['all', 64]);
-    if (!release) return loginPage(res, 429, next, 'Trop de connexions en cours. Réessayez dans quelques secondes.');
+    const mine = inFlight.take([`ip:${addressKey(address)}`, 4]);
+    if (!mine) return loginPage(res, 429, next, busy);
     try {
       // Counted before the password is checked, in one step: parallel guesses cannot outrun the limit.
       const admission = await limiter.admit(address, name);
       if (!admission.admitted) return loginPage(res, 429, next, 'Trop de tentatives. Réessayez dans 15 minutes.');
       if (admission.delayMs) await new Promise((resolve) => setTimeout(resolve, admission.delayMs));
-      const found = await passwordChecks(() => checkPassword(db, name, String(b.password ?? '').slice(0, 200)));
+      // Taken after the slow-down: slowed guesses hold no place that the owner's sign-in needs.
+      const checking = inFlight.take(['all', 64]);
+      if (!checking) {
+        await limiter.cancelled(address, name);
+        return loginPage(res, 429, next, busy);
+      }
+      let found;
+      try {
+        found = await passwordChecks(() => checkPassword(db, name, password));
+      } finally {
+        checking();
+      }
       if (!found) {
         await limiter.failed(address, name);
         await audit(db, undefined, 'login_failed', name, address);
@@ -184,7 +201,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
       await audit(db, found, 'login');
       res.redirect(303, next);
     } finally {
-      release();
+      mine();
     }
   });
   router.post('/logout', form, operator, verifyCsrf, async (req, res) => {

@@ -9,7 +9,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AppContext } from '../../context.js';
 import { countVoters, stationSummary } from '../../stations/station-store.js';
-import { createImport, failImport, getImport, listImports, markQueued, storeUpload, UploadTooLargeError, type StationImportRow } from '../../stations/import-store.js';
+import { createImport, failImport, getImport, listImports, markQueued, storeUpload, UploadAbandonedError, UploadTooLargeError, type StationImportRow } from '../../stations/import-store.js';
 import { doneMessage, failedMessage, formatCount, KIND_LABELS, problemLine, STATUS_LABELS } from '../../stations/import-text.js';
 import type { ImportSummary } from '../../stations/station-import.js';
 import type { StationImportProgress } from '../../queue/station-import-queue.js';
@@ -133,6 +133,7 @@ export function createStationRoutes(ctx: AppContext): Router {
           res.once('finish', () => req.socket.destroy());
           return refuse(413, tooLarge);
         }
+        if (err instanceof UploadAbandonedError) return refuse(409, 'L’envoi a été interrompu trop longtemps : renvoyez le fichier.');
         if (req.destroyed || req.readableAborted) return; // the browser went away: nobody to answer
         throw err;
       }
