@@ -62,7 +62,7 @@ function generateFlows(size: number): { flowsDir: string; localesDir: string } {
   };
   const sms = {
     help: 'Aide.', status: '{{ref}}: {{status}}', status_unknown: '{{ref}} inconnu', stop_ack: 'Stop.', start_ack: 'Start.', fallback: 'Non compris.',
-    station_help: 'BUREAU et votre NINA.', station_found: '{{centre}}, bureau {{station}}.', station_unknown: 'Inconnu.', station_limit: 'Plus tard.',
+    station_help: 'BUREAU et votre NINA.', station_found: '{{centre}}, bureau {{station}}.', station_unknown: 'Inconnu.', station_no_list: 'Indisponible.', station_limit: 'Plus tard.',
     report_status: { new: 'reçu', verifying: 'en cours', verified: 'vérifié', dismissed: 'classé', escalated: 'transmis' },
   };
   for (const lang of ['fr', 'bm']) {

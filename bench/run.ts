@@ -37,6 +37,7 @@ import { startLocalRedis } from '../src/store/local-redis.js';
 import type { LoadOptions, LoadResult } from './load/ussd-load.js';
 import { STEPS_PER_CYCLE, CALLS_PER_CYCLE } from './load/conversations.js';
 import { combine, formatTable, judge, type BenchReport, type TargetRun } from './report.js';
+import { deployedContent } from '../test/support/content.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const smoke = process.argv.includes('--smoke');
@@ -76,8 +77,11 @@ await migrateToLatest(db);
 const secret = randomBytes(16).toString('hex');
 const phoneHashKey = randomBytes(32).toString('hex');
 const dataEncryptionKey = randomBytes(32).toString('hex');
+// Production refuses the repo's sample short code: the servers get the content as a deployment ships it.
+const content = deployedContent();
 const kalataEnv = (port: number): NodeJS.ProcessEnv => ({
   ...process.env,
+  ...content,
   NODE_ENV: 'production',
   PORT: String(port),
   HOST: '127.0.0.1',

@@ -35,6 +35,7 @@ import { findFreePort, spawnManaged } from '../src/store/local-process.js';
 import { startLocalRedis } from '../src/store/local-redis.js';
 import { addUser, openSession } from '../src/store/user-store.js';
 import { memoryMbOf } from './proc.js';
+import { deployedContent } from '../test/support/content.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({ options: { voters: { type: 'string', default: '500000' }, callers: { type: 'string', default: '8' } } });
@@ -106,8 +107,11 @@ function watchPeak(pid: number): { stop: () => number } {
 const secret = randomBytes(16).toString('hex');
 const phoneHashKey = randomBytes(32).toString('hex');
 const dataEncryptionKey = randomBytes(32).toString('hex');
+// Production refuses the repo's sample short code: the servers get the content as a deployment ships it.
+const content = deployedContent();
 const env = (databaseUrl: string, redisUrl: string, port = 0): NodeJS.ProcessEnv => ({
   ...process.env,
+  ...content,
   NODE_ENV: 'production',
   PORT: String(port),
   HOST: '127.0.0.1',

@@ -29,7 +29,7 @@ import { startSmsWorker, type SmsWorker } from './queue/sms-worker.js';
 import { createStationImportQueue, type StationImportQueue } from './queue/station-import-queue.js';
 import { startStationImportWorker } from './queue/station-import-worker.js';
 import { createMetrics, type Metrics } from './web/metrics.js';
-import { DEFAULT_KEYWORDS, loadContent } from './flows/flow-set.js';
+import { DEFAULT_KEYWORDS, flowOptions, loadContent } from './flows/flow-set.js';
 import { createFlowPublisher, type FlowPublisher } from './flows/flow-publisher.js';
 import { audit } from './store/user-store.js';
 
@@ -116,7 +116,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     // Flows first: an invalid flow stops the process before anything starts.
     const content = overrides.flows
       ? { flows: overrides.flows, keywords: overrides.keywords ?? DEFAULT_KEYWORDS }
-      : loadContent({ flowsDir: config.flowsDir, localesDir: config.localesDir, limits: config.limits, spelling: config.bambaraSpelling });
+      : loadContent(flowOptions(config));
     const { flows, keywords } = content;
     const secrets = overrides.secrets ?? loadSecrets(config);
 
@@ -263,7 +263,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       ...(overrides.mintReference ? { mintReference: overrides.mintReference } : {}),
     });
     const publisher = createFlowPublisher({
-      options: { flowsDir: config.flowsDir, localesDir: config.localesDir, limits: config.limits, spelling: config.bambaraSpelling },
+      options: flowOptions(config),
       registry,
       db: database,
       logger,

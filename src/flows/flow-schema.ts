@@ -109,7 +109,12 @@ export type FlowFileNode = z.infer<typeof nodeSchema>;
  */
 export const variablesFileSchema = z.record(
   z.string().regex(/^[a-z][a-z0-9_]*$/, 'a variable name is lowercase letters, digits and _'),
-  z.strictObject({ fr: z.string(), bm: z.string() }),
+  z.strictObject({
+    fr: z.string(),
+    bm: z.string(),
+    /** the value shipped as an example: while a language still holds it, production refuses to start */
+    sample: z.string().optional(),
+  }),
 );
 export type VariablesFile = z.infer<typeof variablesFileSchema>;
 

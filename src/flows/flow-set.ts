@@ -12,7 +12,8 @@ import type { BambaraSpelling } from '../i18n/bambara-spelling.js';
 import { createTextLookup, loadLocales } from '../i18n/locales.js';
 import { loadFlowFiles } from './flow-loader.js';
 import { buildCompiledFlows, resolveFlows } from './flow-compiler.js';
-import { validateFlows } from './flow-validator.js';
+import { sampleValueProblems, validateFlows } from './flow-validator.js';
+import type { Config } from '../config/config.js';
 import { lintScreens, type ScreenRow } from './screen-report.js';
 import { FlowValidationError, hasErrors, type Problem } from './problems.js';
 import { foldKeyword, KEYWORD_ACTIONS, type KeywordTable } from '../sms/keywords.js';
@@ -29,6 +30,10 @@ export interface FlowSetOptions {
   spelling: BambaraSpelling;
   /** paths in problems are relative to it */
   root?: string;
+  /** days a reporter's number is kept (PHONE_RETENTION_DAYS), which texts may tell callers (default 30) */
+  numberKeptDays?: number;
+  /** production: a variable still holding its sample value is an error */
+  production?: boolean;
 }
 
 export interface FlowCheck {
@@ -123,9 +128,11 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
     variables.fr[name] = value.fr.normalize('NFC');
     variables.bm[name] = value.bm.normalize('NFC');
   }
+  for (const lang of ['fr', 'bm'] as const) variables[lang].number_kept_days = String(options.numberKeptDays ?? 30);
   const resolved = resolveFlows(files.flows);
   problems.push(...resolved.problems);
   problems.push(...validateFlows(resolved, locales, files.variables, relative(root, options.flowsDir)));
+  problems.push(...sampleValueProblems(files.variables, options.production ?? false));
   const keywords = keywordTable(files, problems);
   if (hasErrors(problems)) return { problems, report: [], variables, keywords, smsReport: [] };
 
@@ -153,6 +160,18 @@ export function loadFlows(options: FlowSetOptions): CompiledFlows {
   return loadContent(options).flows;
 }
 
+/** The options a deployment's configuration gives: where the content is, screen limits, spelling, and what texts must say truly. */
+export function flowOptions(config: Pick<Config, 'flowsDir' | 'localesDir' | 'limits' | 'bambaraSpelling' | 'phoneRetentionDays' | 'production'>): FlowSetOptions {
+  return {
+    flowsDir: config.flowsDir,
+    localesDir: config.localesDir,
+    limits: config.limits,
+    spelling: config.bambaraSpelling,
+    numberKeptDays: config.phoneRetentionDays,
+    production: config.production,
+  };
+}
+
 /** The flows and the SMS keywords, for the server and the worker. */
 export function loadContent(options: FlowSetOptions): { flows: CompiledFlows; keywords: KeywordTable } {
   const check = checkFlows(options);
@@ -170,6 +189,6 @@ function versionHash(
   for (const content of flows) h.update(content).update('\0');
   h.update(variables).update('\0');
   for (const { file, content } of locales) h.update(file).update('\0').update(content).update('\0');
-  h.update(JSON.stringify([options.limits, options.spelling]));
+  h.update(JSON.stringify([options.limits, options.spelling, options.numberKeptDays ?? 30]));
   return h.digest('hex').slice(0, 16);
 }

@@ -15,6 +15,13 @@ import { REPORT_STATUSES, reportStatusKey, SMS_TEXTS } from '../sms/sms-text.js'
 /** Variables every screen may use besides the admin-set ones. */
 export const RUNTIME_VARIABLES = ['ref', 'status'] as const;
 
+/**
+ * Variables set from the deployment's configuration, so that what callers
+ * are told stays true: how many days a reporter's number is kept
+ * (PHONE_RETENTION_DAYS).
+ */
+export const CONFIG_VARIABLES = ['number_kept_days'] as const;
+
 /** Texts that code sends or shows, besides those flows name. */
 export const CODE_TEXTS: readonly string[] = [
   ...Object.values(COMMON_TEXTS),
@@ -119,7 +126,7 @@ export function validateFlows(
   // engine's own texts are reported in the locale file that lacks them.
   // The SMS code sends (BUREAU by SMS) may use anything a lookup source provides.
   const catalogVars = Object.values(LOOKUP_SOURCES).flatMap((source) => source.provides);
-  const knownVars = new Set<string>([...Object.keys(variables), ...RUNTIME_VARIABLES, ...fields, ...resolved.lookupVars, ...catalogVars]);
+  const knownVars = new Set<string>([...Object.keys(variables), ...RUNTIME_VARIABLES, ...CONFIG_VARIABLES, ...fields, ...resolved.lookupVars, ...catalogVars]);
 
   // An SMS copies only what lookups found, never what the caller typed.
   const typedFields = new Set([...nodes.values()].flatMap((n) => (n.kind === 'input' ? [n.save] : [])));
@@ -182,12 +189,33 @@ export function validateFlows(
     }
   }
 
-  // Variables: both languages set, none empty.
+  // Variables: both languages set, none empty, none that the configuration sets.
   for (const [name, value] of Object.entries(variables)) {
+    if ((CONFIG_VARIABLES as readonly string[]).includes(name)) {
+      problems.push(problem({ file: variablesFile!.file, ...variablesFile!.locate([name]) }, `variable ${name} comes from the configuration (PHONE_RETENTION_DAYS): remove it here`));
+    }
     for (const lang of LANGUAGES) {
       if (value[lang].trim()) continue;
       const at = { file: variablesFile!.file, ...variablesFile!.locate([name, lang]) };
       problems.push(problem(at, `variable ${name} has no ${lang} value`));
+    }
+  }
+  return problems;
+}
+
+/**
+ * A variable that still holds its shipped example (`sample:`), such as the
+ * short code `*384*123#`, would send citizens somewhere else: an error in
+ * production (the server refuses to start), a warning otherwise.
+ */
+export function sampleValueProblems(variablesFile: ParsedFile<VariablesFile> | undefined, production: boolean): Problem[] {
+  const problems: Problem[] = [];
+  for (const [name, value] of Object.entries(variablesFile?.data ?? {})) {
+    if (value.sample === undefined) continue;
+    for (const lang of LANGUAGES) {
+      if (value[lang].trim() !== value.sample.trim()) continue;
+      const at = { file: variablesFile!.file, ...variablesFile!.locate([name, lang]) };
+      problems.push(problem(at, `variable ${name} (${lang}) still holds its sample value ${JSON.stringify(value.sample)}: set this deployment's own before going live`, production ? 'error' : 'warning'));
     }
   }
   return problems;

@@ -26,6 +26,8 @@ export const LOOKUP_SOURCES: Readonly<Record<string, LookupSource>> = Object.fre
   centres: { kind: 'items', params: 3, provides: [] },
   /** a centre by its code: name, address, commune, hours, its stations */
   centre: { kind: 'found', params: 1, provides: STATION_VARS },
+  /** found when a voters list is imported: without one, a NINA lookup cannot find anybody */
+  voter_list: { kind: 'found', params: 0, provides: [] },
   /** a voter's centre and station, by NINA number (hashed before the query) */
   station_by_nina: { kind: 'found', params: 1, provides: [...STATION_VARS, 'station'] },
 });

@@ -4,19 +4,14 @@
  * takes in each language and spelling; exits 1 on any error.
  */
 import { loadConfig } from '../config/config.js';
-import { checkFlows } from '../flows/flow-set.js';
+import { checkFlows, flowOptions } from '../flows/flow-set.js';
 import { formatPagesReport, formatScreenReport } from '../flows/screen-report.js';
 import { formatProblem, hasErrors } from '../flows/problems.js';
 import { runMain } from './run-main.js';
 
 runMain(() => {
   const config = loadConfig();
-  const check = checkFlows({
-    flowsDir: config.flowsDir,
-    localesDir: config.localesDir,
-    limits: config.limits,
-    spelling: config.bambaraSpelling,
-  });
+  const check = checkFlows(flowOptions(config));
   if (check.report.length) {
     console.log(`Screens (limits: ${config.limits.gsm7} GSM-7, ${config.limits.ucs2} UCS-2):`);
     console.log(formatScreenReport(check.report));

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.js';
 import { start, step } from '../engine/step.js';
 import type { Lang, StepResult } from '../engine/types.js';
-import { loadFlows } from '../flows/flow-set.js';
+import { flowOptions, loadFlows } from '../flows/flow-set.js';
 import { mintReference } from '../runtime/reference.js';
 import { settle, type Lookup } from '../runtime/lookups.js';
 import { createLogger } from '../logger.js';
@@ -40,7 +40,7 @@ runMain(async () => {
   }
   const { values, positionals } = parsed;
   const config = loadConfig();
-  const flows = loadFlows({ flowsDir: config.flowsDir, localesDir: config.localesDir, limits: config.limits, spelling: config.bambaraSpelling });
+  const flows = loadFlows(flowOptions(config));
   if (values.lang !== undefined && values.lang !== 'fr' && values.lang !== 'bm') throw new UsageError('--lang is fr or bm');
   if (values.flow !== undefined && !flows.starts.has(values.flow)) {
     throw new UsageError(`no flow "${values.flow}"; flows: ${[...flows.starts.keys()].join(', ')}`);

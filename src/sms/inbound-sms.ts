@@ -20,6 +20,7 @@ import { PRIVATE_INPUT } from '../privacy/private-input.js';
 import { normalizeNina } from '../stations/nina.js';
 import { findNinaLike, redactNinaLike } from './nina-in-text.js';
 import { findStationByNina } from '../stations/station-lookups.js';
+import { hasVoters } from '../stations/station-store.js';
 
 export interface InboundSms {
   gatewayId: string;
@@ -132,7 +133,7 @@ export function createInboundSms(deps: InboundDeps) {
           } else {
             // The same answer whether the reference does not exist or belongs to someone else.
             template = SMS_TEXTS.statusUnknown;
-            vars = { ref: ref ?? keyword.argument.slice(0, 20) };
+            vars = { ref: ref ?? redactNinaLike(keyword.argument.slice(0, 20), PRIVATE_INPUT) };
           }
           break;
         }
@@ -157,7 +158,8 @@ export function createInboundSms(deps: InboundDeps) {
             break;
           }
           const found = await findStationByNina(trx, deps.secrets.phoneHashKey, findNinaLike(keyword.argument) ?? keyword.argument);
-          template = found ? SMS_TEXTS.stationFound : SMS_TEXTS.stationUnknown;
+          // Without a voters list nobody is found: never tell a voter they are not on the list.
+          template = found ? SMS_TEXTS.stationFound : (await hasVoters(trx)) ? SMS_TEXTS.stationUnknown : SMS_TEXTS.stationNoList;
           if (found) vars = found;
           break;
         }

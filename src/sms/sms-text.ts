@@ -17,6 +17,7 @@ export const SMS_TEXTS = Object.freeze({
   stationHelp: 'sms:station_help',
   stationFound: 'sms:station_found',
   stationUnknown: 'sms:station_unknown',
+  stationNoList: 'sms:station_no_list',
   stationLimit: 'sms:station_limit',
 });
 

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { Lookup } from '../runtime/lookups.js';
 import type { Db } from '../store/database.js';
 import { ninaHash, normalizeNina } from './nina.js';
-import { centreByCode, listCentres, listPlaces, stationByNinaHash, type CentreDetails } from './station-store.js';
+import { centreByCode, hasVoters, listCentres, listPlaces, stationByNinaHash, type CentreDetails } from './station-store.js';
 
 /** The variables a found centre sets (see LOOKUP_SOURCES). Empty values read as a dash. */
 export function centreVars(centre: CentreDetails): Record<string, string> {
@@ -51,6 +51,8 @@ export function createStationLookups(deps: { db: Db; ninaKey: string; logger: Lo
           const centre = await centreByCode(deps.db, values[0] ?? '');
           return centre ? { kind: 'found', values: centreVars(centre) } : { kind: 'not_found' };
         }
+        case 'voter_list':
+          return (await hasVoters(deps.db)) ? { kind: 'found', values: {} } : { kind: 'not_found' };
         case 'station_by_nina': {
           const found = await findStationByNina(deps.db, deps.ninaKey, values[0] ?? '');
           return found ? { kind: 'found', values: found } : { kind: 'not_found' };

@@ -72,6 +72,12 @@ export async function stationSummary(db: Db): Promise<{ region: string; centres:
 }
 
 /** Voters assigned by NINA (kept as hashes). */
+/** Whether any voter is imported (one index probe, not a count: it runs on calls). */
+export async function hasVoters(db: Db): Promise<boolean> {
+  const row = await db.selectFrom('voter_assignments').select('nina_hash').limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function countVoters(db: Db): Promise<number> {
   const row = await db.selectFrom('voter_assignments').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);

@@ -131,7 +131,7 @@ describe('npm run simulate', () => {
   });
 
   it('starts at a named flow and refuses an unknown one', () => {
-    expect(run('src/main/simulate.ts', ['--lang', 'fr', '--flow', 'report']).stdout).toMatch(/Signaler une fraude ou un incident/);
+    expect(run('src/main/simulate.ts', ['--lang', 'fr', '--flow', 'report']).stdout).toMatch(/Signaler une fraude\. L'appel est enregistré/);
     const bad = run('src/main/simulate.ts', ['--flow', 'nope']);
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim()).toBe('kalata: no flow "nope"; flows: main, report, stations, vote');

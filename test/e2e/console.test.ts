@@ -236,7 +236,7 @@ describe("an operator's election night", () => {
     await shot(page, '04-sms');
     await page.goto(`${h.base}/sms/${followup.id}`);
     await expect(page.locator('#events').textContent()).resolves.toMatch(/pending[\s\S]*dry_run/);
-    await expect(page.locator('body').textContent()).resolves.toContain(`Kalata: signalement ${ref} bien enregistré.`);
+    await expect(page.locator('body').textContent()).resolves.toContain(`Kalata: message ${ref} enregistré.`);
   });
 
   it('sees the analytics charts drawn from the calls', async () => {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createApp } from '../../src/web/app.js';
 import { isLoopbackAddress } from '../../src/web/metrics-access.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import { deployedContent } from '../support/content.js';
 
 const TOKEN = randomBytes(24).toString('hex');
 /** An address of this machine that is not loopback (the peer address a request to it shows), if it has one. */
@@ -54,6 +55,7 @@ describe('/metrics in production', () => {
         // Believe every proxy: even then a forged X-Forwarded-For must not pass for loopback.
         TRUST_PROXY: 'true',
         LOG_LEVEL: 'warn',
+        ...deployedContent(),
       },
     });
     wide = await listen(h, '0.0.0.0');
@@ -117,7 +119,7 @@ describe('/metrics in production without METRICS_TOKEN', () => {
   beforeAll(async () => {
     h = await startHarness('metrics no token', {
       pglite: true,
-      env: { NODE_ENV: 'production', WEBHOOK_SECRET: randomBytes(16).toString('hex'), PHONE_HASH_KEY: randomBytes(32).toString('hex'), DATA_ENCRYPTION_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'warn' },
+      env: { NODE_ENV: 'production', WEBHOOK_SECRET: randomBytes(16).toString('hex'), PHONE_HASH_KEY: randomBytes(32).toString('hex'), DATA_ENCRYPTION_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'warn', ...deployedContent() },
     });
     wide = await listen(h, '0.0.0.0');
   });

@@ -216,26 +216,26 @@ describe('STATUT <reference>', () => {
     expect(inbound.keyword).toBe('status');
     expect(reply).toMatchObject({ status: 'sent', template: SMS_TEXTS.status, vars: { ref, status: 'reçu, pas encore examiné' } });
     expect(call!.to).toBe(reporter);
-    expect(call!.message).toBe(`Kalata: signalement ${ref}: reçu, pas encore examiné.`);
+    expect(call!.message).toBe(`Kalata: message ${ref}: reçu, pas encore examiné.`);
   });
 
   it('follows the report\'s status as it changes', async () => {
     await h.ctx.db.updateTable('reports').set({ status: 'verified' }).where('ref', '=', ref).execute();
     try {
       const { call } = await textAndReply(reporter, `STATUT ${ref}`);
-      expect(call!.message).toBe(`Kalata: signalement ${ref}: vérifié.`);
+      expect(call!.message).toBe(`Kalata: message ${ref}: vérifié.`);
     } finally {
       await h.ctx.db.updateTable('reports').set({ status: 'new' }).where('ref', '=', ref).execute();
     }
   });
 
-  it('another number gets "aucun signalement", exactly as for a reference that does not exist', async () => {
+  it('another number gets "aucun message", exactly as for a reference that does not exist', async () => {
     const other = await textAndReply(stranger, `STATUT ${ref}`);
     expect(other.call!.to).toBe(stranger);
-    expect(other.call!.message).toBe(`Kalata: aucun signalement ${ref} pour ce numéro. Vérifiez votre référence.`);
+    expect(other.call!.message).toBe(`Kalata: aucun message ${ref} pour ce numéro. Vérifiez votre référence.`);
     expect(other.call!.message).not.toContain('reçu');
     const missing = await textAndReply(reporter, 'STATUT KA-0000000');
-    expect(missing.call!.message).toBe('Kalata: aucun signalement KA-0000000 pour ce numéro. Vérifiez votre référence.');
+    expect(missing.call!.message).toBe('Kalata: aucun message KA-0000000 pour ce numéro. Vérifiez votre référence.');
   });
 
   it('a Bambara reporter gets the status in Bambara', async () => {
@@ -244,7 +244,7 @@ describe('STATUT <reference>', () => {
     await followupOf(bmRef);
     const { reply, call } = await textAndReply(bm, `STATUT ${bmRef}`);
     expect(reply.language).toBe('bm');
-    expect(call!.message).toBe(`Kalata: kofɔli ${bmRef}: a sɔrɔla, a ma lajɛ fɔlɔ.`);
+    expect(call!.message).toBe(`Kalata: cikan ${bmRef}: a sɔrɔla, a ma lajɛ fɔlɔ.`);
   });
 
   it('a bare reference that itself starts with KA (KA-KA7Q4M2 typed as KA7Q4M2) is found', async () => {
@@ -255,9 +255,9 @@ describe('STATUT <reference>', () => {
       .values({ ref: odd, call_id: null, phone_hash: hashOf(reporter), phone_enc: encryptText(h.ctx.secrets.dataEncryptionKey, reporter), language: 'fr', fields: JSON.stringify({}), incident: null, region: null })
       .execute();
     const full = await textAndReply(reporter, `STATUT ${odd}`);
-    expect(full.call!.message).toBe(`Kalata: signalement ${odd}: reçu, pas encore examiné.`);
+    expect(full.call!.message).toBe(`Kalata: message ${odd}: reçu, pas encore examiné.`);
     const bare = await textAndReply(reporter, 'STATUT KA7Q4M2');
-    expect(bare.call!.message).toBe(`Kalata: signalement ${odd}: reçu, pas encore examiné.`);
+    expect(bare.call!.message).toBe(`Kalata: message ${odd}: reçu, pas encore examiné.`);
   });
 });
 
@@ -554,7 +554,8 @@ describe('NINA numbers typed in any message (issue 12)', () => {
     const { inbound, reply } = await textAndReply(phone, 'Mon NINA est 4417 0093 2215 8');
     expect(inbound.keyword).toBe('station');
     expect(inbound.text).toBe('Mon [private]');
-    expect([SMS_TEXTS.stationUnknown, SMS_TEXTS.stationFound]).toContain(reply.template);
+    // No voters list in this test: the reply says the search is not available here, never "not on the list".
+    expect(reply.template).toBe(SMS_TEXTS.stationNoList);
   });
 
   it.each(['BUREAUX 44170093221', 'NINA 44170093221', 'nina: 4417-0093-221'])('"%s" is a lookup', async (message) => {
@@ -563,6 +564,28 @@ describe('NINA numbers typed in any message (issue 12)', () => {
     expect(inbound.keyword).toBe('station');
     expect(inbound.text).not.toMatch(/\d{3}/);
     expect(reply.template).not.toBe(SMS_TEXTS.fallback);
+  });
+
+  // Variants an attack on a live deployment found stored in clear (issue 12 review).
+  const leaks = [
+    'Mon NINA est 1234,5678,9012',
+    'Mon NINA est 1234+5678+9012+345',
+    'Bonjour 12345\u201367890\u201312345',
+    'Mon NINA est \uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19\uff10',
+    'N\u2019Ko \u07c1\u07c2\u07c3\u07c4\u07c5\u07c6\u07c7',
+    'n b\u025b a f\u025b ka 123456789012345 s\u0254r\u0254',
+    'Je suis Awa Traore KA 123456789012345',
+    'STATUT 1234 5678 9012 345',
+  ];
+  it.each(leaks)('"%s" is stored, and answered, without the number', async (message) => {
+    const phone = num(840 + leaks.indexOf(message));
+    const { inbound, reply } = await textAndReply(phone, message);
+    // The number's first six digits, in whatever script and spacing it was typed, appear nowhere.
+    const firstDigits = (t: string) => (t.match(/\p{Nd}/gu) ?? []).slice(0, 6).join('');
+    const typed = firstDigits(message);
+    for (const kept of [inbound.text, reply.text ?? '', JSON.stringify(reply.vars ?? {})]) {
+      expect((kept.match(/\p{Nd}/gu) ?? []).join('')).not.toContain(typed);
+    }
   });
 
   it('any other message keeps its words, not the number', async () => {

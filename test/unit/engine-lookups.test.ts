@@ -7,14 +7,26 @@ import { loadFlows } from '../../src/flows/flow-set.js';
 const flows = loadFlows({ flowsDir: 'flows', localesDir: 'locales', limits: { gsm7: 182, ucs2: 80 }, spelling: 'standard' });
 const NINA = 'FICTIF000000002';
 
+/** Home, Où voter, by NINA: the shell says a voters list is imported, and the prompt shows. */
 function toNinaPrompt(): StepResult {
   let r = start(flows, { id: 's', ref: 'KA-7Q4M2XH', lang: 'fr', languageKnown: true }, 0);
   for (const input of ['3', '1']) r = step(flows, r.session, input, 1);
+  expect(r.lookup).toEqual({ node: 'stations.voter_list', source: 'voter_list', params: {}, lang: 'fr' });
+  r = answerLookup(flows, r.session, { kind: 'found', values: {} }, 1);
   expect(r.session.node).toBe('stations.nina');
   return r;
 }
 
 describe('lookups in the engine', () => {
+  it('without a voters list, never asks for the NINA: says the search is not available here', () => {
+    let r = start(flows, { id: 's', ref: 'KA-7Q4M2XH', lang: 'fr', languageKnown: true }, 0);
+    for (const input of ['3', '1']) r = step(flows, r.session, input, 1);
+    const none = answerLookup(flows, r.session, { kind: 'not_found' }, 2);
+    expect(none.session.node).toBe('stations.no_voter_list');
+    expect(none.screen.text).toMatch(/^La recherche par NINA n'est pas disponible ici\. Cela ne dit rien de votre inscription/);
+    expect(none.screen.text).not.toMatch(/pas inscrit|pas sur la liste/);
+  });
+
   it('asks the shell for the NINA lookup, with the number only in the request', () => {
     const asked = step(flows, toNinaPrompt().session, NINA, 2);
     expect(asked.lookup).toEqual({ node: 'stations.nina_lookup', source: 'station_by_nina', params: { nina: NINA }, lang: 'fr' });

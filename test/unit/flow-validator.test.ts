@@ -64,7 +64,8 @@ describe('the valid fixture', () => {
     expect(check.flows!.home).toBe('main.home');
     expect(check.flows!.languageNode).toBe('main.language');
     expect([...check.flows!.nodes.keys()].sort()).toEqual(['main.bye', 'main.help', 'main.home', 'main.language']);
-    expect(check.variables).toEqual({ fr: { hotline: 'le 8080' }, bm: { hotline: '8080' } });
+    // number_kept_days comes from the configuration (PHONE_RETENTION_DAYS, 30 by default), not from variables.yaml.
+    expect(check.variables).toEqual({ fr: { hotline: 'le 8080', number_kept_days: '30' }, bm: { hotline: '8080', number_kept_days: '30' } });
     // 4 nodes x (fr, bm standard, bm gsm7)
     expect(check.report).toHaveLength(12);
   });
@@ -254,6 +255,52 @@ describe('paths in problems', () => {
   });
 });
 
+describe('what callers are told stays true (issue 13)', () => {
+  const real = (options: { production?: boolean; numberKeptDays?: number }) =>
+    checkFlows({ flowsDir: join(REPO, 'flows'), localesDir: join(REPO, 'locales'), limits: { ...LIMITS }, spelling: 'standard', root: REPO, ...options });
+
+  it('refuses, in production, a short code still at its sample value; warns elsewhere', () => {
+    const production = real({ production: true });
+    expect(production.flows).toBeUndefined();
+    expect(errorLines(production)).toEqual([
+      expect.stringMatching(/^flows\/variables\.yaml:\d+:\d+ variable ussd_code \(fr\) still holds its sample value "\*384\*123#"/),
+      expect.stringMatching(/^flows\/variables\.yaml:\d+:\d+ variable ussd_code \(bm\) still holds its sample value/),
+    ]);
+    const development = real({});
+    expect(development.flows).toBeDefined();
+    expect(development.problems.filter((p) => p.severity === 'warning' && /sample value/.test(p.message))).toHaveLength(2);
+  });
+
+  it('tells callers the retention the deployment really has (PHONE_RETENTION_DAYS)', () => {
+    const flows = real({ numberKeptDays: 90 }).flows!;
+    expect(flows.texts('fr', 'report:privacy.text')).toContain('effacé après 90 jours');
+    expect(flows.texts('bm', 'report:privacy.text')).toContain('tile 90');
+    expect(real({}).flows!.texts('fr', 'report:privacy.text')).toContain('effacé après 30 jours');
+  });
+
+  it('promises no confidentiality it cannot keep, on any screen or SMS', () => {
+    const check = real({});
+    for (const lang of ['fr', 'bm'] as const) {
+      for (const [key, text] of Object.entries(flattenLocale(lang))) {
+        expect([lang, key, /confidentiel|anonyme|personne ne (verra|saura)|tɛ jira mɔgɔ si la|tɛ jira\./i.test(text)]).toEqual([lang, key, false]);
+      }
+    }
+    expect(check.flows).toBeDefined();
+  });
+});
+
+/** Every text of a language, by `namespace:key`. */
+function flattenLocale(lang: 'fr' | 'bm'): Record<string, string> {
+  const out: Record<string, string> = {};
+  const dir = join(REPO, 'locales', lang);
+  const walk = (ns: string, prefix: string, value: unknown) => {
+    if (typeof value === 'string') out[`${ns}:${prefix}`] = value;
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) if (!k.startsWith('$')) walk(ns, prefix ? `${prefix}.${k}` : k, v);
+  };
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) walk(file.replace(/\.json$/, ''), '', JSON.parse(readFileSync(join(dir, file), 'utf8')));
+  return out;
+}
+
 describe('the real flows', () => {
   const check = checkTree(REPO);
 
@@ -277,7 +324,7 @@ describe('the real flows', () => {
   it('have a report row for every node the caller can see, in fr, bm standard and bm gsm7', () => {
     // Lookup nodes are never shown: the shell answers them and the step moves on.
     const lookups = [...check.flows!.nodes.values()].filter((n) => n.kind === 'lookup').map((n) => n.id);
-    expect(lookups).toEqual(['stations.nina_lookup', 'stations.centre_lookup']);
+    expect(lookups).toEqual(['stations.voter_list', 'stations.nina_lookup', 'stations.centre_lookup']);
     const ids = nodeIdsInYaml().filter((id) => !lookups.includes(id));
     expect(ids.length).toBeGreaterThan(10);
     for (const [lang, spelling] of [

@@ -1,0 +1,21 @@
+/**
+ * The repo's flows and texts as a deployment would ship them: a copy in which
+ * the sample values (`sample:` in flows/variables.yaml, the short code) are
+ * replaced, so that a production process accepts them.
+ */
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** FLOWS_DIR and LOCALES_DIR of a fresh copy whose short code is `*555*1#`. */
+export function deployedContent(): { FLOWS_DIR: string; LOCALES_DIR: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kalata-content-'));
+  cpSync('flows', join(dir, 'flows'), { recursive: true });
+  cpSync('locales', join(dir, 'locales'), { recursive: true });
+  const variables = join(dir, 'flows', 'variables.yaml');
+  const text = readFileSync(variables, 'utf8');
+  const deployed = text.replace(/^( {2}(?:fr|bm): )"\*384\*123#"$/gm, '$1"*555*1#"');
+  if (deployed === text) throw new Error('flows/variables.yaml: the sample short code was not found');
+  writeFileSync(variables, deployed);
+  return { FLOWS_DIR: join(dir, 'flows'), LOCALES_DIR: join(dir, 'locales') };
+}
