@@ -401,7 +401,9 @@ describe.each(SPELLINGS)('engine on the real flows (%s spelling)', (spelling) =>
           const after = step(flows, next.session, NAV.back, T0 + 1_000_000);
           if (!after.events.some((e) => e.type === 'invalid')) expect(after.session.notice).toBeUndefined();
         }),
-        RUNS,
+        // About one walk in five ends where the bad key is invalid: three times the usual runs keep
+        // the count well above the floor (300 runs gave 43 to 74, and failed on a floor of 50).
+        { numRuns: RUNS.numRuns * 3 },
       );
       expect(exercised).toBeGreaterThan(50);
     });
