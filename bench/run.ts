@@ -21,7 +21,6 @@
  * bench/results/profiles (open it in Chrome DevTools); BENCH_RESULTS_DIR
  * writes the JSON elsewhere.
  */
-import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -37,7 +36,7 @@ import { startLocalRedis } from '../src/store/local-redis.js';
 import type { LoadOptions, LoadResult } from './load/ussd-load.js';
 import { STEPS_PER_CYCLE, CALLS_PER_CYCLE } from './load/conversations.js';
 import { combine, formatTable, judge, type BenchReport, type TargetRun } from './report.js';
-import { deployedContent } from '../test/support/content.js';
+import { kalataEnvironment } from './kalata-env.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const smoke = process.argv.includes('--smoke');
@@ -74,26 +73,9 @@ const databaseUrl = process.env.BENCH_DATABASE_URL ?? (await postgres!.createDat
 const db = await createDatabase({ url: databaseUrl });
 await migrateToLatest(db);
 
-const secret = randomBytes(16).toString('hex');
-const phoneHashKey = randomBytes(32).toString('hex');
-const dataEncryptionKey = randomBytes(32).toString('hex');
-// Production refuses the repo's sample short code: the servers get the content as a deployment ships it.
-const content = deployedContent();
-const kalataEnv = (port: number): NodeJS.ProcessEnv => ({
-  ...process.env,
-  ...content,
-  NODE_ENV: 'production',
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  DATABASE_URL: databaseUrl,
-  REDIS_URL: redisUrl,
-  REDIS_PREFIX: `${runId}:`,
-  WEBHOOK_SECRET: secret,
-  PHONE_HASH_KEY: phoneHashKey,
-  DATA_ENCRYPTION_KEY: dataEncryptionKey,
-  DATA_DIR: workDir,
-  LOG_LEVEL: 'info',
-});
+const kalata = kalataEnvironment({ databaseUrl, redisUrl, runId, workDir, logLevel: 'info' });
+const { secret } = kalata;
+const kalataEnv = (port: number): NodeJS.ProcessEnv => kalata.env(port);
 
 interface Server {
   proc: ManagedProcess;
@@ -208,8 +190,7 @@ try {
     BENCH_REDIS_URL: redisUrl,
     BENCH_DATABASE_URL: databaseUrl,
     // The servers below use these keys on the same database, which keeps their fingerprints.
-    PHONE_HASH_KEY: phoneHashKey,
-    DATA_ENCRYPTION_KEY: dataEncryptionKey,
+    ...kalata.keys,
   });
   const engine = await runJson<Record<string, number>>(['bench/engine.ts', ...(smoke ? ['--smoke'] : [])]);
 

@@ -35,7 +35,7 @@ import { findFreePort, spawnManaged } from '../src/store/local-process.js';
 import { startLocalRedis } from '../src/store/local-redis.js';
 import { addUser, openSession } from '../src/store/user-store.js';
 import { memoryMbOf } from './proc.js';
-import { deployedContent } from '../test/support/content.js';
+import { kalataEnvironment } from './kalata-env.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({ options: { voters: { type: 'string', default: '500000' }, callers: { type: 'string', default: '8' } } });
@@ -104,27 +104,10 @@ function watchPeak(pid: number): { stop: () => number } {
   };
 }
 
-const secret = randomBytes(16).toString('hex');
-const phoneHashKey = randomBytes(32).toString('hex');
-const dataEncryptionKey = randomBytes(32).toString('hex');
-// Production refuses the repo's sample short code: the servers get the content as a deployment ships it.
-const content = deployedContent();
-const env = (databaseUrl: string, redisUrl: string, port = 0): NodeJS.ProcessEnv => ({
-  ...process.env,
-  ...content,
-  NODE_ENV: 'production',
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  DATABASE_URL: databaseUrl,
-  REDIS_URL: redisUrl,
-  REDIS_PREFIX: `${runId}:`,
-  WEBHOOK_SECRET: secret,
-  PHONE_HASH_KEY: phoneHashKey,
-  DATA_ENCRYPTION_KEY: dataEncryptionKey,
-  DATA_DIR: workDir,
-  LOG_LEVEL: 'warn',
-  RATE_LIMIT_PER_PHONE: '0',
-});
+const kalata = kalataEnvironment({ runId, workDir, logLevel: 'warn' });
+const { secret } = kalata;
+const env = (databaseUrl: string, redisUrl: string, port = 0): NodeJS.ProcessEnv =>
+  kalata.env(port, { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, RATE_LIMIT_PER_PHONE: '0' });
 
 /** `stations import FILE` as deployed; resolves its wall time and peak RSS. */
 async function cliImport(built: string, file: string, databaseUrl: string, redisUrl: string, replace = false) {
