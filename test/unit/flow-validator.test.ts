@@ -277,29 +277,7 @@ describe('what callers are told stays true (issue 13)', () => {
     expect(flows.texts('bm', 'report:privacy.text')).toContain('tile 90');
     expect(real({}).flows!.texts('fr', 'report:privacy.text')).toContain('effacé après 30 jours');
   });
-
-  it('promises no confidentiality it cannot keep, on any screen or SMS', () => {
-    const check = real({});
-    for (const lang of ['fr', 'bm'] as const) {
-      for (const [key, text] of Object.entries(flattenLocale(lang))) {
-        expect([lang, key, /confidentiel|anonyme|personne ne (verra|saura)|tɛ jira mɔgɔ si la|tɛ jira\./i.test(text)]).toEqual([lang, key, false]);
-      }
-    }
-    expect(check.flows).toBeDefined();
-  });
 });
-
-/** Every text of a language, by `namespace:key`. */
-function flattenLocale(lang: 'fr' | 'bm'): Record<string, string> {
-  const out: Record<string, string> = {};
-  const dir = join(REPO, 'locales', lang);
-  const walk = (ns: string, prefix: string, value: unknown) => {
-    if (typeof value === 'string') out[`${ns}:${prefix}`] = value;
-    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) if (!k.startsWith('$')) walk(ns, prefix ? `${prefix}.${k}` : k, v);
-  };
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) walk(file.replace(/\.json$/, ''), '', JSON.parse(readFileSync(join(dir, file), 'utf8')));
-  return out;
-}
 
 describe('the real flows', () => {
   const check = checkTree(REPO);
