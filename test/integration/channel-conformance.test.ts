@@ -92,17 +92,15 @@ describe('the same conversation through every gateway', () => {
   });
 
   it('a Bambara walk through the voting answers, with paging (98) and back (0)', async () => {
-    const played = await everywhere(['2', '1', '98', '4', '98', '0', '0', '98', '00']);
+    const played = await everywhere(['2', '1', '4', '98', '0', '0', '00']);
     const at = played[0]!.replies;
     expect(at[1]!.text).toMatch(/^Kalata\n1\. Wote cogo/);
-    expect(at[2]!.text).toBe('Wote cogo\n98. Nɔfɛta');
-    expect(at[3]!.text).toBe('1. Tɔgɔsɛbɛn\n2. Sɛbɛn minnu bɛ ta\n3. Wote don\n4. Jɔn bɛ se ka wote\n5. Wote yɔrɔ');
-    expect(at[4]!.text).toMatch(/^Malidenw minnu san bɛ 18 bɔ/);
-    expect(at[5]!.text).toMatch(/^tɔgɔ bɛ kalata lisi kan/);
-    expect(at[6]!.text).toBe(at[4]!.text);
-    expect(at[7]!.text).toBe(at[2]!.text);
-    expect(at[8]!.text).toBe(at[3]!.text);
-    expect(at[9]!.text).toBe(at[1]!.text);
+    expect(at[2]!.text).toBe('Wote cogo\n1. Tɔgɔsɛbɛn\n2. Sɛbɛnw\n3. Wote don\n4. Wotelaw\n5. Wote yɔrɔ\n6. Jaabiw');
+    expect(at[3]!.text).toMatch(/^Malidenw minnu san bɛ 18 bɔ/);
+    expect(at[4]!.text).toMatch(/^tɔgɔ bɛ kalata lisi kan/);
+    expect(at[5]!.text).toBe(at[3]!.text);
+    expect(at[6]!.text).toBe(at[2]!.text);
+    expect(at[7]!.text).toBe(at[1]!.text);
     expect(at.every((r) => !r.end)).toBe(true);
     const records = await expectConformance(played);
     expect(records.hubtel.row.language).toBe('bm');

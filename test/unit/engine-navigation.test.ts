@@ -49,7 +49,8 @@ describe('engine navigation', () => {
   });
 
   it('pages with 98 and goes back a page with 0', () => {
-    const rs = play(['1', '1', '98', '0']);
+    // vote.who: an information screen of two pages
+    const rs = play(['1', '4', '98', '0']);
     expect(rs[2]!.screen.text).toMatch(/98\. Suite$/);
     expect(rs[3]!.session.page).toBe(1);
     expect(rs[3]!.screen.text).toMatch(/0\. Retour 00\. Accueil$/);
@@ -73,8 +74,9 @@ describe('engine navigation', () => {
       // on a one-page menu too
       expect(last(play(['98'], true, 'fr', using)).screen.text).toBe(`${notice}\n${play([])[0]!.screen.text}`);
     }
-    const bm = last(play(['1', '98', '98'], true, 'bm', withNoMore));
-    expect(bm.session.page).toBe(1);
+    // the Bambara vote menu holds on one page: 98 there says there is no next page
+    const bm = last(play(['1', '98'], true, 'bm', withNoMore));
+    expect(bm.session.page).toBe(0);
     expect(bm.screen.text.split('\n')[0]).toMatch(/^(Nɔfɛta tɛ yen\.|Fili don\.)$/);
   });
 
@@ -125,13 +127,12 @@ describe('engine navigation', () => {
     expect(renderPages(flows, flows.nodes.get('report.confirm')!, r.session)).toHaveLength(1);
   });
 
-  it('shows every option of the Bambara vote menu on one page, its title on the page before', () => {
-    const rs = play(['1', '98'], true, 'bm');
-    expect(rs[1]!.screen.text).toBe('Wote cogo\n98. Nɔfɛta');
-    expect(rs[2]!.screen.text).toBe('1. Tɔgɔsɛbɛn\n2. Sɛbɛn minnu bɛ ta\n3. Wote don\n4. Jɔn bɛ se ka wote\n5. Wote yɔrɔ');
-    expect(last(play(['1', '98', '5'], true, 'bm')).session.node).toBe('stations.intro');
-    // 0 still goes back a page, then to home
-    expect(last(play(['1', '98', '0'], true, 'bm')).session.page).toBe(0);
+  it('shows the Bambara vote menu, title and every option, on one page (80 UCS-2 units)', () => {
+    const rs = play(['1'], true, 'bm');
+    expect(rs[1]!.screen.text).toBe('Wote cogo\n1. Tɔgɔsɛbɛn\n2. Sɛbɛnw\n3. Wote don\n4. Wotelaw\n5. Wote yɔrɔ\n6. Jaabiw');
+    expect(last(play(['1', '5'], true, 'bm')).session.node).toBe('stations.intro');
+    // 0 still goes back home, though the footer gave way to the options
+    expect(last(play(['1', '0'], true, 'bm')).session.node).toBe('main.home');
   });
 
   it('changes language with 99 from any menu and emits set_language once chosen', () => {
