@@ -22,7 +22,6 @@
  * writes the JSON elsewhere.
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +29,7 @@ import { sql } from 'kysely';
 import { buildDist, scriptNodeArgs } from '../src/main/build.js';
 import { createDatabase, migrateToLatest } from '../src/store/database.js';
 import { startLocalPostgres } from '../src/store/local-postgres.js';
-import { findFreePort, spawnManaged, type ManagedProcess } from '../src/store/local-process.js';
+import { acceptsConnections, findFreePort, spawnManaged, type ManagedProcess } from '../src/store/local-process.js';
 import { memoryMbOf } from './proc.js';
 import { startLocalRedis } from '../src/store/local-redis.js';
 import type { LoadOptions, LoadResult } from './load/ussd-load.js';
@@ -91,7 +90,7 @@ async function startServer(args: string[], env: (port: number) => NodeJS.Process
   const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'results', 'profiles')}`] : [];
   const proc = await spawnManaged(process.execPath, [...profile, ...args], { cwd: root, env: env(port), stopSignal: 'SIGTERM' });
   const deadline = Date.now() + 30_000;
-  while (!(await accepts(port))) {
+  while (!(await acceptsConnections(port))) {
     if (proc.exitInfo) throw await proc.startFailure(file);
     if (Date.now() > deadline) throw new Error(`${file} did not listen within 30 s:\n${proc.output()}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -106,17 +105,6 @@ async function startAll(args: string[][], env: (port: number) => NodeJS.ProcessE
   if (!failed) return started.map((r) => (r as PromiseFulfilledResult<Server>).value);
   await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.proc.stop() : undefined)));
   throw failed.reason;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Runs a child script and returns the JSON object its last line prints. */

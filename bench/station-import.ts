@@ -22,7 +22,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -31,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { buildDist, scriptNodeArgs } from '../src/main/build.js';
 import { createDatabase, migrateToLatest } from '../src/store/database.js';
 import { startLocalPostgres } from '../src/store/local-postgres.js';
-import { findFreePort, spawnManaged } from '../src/store/local-process.js';
+import { acceptsConnections, findFreePort, spawnManaged } from '../src/store/local-process.js';
 import { startLocalRedis } from '../src/store/local-redis.js';
 import { addUser, openSession } from '../src/store/user-store.js';
 import { memoryMbOf } from './proc.js';
@@ -175,17 +174,6 @@ async function ussdLoad(url: string, maxRequests: number, stop: () => boolean, p
   return { requests: latencies.length, errors, p50: r(percentile(latencies, 50)), p90: r(percentile(latencies, 90)), p99: r(percentile(latencies, 99)), max: r(latencies.at(-1) ?? 0) };
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 console.log(`station import bench: ${VOTERS.toLocaleString('en')} voters, ${cpus().length} CPUs, Node ${process.version}, ${CALLERS} USSD callers`);
 const built = await buildDist(root, join(builtDir, 'dist'));
 const redis = await startLocalRedis({ dir: join(workDir, 'redis'), persist: false });
@@ -215,7 +203,7 @@ try {
   const port = await findFreePort();
   const server = await spawnManaged(process.execPath, scriptNodeArgs(root, 'start', built), { cwd: root, env: env(consoleUrl, redis.url, port), stopSignal: 'SIGTERM' });
   try {
-    for (const deadline = Date.now() + 30_000; !(await accepts(port)); ) {
+    for (const deadline = Date.now() + 30_000; !(await acceptsConnections(port)); ) {
       if (server.exitInfo || Date.now() > deadline) throw new Error(`npm start did not listen:\n${server.output()}`);
       await new Promise((r) => setTimeout(r, 100));
     }

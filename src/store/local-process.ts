@@ -27,6 +27,18 @@ export function findFreePort(): Promise<number> {
   });
 }
 
+/** Whether something accepts connections on 127.0.0.1:`port` right now. */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 /** Runs `start` on a free port, picking another one when the server lost the race for it. */
 export async function withFreePortRetry<T>(fixedPort: number | undefined, start: (port: number) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
