@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS: Readonly<Record<string, string>> = {
   publish_flows: 'Menus publiés',
   reload_flows: 'Menus vérifiés',
   import_stations: 'Import de bureaux de vote',
+  rotate_keys: 'Clés de chiffrement changées',
 };
 
 export const auditActionLabel = (action: string): string => AUDIT_ACTIONS[action] ?? action;
