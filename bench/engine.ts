@@ -95,7 +95,7 @@ function stepCost(flows: CompiledFlows, steps: number): number {
 const smoke = process.argv.includes('--smoke');
 const scale = smoke ? 0.05 : 1;
 const real = loadFlows({ flowsDir: 'flows', localesDir: 'locales', limits, spelling: 'standard' });
-const inputs = ['1', '1', '3', '98', '0', '0', '2', '1', '1', '5', 'Kati', 'Des billets', '1'];
+const inputs = ['1', '1', '3', '98', '0', '0', '2', '1', '1', '1', '5', 'Kati', 'Des billets', '1'];
 const warm = time(() => {
   let n = 0;
   for (let r = 0; r < 2000 * scale; r++) {

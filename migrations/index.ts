@@ -12,6 +12,7 @@ import * as referenceCheck from './2026-11-24-006-reference-check.js';
 import * as stationImports from './2026-12-01-001-station-imports.js';
 import * as perNumberIndexes from './2026-12-01-002-per-number-indexes.js';
 import * as keyFingerprints from './2026-12-01-003-key-fingerprints.js';
+import * as reportContact from './2026-12-01-004-report-contact.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-24-001-calls-and-reports': callsAndReports,
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01-001-station-imports': stationImports,
   '2026-12-01-002-per-number-indexes': perNumberIndexes,
   '2026-12-01-003-key-fingerprints': keyFingerprints,
+  '2026-12-01-004-report-contact': reportContact,
 };

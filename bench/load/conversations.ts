@@ -42,11 +42,12 @@ export const CONVERSATIONS: Conversation[] = [
   },
   {
     name: 'report',
-    inputs: ['1', '2', '1', '1', '1', 'Kati, école du centre', 'Achat de cartes devant le bureau', '1'],
+    inputs: ['1', '2', '1', '1', '1', '1', 'Kati, école du centre', 'Achat de cartes devant le bureau', '1'],
     expect: [
       LANGUAGE,
       HOME_FR,
       /^CON Signaler une fraude/,
+      /^CON Un SMS de confirmation\?/,
       /^CON Type d'incident:/,
       /^CON Région:/,
       /^CON Lieu /,

@@ -34,6 +34,7 @@ export function optionLines(flows: CompiledFlows, node: FlowNode, session: Rende
     case 'input':
     case 'end':
     case 'lookup':
+    case 'branch':
       return [];
   }
 }

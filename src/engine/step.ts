@@ -61,6 +61,8 @@ class Step {
     const node = this.node;
     if (!node) return this.fail();
     this.events.push({ type: 'entered', node: node.id });
+    // Never shown and never on the back stack: straight on by the answer (the validator forbids a branch to a branch).
+    if (node.kind === 'branch') return this.goTo(node.cases[this.session.answers[node.on] ?? ''] ?? node.otherwise, how, nextTrail);
     if (how === 'forward') this.runEffects(node);
     if (node.kind === 'end') return this.end('completed', node.id);
     return this.show();
@@ -75,12 +77,14 @@ class Step {
 
   runEffects(node: FlowNode): void {
     const { ref, lang, answers } = this.session;
+    // A report filed without the number for an SMS never has one sent for it.
+    const noSms = node.effects.some((spec) => spec.type === 'save_report' && spec.contact !== 'sms');
     for (const spec of node.effects) {
       if (spec.type === 'save_report') {
         const fields: Record<string, string> = {};
         for (const f of spec.fields) fields[f] = answers[f] ?? '';
-        this.effects.push({ type: 'save_report', ref, lang, fields });
-      } else {
+        this.effects.push({ type: 'save_report', ref, lang, fields, contact: spec.contact });
+      } else if (!noSms) {
         // The reference and what lookups found: the outbox never copies what the caller typed.
         const vars: Record<string, string> = { ref };
         for (const v of spec.vars) vars[v] = answers[v] ?? '';
@@ -304,6 +308,9 @@ export function step(flows: CompiledFlows, session: Session, rawInput: string, n
     case 'lookup':
       // Only reached if the shell stepped instead of answering the lookup.
       return s.show();
+    case 'branch':
+      // Never stood on: goTo passes through.
+      return s.fail();
     case 'end':
       return s.end('completed', node.id);
   }
@@ -336,6 +343,20 @@ export function answerLookup(flows: CompiledFlows, session: Session, answer: Loo
   }
   if (answer.kind === 'found') s.update({ answers: { ...s.session.answers, ...answer.values } });
   return s.goTo(answer.kind === 'found' ? node.found : node.notFound, 'forward', session.trail);
+}
+
+/**
+ * Whether the call is private from here on: the caller chose an item that
+ * keeps the rest of the call out of the records (report without a number).
+ * The shell then records neither what is typed nor what is shown.
+ */
+export function isPrivateCall(flows: CompiledFlows, session: Session): boolean {
+  if (!flows.privateAnswers) return false;
+  for (const [field, values] of flows.privateAnswers) {
+    const answer = session.answers[field];
+    if (answer !== undefined && values.has(answer)) return true;
+  }
+  return false;
 }
 
 /** Items a pick shows at most: 98 and 99 are navigation codes. */

@@ -14,8 +14,17 @@ export type TextKey = string;
 /** Resolves a key in a language with variables. Pure and total: never throws. */
 export type TextLookup = (lang: Lang, key: TextKey, vars?: Record<string, string>) => string;
 
+/**
+ * What a report keeps of the caller's number, as the caller chose:
+ * `sms` the encrypted number, for the discreet SMS and a follow-up;
+ * `no_sms` only the keyed pseudonym (STATUT works from this phone);
+ * `no_number` nothing: no pseudonym, no link to the call (STATUT from any phone).
+ */
+export type ReportContact = 'sms' | 'no_sms' | 'no_number';
+export const REPORT_CONTACTS: readonly ReportContact[] = ['sms', 'no_sms', 'no_number'];
+
 export type EffectSpec =
-  | { type: 'save_report'; fields: readonly string[] }
+  | { type: 'save_report'; fields: readonly string[]; contact: ReportContact }
   /** `vars`: answers a lookup set, copied into the message (never what the caller typed) */
   | { type: 'send_sms'; template: TextKey; vars: readonly string[] };
 
@@ -65,6 +74,8 @@ export interface InputNode extends NodeBase {
 export interface ChoiceItem {
   readonly value: string;
   readonly label: TextKey;
+  /** choosing it keeps the rest of the call out of the records (what is typed and shown) */
+  readonly private?: boolean;
 }
 export interface ChoiceNode extends NodeBase {
   readonly kind: 'choice';
@@ -104,7 +115,17 @@ export interface LookupNode extends NodeBase {
   readonly forget: readonly string[];
 }
 
-export type FlowNode = MenuNode | InfoNode | InputNode | ChoiceNode | ConfirmNode | EndNode | PickNode | LookupNode;
+/** Goes on by an answer given earlier; the caller never sees this node. */
+export interface BranchNode extends NodeBase {
+  readonly kind: 'branch';
+  readonly on: string;
+  /** answer value -> node */
+  readonly cases: Readonly<Record<string, string>>;
+  /** where any other answer (or none) goes */
+  readonly otherwise: string;
+}
+
+export type FlowNode = BranchNode | MenuNode | InfoNode | InputNode | ChoiceNode | ConfirmNode | EndNode | PickNode | LookupNode;
 
 /** One item of a looked-up list: the value saved, the label shown. */
 export interface PickedItem {
@@ -169,6 +190,11 @@ export interface CompiledFlows {
   /** field -> value -> label key, to show a choice answer in words */
   readonly choiceLabels: ReadonlyMap<string, ReadonlyMap<string, TextKey>>;
   readonly maxInvalid: number;
+  /**
+   * field -> the values that make the rest of a call private (`private: true`
+   * choice items): once chosen, the records keep neither inputs nor screens
+   */
+  readonly privateAnswers?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export type Outcome = 'completed' | 'too_many_invalid' | 'abandoned' | 'error';
@@ -214,7 +240,7 @@ export interface Screen {
 
 export type Effect =
   | { type: 'set_language'; lang: Lang }
-  | { type: 'save_report'; ref: string; lang: Lang; fields: Record<string, string> }
+  | { type: 'save_report'; ref: string; lang: Lang; fields: Record<string, string>; contact: ReportContact }
   | { type: 'send_sms'; ref: string; lang: Lang; template: TextKey; vars: Record<string, string> };
 
 export type EngineEvent =

@@ -41,6 +41,8 @@ export interface ResolvedFlows {
   inputFields: Map<string, number>;
   /** variables lookups set for the texts after them */
   lookupVars: Set<string>;
+  /** field -> values of `private: true` choice items */
+  privateAnswers: Map<string, Set<string>>;
   problems: Problem[];
 }
 
@@ -82,6 +84,7 @@ export function resolveFlows(files: readonly ParsedFile<FlowFile>[]): ResolvedFl
     choiceLabels: new Map(),
     inputFields: new Map(),
     lookupVars: new Set(),
+    privateAnswers: new Map(),
     problems: [],
   };
   const flowFiles = new Map<string, string>();
@@ -166,9 +169,23 @@ function resolveNode(
       forget: raw.forget ?? [],
     };
   }
+  if (raw.type === 'branch') {
+    // Never shown: the engine goes straight on by the answer.
+    return {
+      id,
+      flow,
+      text: COMMON_TEXTS.unavailable,
+      effects: [],
+      nav: false,
+      kind: 'branch',
+      on: raw.on,
+      cases: Object.fromEntries(Object.entries(raw.cases).map(([value, t]) => [value, target(t, ['cases', value])])),
+      otherwise: target(raw.otherwise, ['otherwise']),
+    };
+  }
   const effects: EffectSpec[] = (raw.effects ?? []).map((e, i) =>
     'save_report' in e
-      ? { type: 'save_report', fields: e.save_report.fields }
+      ? { type: 'save_report', fields: e.save_report.fields, contact: e.save_report.contact ?? 'sms' }
       : { type: 'send_sms', template: key(e.send_sms.template, ['effects', i, 'send_sms', 'template']), vars: e.send_sms.vars ?? [] },
   );
   const base = { id, flow, text: key(raw.text, ['text']), effects, nav: raw.nav ?? true };
@@ -231,7 +248,14 @@ function resolveNode(
       const items = source.map((item, i) => ({
         value: item.value,
         label: raw.list ? qualifyKey(flow, item.label) : key(item.label, [...itemsPath, i, 'label']),
+        ...(item.private ? { private: true } : {}),
       }));
+      for (const item of items) {
+        if (!item.private) continue;
+        const values = out.privateAnswers.get(raw.save) ?? new Set<string>();
+        values.add(item.value);
+        out.privateAnswers.set(raw.save, values);
+      }
       if (raw.list) items.forEach((item) => out.textUses.push({ key: item.label, at: at(['list']) }));
       const labels = out.choiceLabels.get(raw.save) ?? new Map<string, TextKey>();
       for (const item of items) labels.set(item.value, item.label);
@@ -270,6 +294,7 @@ export function buildCompiledFlows(
     limits: Object.freeze({ ...options.limits }),
     choiceLabels: resolved.choiceLabels,
     maxInvalid: MAX_INVALID,
+    privateAnswers: resolved.privateAnswers,
   });
 }
 

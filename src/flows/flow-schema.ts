@@ -13,7 +13,13 @@ const textKey = z.string().regex(/^([a-z][a-z0-9_]*:)?[a-z][a-zA-Z0-9_.]*$/, 'a 
 const language = z.enum(['fr', 'bm']);
 
 const effect = z.union([
-  z.strictObject({ save_report: z.strictObject({ fields: z.array(z.string().min(1)).min(1) }) }),
+  z.strictObject({
+    save_report: z.strictObject({
+      fields: z.array(z.string().min(1)).min(1),
+      /** what the report keeps of the caller's number (default `sms`: the encrypted number) */
+      contact: z.enum(['sms', 'no_sms', 'no_number']).optional(),
+    }),
+  }),
   // `vars`: values a lookup found (never what the caller typed), for the template.
   z.strictObject({ send_sms: z.strictObject({ template: textKey, vars: z.array(nodeId).optional() }) }),
 ]);
@@ -24,7 +30,12 @@ const base = {
   nav: z.boolean().optional(),
 };
 
-const choiceItem = z.strictObject({ value: z.string().regex(/^[a-z0-9_]+$/), label: textKey });
+const choiceItem = z.strictObject({
+  value: z.string().regex(/^[a-z0-9_]+$/),
+  label: textKey,
+  /** choosing it keeps the rest of the call out of the records: neither what is typed nor what is shown */
+  private: z.boolean().optional(),
+});
 
 export const nodeSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -59,6 +70,13 @@ export const nodeSchema = z.discriminatedUnion('type', [
     save: nodeId,
     next: target,
     empty: target,
+  }),
+  z.strictObject({
+    type: z.literal('branch'),
+    /** the answer to go on by */
+    on: nodeId,
+    cases: z.record(z.string().regex(/^[a-z0-9_]+$/), target),
+    otherwise: target,
   }),
   z.strictObject({
     type: z.literal('lookup'),

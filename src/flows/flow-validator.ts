@@ -49,6 +49,8 @@ export function outgoing(node: FlowNode): string[] {
       return [node.next, node.empty];
     case 'lookup':
       return [node.found, node.notFound];
+    case 'branch':
+      return [...new Set([...Object.values(node.cases), node.otherwise])];
     case 'end':
       return [];
   }
@@ -109,6 +111,23 @@ export function validateFlows(
     const at = resolved.nodeSources.get(id)!;
     const why = outgoing(node).length === 0 ? 'has no way forward and no navigation' : 'never leads to an end';
     problems.push(problem(at, `dead end: node "${id}" ${why}`));
+  }
+
+  // A branch goes on by an answer some choice gives, for values it can give, and never to another branch.
+  for (const [id, node] of nodes) {
+    if (node.kind !== 'branch') continue;
+    const at = resolved.nodeSources.get(id)!;
+    const values = resolved.choiceLabels.get(node.on);
+    if (!values) {
+      problems.push(problem(at, `branch "${id}" goes by "${node.on}", which no choice saves`));
+      continue;
+    }
+    for (const value of Object.keys(node.cases)) {
+      if (!values.has(value)) problems.push(problem(at, `branch "${id}": no choice saving "${node.on}" has the value "${value}" (known: ${[...values.keys()].join(', ')})`));
+    }
+    for (const t of outgoing(node)) {
+      if (nodes.get(t)?.kind === 'branch') problems.push(problem(at, `branch "${id}" leads to another branch "${t}": go to the node itself`));
+    }
   }
 
   // Fields a report saves must be answers some node collects.

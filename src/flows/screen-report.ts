@@ -78,7 +78,7 @@ export function lintScreens(
   for (const lang of langs) {
     const answers = worstAnswers(flows, resolved, lang);
     for (const [id, node] of flows.nodes) {
-      if (node.kind === 'lookup') continue; // never shown
+      if (node.kind === 'lookup' || node.kind === 'branch') continue; // never shown
       const at = resolved.nodeSources.get(id)!;
       const session: RenderState = {
         lang,

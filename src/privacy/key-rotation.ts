@@ -274,7 +274,7 @@ export async function rotateKeys(db: Db, options: RotationOptions): Promise<Rota
         if (hashLost || pseudonymizePhone(options.from.phoneHashKey, s.phone) === s.hash) known.set(s.hash, pseudonymizePhone(options.to.phoneHashKey, s.phone));
       }
       const all = await sql<{ hash: string }>`
-        ${sql.join(PSEUDONYMS.map((t) => sql`select phone_hash as hash from ${sql.table(t)}`), sql` union `)}
+        ${sql.join(PSEUDONYMS.map((t) => sql`select phone_hash as hash from ${sql.table(t)} where phone_hash is not null`), sql` union `)}
       `.execute(trx);
       for (const { hash } of all.rows) {
         const next = known.get(hash);
@@ -289,8 +289,8 @@ export async function rotateKeys(db: Db, options: RotationOptions): Promise<Rota
             'Keep the old key, or rerun with --lose-optouts to accept it',
         );
       }
-      const reportHashes = await trx.selectFrom('reports').select('phone_hash').execute();
-      reportsUnlinked = reportHashes.filter((r) => !known.has(r.phone_hash)).length;
+      const reportHashes = await trx.selectFrom('reports').select('phone_hash').where('phone_hash', 'is not', null).execute();
+      reportsUnlinked = reportHashes.filter((r) => !known.has(r.phone_hash!)).length;
 
       await sql`create temp table kalata_rekey (old_hash text primary key, new_hash text not null) on commit drop`.execute(trx);
       for (const part of chunks([...rekey])) {

@@ -4,7 +4,7 @@
  * with a gateway-neutral turn; every gateway quirk stays in `channels/`.
  */
 import { randomUUID } from 'node:crypto';
-import { start, step } from '../engine/step.js';
+import { isPrivateCall, start, step } from '../engine/step.js';
 import type { CompiledFlows, Effect, Lang, ResumePoint, Screen, Session, StepResult } from '../engine/types.js';
 import type { FlowRegistry } from '../flows/flow-registry.js';
 import { encryptText, maskPhone, pseudonymizePhone } from '../privacy/phone.js';
@@ -102,8 +102,10 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
     const advance = async (session: Session, input: string) => {
       const typedAt = flows.nodes.get(session.node);
       const result = await settle(flows, step(flows, session, input, at), deps.lookup, at);
-      // What is typed on a private input (a NINA number) is never recorded.
-      steps.push({ input: typedAt?.kind === 'input' && typedAt.private ? PRIVATE_INPUT : input, result });
+      // What is typed on a private input (a NINA number), or once the caller chose to
+      // leave no number, is never recorded.
+      const hidden = (typedAt?.kind === 'input' && typedAt.private) || isPrivateCall(flows, result.session);
+      steps.push({ input: hidden ? PRIVATE_INPUT : input, result });
       return result;
     };
     let result: StepResult;
@@ -205,7 +207,8 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
         seq: firstSeq + i + 1,
         node: s.result.session.node,
         input: s.input,
-        ...screenColumns(s.result.screen),
+        // A report without a number: what the caller saw (their answers, the reference) is not kept with the call.
+        ...(isPrivateCall(flows, s.result.session) ? privateScreenColumns(s.result.screen) : screenColumns(s.result.screen)),
         latencyMs,
         at: new Date(at),
       }));
@@ -262,7 +265,8 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
         lastReply: reply,
         seq: firstSeq + steps.length,
       };
-      for (const r of reports) log.info({ call: callId, ref: r.ref }, 'fraud report filed');
+      // A report without a number is not tied to the call, not even in the logs.
+      for (const r of reports) log.info(r.callLinked ? { call: callId, ref: r.ref } : { ref: r.ref }, 'fraud report filed');
       if (smsIds.length && deps.enqueueSms) {
         // Not awaited: the caller's reply never waits on the queue.
         deps.enqueueSms(smsIds).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'SMS left for the outbox relay'));
@@ -337,6 +341,11 @@ function screenColumns(screen: Screen): Pick<StepRow, 'screen' | 'screenLength' 
   return { screen: screen.text, screenLength: screen.length, encoding: screen.encoding, ended: screen.end };
 }
 
+/** What a private step keeps of its screen: that there was one, and whether it ended the call. */
+function privateScreenColumns(screen: Screen): Pick<StepRow, 'screen' | 'screenLength' | 'encoding' | 'ended'> {
+  return { screen: PRIVATE_INPUT, screenLength: 0, encoding: screen.encoding, ended: screen.end };
+}
+
 /** Turns the engine's effects into the rows they ask for. */
 function effectRecords(effects: readonly Effect[], phone: string, phoneHash: string, secrets: Secrets) {
   const reports: ReportRow[] = [];
@@ -350,9 +359,21 @@ function effectRecords(effects: readonly Effect[], phone: string, phoneHash: str
         language = effect.lang;
         break;
       case 'save_report':
-        reports.push({ ref: effect.ref, phoneHash, phoneEnc: sealed(), language: effect.lang, fields: effect.fields });
+        // As the caller chose: the encrypted number (for the SMS), only the pseudonym, or nothing at all.
+        reports.push({
+          ref: effect.ref,
+          phoneHash: effect.contact === 'no_number' ? null : phoneHash,
+          phoneEnc: effect.contact === 'sms' ? sealed() : null,
+          language: effect.lang,
+          fields: effect.fields,
+          contact: effect.contact,
+          callLinked: effect.contact !== 'no_number',
+          filing: randomUUID(),
+        });
         break;
       case 'send_sms':
+        // Never for a report filed without the number for it (the engine already drops these).
+        if (effects.some((e) => e.type === 'save_report' && e.ref === effect.ref && e.contact !== 'sms')) break;
         sms.push({
           dedupeKey: `${effect.ref}:${effect.template}`,
           ref: effect.ref,

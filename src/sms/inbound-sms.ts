@@ -1,7 +1,8 @@
 /**
  * Messages citizens text to the hotline. Each is recorded once (deduplicated
  * on the gateway's id) and answered by SMS in the sender's remembered
- * language: help, a report's status (only to the number that filed it),
+ * language: help, a report's status (only to the number that filed it, or
+ * to any phone for a report filed without a number),
  * opt-out and opt-in, or a short help for anything else, at most once an hour.
  */
 import { sql } from 'kysely';
@@ -125,7 +126,13 @@ export function createInboundSms(deps: InboundDeps) {
           }
           const ref = normalizeReference(keyword.argument);
           const report = ref
-            ? await trx.selectFrom('reports').select(['status']).where('ref', '=', ref).where('phone_hash', '=', phoneHash).executeTakeFirst()
+            ? await trx
+                .selectFrom('reports')
+                .select(['status'])
+                .where('ref', '=', ref)
+                // A report filed without a number answers any phone that quotes its reference.
+                .where((eb) => eb.or([eb('phone_hash', '=', phoneHash), eb('contact', '=', 'no_number')]))
+                .executeTakeFirst()
             : undefined;
           if (ref && report) {
             template = SMS_TEXTS.status;

@@ -41,10 +41,17 @@ export interface StepRow {
 
 export interface ReportRow {
   ref: string;
-  phoneHash: string;
+  /** null: filed without a number (no pseudonym either) */
+  phoneHash: string | null;
   phoneEnc: string | null;
   language: string;
   fields: Record<string, string>;
+  /** what the caller chose to leave: `sms`, `no_sms` or `no_number` (older spooled turns lack it: `sms`) */
+  contact?: string;
+  /** false: the report is not tied to its call (filed without a number) */
+  callLinked?: boolean;
+  /** random, per filing: tells a retry of this turn from another report under the same reference */
+  filing?: string;
 }
 
 export interface OutboxRow {
@@ -147,13 +154,15 @@ async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: s
   const reports = turns.flatMap((t) =>
     t.reports.map((r) => ({
       ref: r.ref,
-      call_id: t.call.id,
+      call_id: r.callLinked === false ? null : t.call.id,
       phone_hash: r.phoneHash,
       phone_enc: r.phoneEnc,
       language: r.language,
       fields: r.fields,
       incident: r.fields.incident ?? null,
       region: r.fields.region ?? null,
+      contact: r.contact ?? 'sms',
+      filing: r.filing ?? null,
     })),
   );
   const sms = turns.flatMap((t) =>
@@ -193,12 +202,12 @@ async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: s
       on conflict (phone_hash) do update set language = excluded.language, updated_at = excluded.updated_at
     ), new_reports as (
       select * from json_to_recordset(${JSON.stringify(reports)})
-        as r(ref text, call_id uuid, phone_hash text, phone_enc text, language text, fields jsonb, incident text, region text)
+        as r(ref text, call_id uuid, phone_hash text, phone_enc text, language text, fields jsonb, incident text, region text, contact text, filing uuid)
     ), written_reports as (
-      insert into reports (ref, call_id, phone_hash, phone_enc, language, fields, incident, region)
-      select ref, call_id, phone_hash, phone_enc, language, fields, incident, region from new_reports
+      insert into reports (ref, call_id, phone_hash, phone_enc, language, fields, incident, region, contact, filing)
+      select ref, call_id, phone_hash, phone_enc, language, fields, incident, region, contact, filing from new_reports
       on conflict (ref) do nothing
-      returning ref, call_id
+      returning ref, call_id, filing
     ), written_sms as (
       insert into sms_outbox (dedupe_key, kind, ref, call_id, phone_hash, phone_enc, language, template, vars)
       select dedupe_key, kind, ref, call_id, phone_hash, phone_enc, language, template, vars
@@ -216,9 +225,9 @@ async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: s
     -- another call's. CASE makes sure the function is called only then.
     select null, r.ref from new_reports r
     where case
-      when not exists (select 1 from written_reports w where w.ref = r.ref and w.call_id = r.call_id)
-       and not exists (select 1 from reports x where x.ref = r.ref and x.call_id = r.call_id)
-      then kalata_reference_taken(r.ref, r.call_id)
+      when not exists (select 1 from written_reports w where w.ref = r.ref and (w.call_id = r.call_id or w.filing = r.filing))
+       and not exists (select 1 from reports x where x.ref = r.ref and (x.call_id = r.call_id or x.filing = r.filing))
+      then kalata_reference_taken(r.ref, r.call_id, r.filing)
       else false
     end
   `.execute(db);

@@ -45,12 +45,16 @@ export interface ReportsTable {
   id: Generated<string>;
   ref: string;
   call_id: string | null;
-  phone_hash: string;
+  /** null: filed without a number */
+  phone_hash: string | null;
   phone_enc: string | null;
   language: string;
   fields: JSONColumnType<Record<string, string>>;
   incident: string | null;
   region: string | null;
+  /** `sms`, `no_sms` or `no_number`: what the caller chose to leave */
+  contact: Generated<string>;
+  filing: string | null;
   status: Generated<string>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

@@ -45,8 +45,8 @@ const shot = (page: Page, name: string) => page.screenshot({ path: join(artifact
 
 /** A fraud report by USSD; returns its reference. */
 async function fileReport(phone: string, description: string, session: string, place = 'Quartier <b>Médine</b>'): Promise<string> {
-  const replies = await converse(h, { sessionId: session, phoneNumber: phone }, ['1', '2', '1', '1', '5', place, description, '1']);
-  return /KA-[0-9A-Z]{7}/.exec(replies[8]!)![0];
+  const replies = await converse(h, { sessionId: session, phoneNumber: phone }, ['1', '2', '1', '1', '1', '5', place, description, '1']);
+  return /KA-[0-9A-Z]{7}/.exec(replies[9]!)![0];
 }
 
 beforeAll(async () => {
@@ -172,7 +172,7 @@ describe("an operator's election night", () => {
     await row.locator('a').click();
     await page.waitForURL(/\/calls\/[0-9a-f-]{36}$/);
     const screens = page.locator('#transcript .screen');
-    await expect(screens.count()).resolves.toBe(9);
+    await expect(screens.count()).resolves.toBe(10);
     await expect(screens.first().textContent()).resolves.toMatch(/^Kalata\. Langue \/ Kan:/);
     await expect(screens.last().textContent()).resolves.toMatch(new RegExp(`Votre référence: ${ref}`));
     await shot(page, '02-call-transcript');

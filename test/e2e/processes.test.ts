@@ -89,7 +89,7 @@ describe('two web processes and a worker', () => {
     expect(b).toBeDefined();
     expect(a).not.toBe(b);
     const call = { sessionId: 'ATUid_two_processes', serviceCode: '*384*123#', phoneNumber: '+22376300001' };
-    const inputs = ['1', '2', '1', '1', '5', 'Ségou*Pelengana', 'On achète des cartes', '1'];
+    const inputs = ['1', '2', '1', '1', '1', '5', 'Ségou*Pelengana', 'On achète des cartes', '1'];
     const replies: string[] = [await at(a!, { ...call, text: '' })];
     const typed: string[] = [];
     for (const [i, input] of inputs.entries()) {
@@ -97,18 +97,18 @@ describe('two web processes and a worker', () => {
       replies.push(await at(i % 2 === 0 ? b! : a!, { ...call, text: typed.join('*') }));
     }
     expect(replies[1]).toMatch(/^CON Kalata: infos sur le vote/);
-    expect(replies[6]).toMatch(/^CON Décrivez/);
-    expect(replies[7]).toMatch(/^CON Envoyer ce signalement\? Achat de votes, Ségou\./);
-    expect(replies[8]).toMatch(/^END Merci\. Votre référence: KA-/);
-    const ref = /KA-[0-9A-Z]{7}/.exec(replies[8]!)![0];
+    expect(replies[7]).toMatch(/^CON Décrivez/);
+    expect(replies[8]).toMatch(/^CON Envoyer ce signalement\? Achat de votes, Ségou\./);
+    expect(replies[9]).toMatch(/^END Merci\. Votre référence: KA-/);
+    const ref = /KA-[0-9A-Z]{7}/.exec(replies[9]!)![0];
 
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
       const calls = await client.query('select id, steps, outcome from calls where gateway_session_id = $1', [call.sessionId]);
-      expect(calls.rows).toEqual([{ id: expect.any(String), steps: 9, outcome: 'completed' }]);
+      expect(calls.rows).toEqual([{ id: expect.any(String), steps: 10, outcome: 'completed' }]);
       const steps = await client.query('select count(*)::int as n from call_steps where call_id = $1', [calls.rows[0].id]);
-      expect(steps.rows[0].n).toBe(9);
+      expect(steps.rows[0].n).toBe(10);
       const reports = await client.query("select fields->>'place' as place from reports where ref = $1", [ref]);
       expect(reports.rows).toEqual([{ place: 'Ségou*Pelengana' }]);
       // The worker process sends the follow-up (dry-run here), exactly once.
@@ -160,7 +160,7 @@ describe('a web process killed (SIGKILL) right after a reply', () => {
     const call = { sessionId: 'ATUid_sigkill', serviceCode: '*384*123#', phoneNumber: '+22376300099' };
     const typed: string[] = [];
     let last = await at(victim.base!, { ...call, text: '' });
-    for (const input of ['1', '2', '1', '1', '5', 'Kati', 'Urne bourrée', '1']) {
+    for (const input of ['1', '2', '1', '1', '1', '5', 'Kati', 'Urne bourrée', '1']) {
       typed.push(input);
       last = await at(victim.base!, { ...call, text: typed.join('*') });
     }

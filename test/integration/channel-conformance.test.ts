@@ -74,12 +74,12 @@ async function expectConformance(played: Awaited<ReturnType<typeof everywhere>>)
 
 describe('the same conversation through every gateway', () => {
   it('a French fraud report with a * inside the free text', async () => {
-    const played = await everywhere(['1', '2', '1', '1', '5', 'Quartier Médine*bureau 4', "On distribue de l'argent devant le bureau", '1']);
+    const played = await everywhere(['1', '2', '1', '1', '1', '5', 'Quartier Médine*bureau 4', "On distribue de l'argent devant le bureau", '1']);
     const at = played[0]!.replies;
     expect(at[0]).toEqual({ text: 'Kalata. Langue / Kan:\n1. Français\n2. Bamanankan', end: false });
-    expect(at[7]!.text).toMatch(/^Envoyer ce signalement\? Achat de votes, Ségou\./);
-    expect(at[8]!.end).toBe(true);
-    expect(at[8]!.text).toMatch(/^Merci\. Votre référence: KA-[0-9A-Z]{7}\./);
+    expect(at[8]!.text).toMatch(/^Envoyer ce signalement\? Achat de votes, Ségou\./);
+    expect(at[9]!.end).toBe(true);
+    expect(at[9]!.text).toMatch(/^Merci\. Votre référence: KA-[0-9A-Z]{7}\./);
     const records = await expectConformance(played);
     expect(records.hubtel.reports).toEqual([
       {
@@ -87,8 +87,8 @@ describe('the same conversation through every gateway', () => {
         fields: { incident: 'vote_buying', region: 'segou', place: 'Quartier Médine*bureau 4', description: "On distribue de l'argent devant le bureau" },
       },
     ]);
-    expect(records.hubtel.row).toMatchObject({ steps: 9, outcome: 'completed', network_code: 'orange' });
-    expect(records.hubtel.steps[6]!.input).toBe('Quartier Médine*bureau 4');
+    expect(records.hubtel.row).toMatchObject({ steps: 10, outcome: 'completed', network_code: 'orange' });
+    expect(records.hubtel.steps[7]!.input).toBe('Quartier Médine*bureau 4');
   });
 
   it('a Bambara walk through the voting answers, with paging (98) and back (0)', async () => {

@@ -140,7 +140,7 @@ describe('a database error during an operator action', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const [, , , , , , , , end] = await converse(h, { sessionId: 'ATUid_attack_report', phoneNumber: '+22376300001' }, ['1', '2', '1', '1', '5', 'Kati', 'Des billets', '1']);
+      const [, , , , , , , , , end] = await converse(h, { sessionId: 'ATUid_attack_report', phoneNumber: '+22376300001' }, ['1', '2', '1', '1', '1', '5', 'Kati', 'Des billets', '1']);
       const ref = /KA-[0-9A-Z]{7}/.exec(end!)![0];
       const report = await h.ctx.db.selectFrom('reports').select('id').where('ref', '=', ref).executeTakeFirstOrThrow();
       const cookie = await session('moussa', '198.51.100.21');

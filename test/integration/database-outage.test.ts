@@ -35,11 +35,11 @@ describe('the database away', () => {
   it('lets a caller file a report with a reference, records it once when the database is back, and sends its SMS', async () => {
     proxy.cut();
     const call = { sessionId: 'ATUid_dbdown_1', phoneNumber: '+22376000071' };
-    const replies = await converse(h, call, ['1', '2', '1', '3', '5', 'Ségou*centre', 'Urne ouverte avant le vote', '1']);
+    const replies = await converse(h, call, ['1', '2', '1', '1', '3', '5', 'Ségou*centre', 'Urne ouverte avant le vote', '1']);
     expect(replies[1]).toMatch(/^CON Kalata: infos sur le vote/);
-    expect(replies[8]).toMatch(/^END Merci\. Votre référence: KA-[0-9A-Z]{7}\./);
-    const ref = /KA-[0-9A-Z]{7}/.exec(replies[8]!)![0];
-    expect(await h.ctx.spool.size()).toBe(9);
+    expect(replies[9]).toMatch(/^END Merci\. Votre référence: KA-[0-9A-Z]{7}\./);
+    const ref = /KA-[0-9A-Z]{7}/.exec(replies[9]!)![0];
+    expect(await h.ctx.spool.size()).toBe(10);
     expect((await fetch(`${h.base}/readyz`)).status).toBe(503);
 
     proxy.restore();
@@ -50,9 +50,9 @@ describe('the database away', () => {
     }
     expect(report?.fields).toEqual({ incident: 'ballot_tampering', region: 'segou', place: 'Ségou*centre', description: 'Urne ouverte avant le vote' });
     const calls = await h.ctx.db.selectFrom('calls').select(['id', 'steps', 'outcome']).where('gateway_session_id', '=', call.sessionId).execute();
-    expect(calls).toEqual([{ id: expect.any(String), steps: 9, outcome: 'completed' }]);
+    expect(calls).toEqual([{ id: expect.any(String), steps: 10, outcome: 'completed' }]);
     const steps = await h.ctx.db.selectFrom('call_steps').select('seq').where('call_id', '=', calls[0]!.id).orderBy('seq').execute();
-    expect(steps.map((s) => s.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(steps.map((s) => s.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(await h.ctx.spool.size()).toBe(0);
     let status = '';
     for (let i = 0; i < 100 && status !== 'dry_run'; i++) {
@@ -68,7 +68,7 @@ describe('the database away', () => {
   it('keeps what callers typed sealed while it waits in Redis', async () => {
     proxy.cut();
     try {
-      await converse(h, { sessionId: 'ATUid_dbdown_2', phoneNumber: '+22376000072' }, ['1', '2', '1', '3', '5', 'Quartier secret']);
+      await converse(h, { sessionId: 'ATUid_dbdown_2', phoneNumber: '+22376000072' }, ['1', '2', '1', '1', '3', '5', 'Quartier secret']);
       const raw = JSON.stringify(await h.ctx.redis.xrange(`${h.ctx.redisPrefix}spool:turns`, '-', '+'));
       expect(raw).not.toContain('Quartier secret');
       expect(raw).not.toContain('76000072');

@@ -42,7 +42,7 @@ describe('key fingerprints on PostgreSQL', () => {
     h = await startHarness('key fingerprints', { env: env(keys) });
     redis = new Redis(process.env.TEST_REDIS_URL!, { maxRetriesPerRequest: 1 });
     db = await createDatabase({ url: h.databaseUrl! });
-    await converse(h, { sessionId: 'ATUid_fp_1', phoneNumber: '+22376720001' }, ['1', '2', '1', '1', '5', 'Quartier', 'Des billets distribués', '1']);
+    await converse(h, { sessionId: 'ATUid_fp_1', phoneNumber: '+22376720001' }, ['1', '2', '1', '1', '1', '5', 'Quartier', 'Des billets distribués', '1']);
   });
   afterAll(async () => {
     await db.destroy();

@@ -86,7 +86,7 @@ async function replyTemplate(p: Harness, result: Awaited<ReturnType<typeof text>
 
 /** Files a report; a caller whose language is remembered skips the language menu. */
 async function fileReport(p: Harness, phone: string, session: string, languageKnown = false): Promise<{ ref: string; first: string }> {
-  const menu = ['2', '1', '1', '5', 'Quartier Médine', "On distribue de l'argent devant le bureau", '1'];
+  const menu = ['2', '1', '1', '1', '5', 'Quartier Médine', "On distribue de l'argent devant le bureau", '1'];
   const replies = await converse(p, { sessionId: session, phoneNumber: phone }, languageKnown ? menu : ['1', ...menu]);
   const ref = /KA-[0-9A-Z]{7}/.exec(replies.at(-1)!)?.[0];
   if (!ref) throw new Error(`no reference: ${replies.join(' | ')}`);

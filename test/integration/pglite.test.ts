@@ -13,13 +13,13 @@ describe('on embedded PGlite', () => {
   afterAll(() => h.close());
 
   it('runs migrations, serves a whole report and records it', async () => {
-    const replies = await converse(h, { sessionId: 'ATUid_pglite_1', phoneNumber: '+22379000001' }, ['2', '2', '1', '4', '3', 'Sikasso*Wayerma', 'Des hommes armés devant le bureau', '1']);
-    expect(replies[8]).toMatch(/^END Abarika\. Kofɔli nimɔrɔ: KA-[0-9A-Z]{7}\./);
-    const ref = /KA-[0-9A-Z]{7}/.exec(replies[8]!)![0];
+    const replies = await converse(h, { sessionId: 'ATUid_pglite_1', phoneNumber: '+22379000001' }, ['2', '2', '1', '1', '4', '3', 'Sikasso*Wayerma', 'Des hommes armés devant le bureau', '1']);
+    expect(replies[9]).toMatch(/^END Abarika\. Kofɔli nimɔrɔ: KA-[0-9A-Z]{7}\./);
+    const ref = /KA-[0-9A-Z]{7}/.exec(replies[9]!)![0];
     const report = await h.ctx.db.selectFrom('reports').selectAll().where('ref', '=', ref).executeTakeFirstOrThrow();
     expect(report.fields).toMatchObject({ incident: 'station_closed', region: 'koulikoro', place: 'Sikasso*Wayerma' });
     const call = await h.ctx.db.selectFrom('calls').selectAll().where('gateway_session_id', '=', 'ATUid_pglite_1').executeTakeFirstOrThrow();
-    expect(call).toMatchObject({ language: 'bm', outcome: 'completed', steps: 9 });
+    expect(call).toMatchObject({ language: 'bm', outcome: 'completed', steps: 10 });
   });
 
   it('keeps concurrent callers apart on its single connection', async () => {

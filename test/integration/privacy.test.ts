@@ -14,7 +14,7 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness('privacy', { env: { ...KEYS, LOG_LEVEL: 'debug' }, context: { worker: false } });
   for (const [i, phone] of phones.entries()) {
-    await converse(h, { sessionId: `ATUid_priv_${i}`, phoneNumber: phone }, ['1', '2', '1', '1', '1', `Kati ${phone}`, `Appelez-moi au ${phone.slice(4)}`, '1']);
+    await converse(h, { sessionId: `ATUid_priv_${i}`, phoneNumber: phone }, ['1', '2', '1', '1', '1', '1', `Kati ${phone}`, `Appelez-moi au ${phone.slice(4)}`, '1']);
     await fetch(`${h.base}/sms/africastalking/inbound`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -15,11 +15,11 @@ describe('resuming a dropped call', () => {
   it('puts a French caller back in a half-filled fraud report, and files it with the earlier answers', async () => {
     const phone = '+22376200001';
     // Type, region and place given; the call drops before the description.
-    const first = await converse(h, { sessionId: 'ATUid_resume_fr_1', phoneNumber: phone }, ['1', '2', '1', '2', '3', 'Koulikoro*marché']);
-    expect(first[6]).toMatch(/^CON Décrivez/);
+    const first = await converse(h, { sessionId: 'ATUid_resume_fr_1', phoneNumber: phone }, ['1', '2', '1', '1', '2', '3', 'Koulikoro*marché']);
+    expect(first[7]).toMatch(/^CON Décrivez/);
     const second = await converse(h, { sessionId: 'ATUid_resume_fr_2', phoneNumber: phone }, ['1', 'Un homme menaçait les votants', '1']);
     expect(second[0]).toBe("CON Votre appel précédent a été coupé.\n1. Continuer où j'en étais\n2. Recommencer");
-    expect(second[1]).toMatch(/^CON Décrivez en quelques mots ce que vous avez vu:/);
+    expect(second[1]).toMatch(/^CON Décrivez en quelques mots ce que vous avez vu, sans nom:/);
     expect(second[2]).toMatch(/^CON Envoyer ce signalement\? Menaces ou violences, Koulikoro\./);
     expect(second[3]).toMatch(/^END Merci\. Votre référence: KA-/);
     const ref = /KA-[0-9A-Z]{7}/.exec(second[3]!)![0];
@@ -49,17 +49,17 @@ describe('resuming a dropped call', () => {
   });
 
   it('offers nothing after a call that ended properly, nor to another number', async () => {
-    await converse(h, { sessionId: 'ATUid_resume_done_1', phoneNumber: '+22376200004' }, ['1', '2', '1', '1', '1', 'Kati', 'Des billets distribués', '1']);
+    await converse(h, { sessionId: 'ATUid_resume_done_1', phoneNumber: '+22376200004' }, ['1', '2', '1', '1', '1', '1', 'Kati', 'Des billets distribués', '1']);
     const next = await converse(h, { sessionId: 'ATUid_resume_done_2', phoneNumber: '+22376200004' }, []);
     expect(next[0]).toMatch(/^CON Kalata: infos sur le vote/);
-    await converse(h, { sessionId: 'ATUid_resume_other_1', phoneNumber: '+22376200005' }, ['1', '2', '1']);
+    await converse(h, { sessionId: 'ATUid_resume_other_1', phoneNumber: '+22376200005' }, ['1', '2', '1', '1']);
     const stranger = await converse(h, { sessionId: 'ATUid_resume_other_2', phoneNumber: '+22376200006' }, []);
     expect(stranger[0]).toMatch(/^CON Kalata\. Langue/);
   });
 
   it('re-asks on an invalid answer to the offer', async () => {
     const phone = '+22376200007';
-    await converse(h, { sessionId: 'ATUid_resume_inv_1', phoneNumber: phone }, ['1', '2', '1']);
+    await converse(h, { sessionId: 'ATUid_resume_inv_1', phoneNumber: phone }, ['1', '2', '1', '1']);
     const again = await converse(h, { sessionId: 'ATUid_resume_inv_2', phoneNumber: phone }, ['7', '1']);
     expect(again[1]).toBe("CON Choix non valide.\nVotre appel précédent a été coupé.\n1. Continuer où j'en étais\n2. Recommencer");
     expect(again[2]).toMatch(/^CON Type d'incident:/);

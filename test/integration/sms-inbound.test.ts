@@ -109,11 +109,14 @@ const anHourLater = (phone: string) =>
 
 let sessions = 0;
 const knownNumbers = new Set<string>();
-/** Files a fraud report by USSD; resolves the reference on the END screen. */
-async function fileReport(phone: string, lang: 'fr' | 'bm' = 'fr'): Promise<string> {
-  const inputs = ['2', '1', '1', '5', 'Kati', 'Billets distribués au bureau', '1'];
+const CONTACT_CHOICE = { sms: '1', no_sms: '2', no_number: '3' } as const;
+let lastSession = '';
+/** Files a fraud report by USSD, keeping what `contact` says of the number; resolves the reference on the END screen. */
+async function fileReport(phone: string, lang: 'fr' | 'bm' = 'fr', contact: keyof typeof CONTACT_CHOICE = 'sms'): Promise<string> {
+  const inputs = ['2', '1', CONTACT_CHOICE[contact], '1', '5', 'Kati', 'Billets distribués au bureau', '1'];
   if (!knownNumbers.has(phone)) inputs.unshift(lang === 'fr' ? '1' : '2');
-  const replies = await converse(h, { sessionId: `ATUid_in_${++sessions}_${Date.now()}`, phoneNumber: phone }, inputs);
+  lastSession = `ATUid_in_${++sessions}_${Date.now()}`;
+  const replies = await converse(h, { sessionId: lastSession, phoneNumber: phone }, inputs);
   knownNumbers.add(phone);
   const last = replies[replies.length - 1]!;
   const ref = /KA-[0-9A-Z]{7}/.exec(last)?.[0];
@@ -258,6 +261,58 @@ describe('STATUT <reference>', () => {
     expect(full.call!.message).toBe(`Kalata: message ${odd}: reçu, pas encore examiné.`);
     const bare = await textAndReply(reporter, 'STATUT KA7Q4M2');
     expect(bare.call!.message).toBe(`Kalata: message ${odd}: reçu, pas encore examiné.`);
+  });
+});
+
+describe('what a report keeps of the number, as the caller chose (issue 13)', () => {
+  it('no SMS: the pseudonym only, no SMS, and STATUT answers that phone alone', async () => {
+    const reporter = num(210);
+    const ref = await fileReport(reporter, 'fr', 'no_sms');
+    const report = await h.ctx.db.selectFrom('reports').selectAll().where('ref', '=', ref).executeTakeFirstOrThrow();
+    expect(report).toMatchObject({ contact: 'no_sms', phone_hash: hashOf(reporter), phone_enc: null });
+    expect(report.call_id).not.toBeNull();
+    expect(await h.ctx.db.selectFrom('sms_outbox').select('id').where('ref', '=', ref).execute()).toEqual([]);
+    const own = await textAndReply(reporter, `STATUT ${ref}`);
+    expect(own.call!.message).toBe(`Kalata: message ${ref}: reçu, pas encore examiné.`);
+    const other = await textAndReply(num(211), `STATUT ${ref}`);
+    expect(other.call!.message).toBe(`Kalata: aucun message ${ref} pour ce numéro. Vérifiez votre référence.`);
+  });
+
+  it('no number: no pseudonym, no sealed number, no link to the call, no SMS, and STATUT answers any phone', async () => {
+    const reporter = num(212);
+    const ref = await fileReport(reporter, 'fr', 'no_number');
+    const report = await h.ctx.db.selectFrom('reports').selectAll().where('ref', '=', ref).executeTakeFirstOrThrow();
+    expect(report).toMatchObject({ contact: 'no_number', phone_hash: null, phone_enc: null, call_id: null, incident: 'vote_buying', region: 'segou' });
+    expect(report.fields).toEqual({ incident: 'vote_buying', region: 'segou', place: 'Kati', description: 'Billets distribués au bureau' });
+    expect(await h.ctx.db.selectFrom('sms_outbox').select('id').where('ref', '=', ref).execute()).toEqual([]);
+    // The call is logged, but from the choice on it keeps neither what was typed nor what was shown.
+    const call = await h.ctx.db.selectFrom('calls').selectAll().where('gateway_session_id', '=', lastSession).executeTakeFirstOrThrow();
+    const steps = await h.ctx.db.selectFrom('call_steps').selectAll().where('call_id', '=', call.id).orderBy('seq').execute();
+    expect(steps.map((s) => s.node)).toEqual([
+      'main.language', 'main.home', 'report.intro', 'report.contact', 'report.incident', 'report.region', 'report.place', 'report.description', 'report.confirm', 'report.submitted_no_number',
+    ]);
+    // each row is the screen after its input: the contact question is the last one kept
+    expect(steps.slice(0, 4).every((s) => s.screen !== '[private]')).toBe(true);
+    for (const s of steps.slice(4)) expect({ node: s.node, input: s.input, screen: s.screen }).toEqual({ node: s.node, input: '[private]', screen: '[private]' });
+    const transcript = JSON.stringify(steps);
+    for (const secret of [ref, 'Kati', 'Billets', 'Ségou']) expect(transcript).not.toContain(secret);
+    // nor in the logs next to the call
+    expect(h.logs.filter((line) => line.includes(ref) && line.includes(call.id))).toEqual([]);
+    // STATUT from a phone that never called
+    const anyone = num(213);
+    const { reply, call: sent } = await textAndReply(anyone, `STATUT ${ref}`);
+    expect(reply.vars).toEqual({ ref, status: 'reçu, pas encore examiné' });
+    expect(sent!.to).toBe(anyone);
+    expect(sent!.message).toBe(`Kalata: message ${ref}: reçu, pas encore examiné.`);
+  });
+
+  it('the database refuses a report without a number that keeps one anyway', async () => {
+    await expect(
+      h.ctx.db
+        .insertInto('reports')
+        .values({ ref: 'KA-NNNNNNN', call_id: null, phone_hash: hashOf(num(214)), phone_enc: null, contact: 'no_number', language: 'fr', fields: JSON.stringify({}), incident: null, region: null })
+        .execute(),
+    ).rejects.toThrow(/reports_no_number_check/);
   });
 });
 

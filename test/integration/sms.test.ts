@@ -85,7 +85,7 @@ const knownNumbers = new Set<string>();
 
 /** Files a fraud report by USSD; resolves the reference shown on the END screen. */
 async function fileReport(h: Harness, phone: string, lang: 'fr' | 'bm' = 'fr'): Promise<{ ref: string; end: string }> {
-  const inputs = ['2', '1', '1', '5', 'Kati', 'Billets distribués au bureau', '1'];
+  const inputs = ['2', '1', '1', '1', '5', 'Kati', 'Billets distribués au bureau', '1'];
   if (!knownNumbers.has(phone)) inputs.unshift(lang === 'fr' ? '1' : '2');
   const call = { sessionId: sessionId(), phoneNumber: phone, serviceCode: '*384*123#', networkCode: '99999' };
   const typed: string[] = [];

@@ -40,6 +40,7 @@ describe('a French caller files a fraud report', () => {
       '1', // Français
       '2', // Signaler une fraude
       '1', // Faire un signalement
+      '1', // Oui, SMS discret
       '1', // Achat de votes
       '5', // Ségou
       'Quartier Médine*bureau 4', // a star typed inside free text
@@ -51,14 +52,15 @@ describe('a French caller files a fraud report', () => {
   it('sees the language menu, then every screen in French, and ends with a reference', () => {
     expect(replies[0]).toMatch(/^CON Kalata\. Langue \/ Kan:\n1\. Français\n2\. Bamanankan$/);
     expect(replies[1]).toMatch(/^CON Kalata: infos sur le vote\n1\. Comment voter/);
-    expect(replies[6]).toMatch(/^CON Décrivez/);
-    expect(replies[7]).toMatch(/^CON Envoyer ce signalement\? Achat de votes, Ségou\./);
-    const end = replies[8]!;
+    expect(replies[4]).toMatch(/^CON Type d'incident/);
+    expect(replies[7]).toMatch(/^CON Décrivez/);
+    expect(replies[8]).toMatch(/^CON Envoyer ce signalement\? Achat de votes, Ségou\./);
+    const end = replies[9]!;
     expect(end).toMatch(/^END Merci\. Votre référence: KA-[0-9A-Z]{7}\./);
   });
 
   it('records the report with the star inside the place, and an SMS in the outbox', async () => {
-    const ref = /KA-[0-9A-Z]{7}/.exec(replies[8]!)![0];
+    const ref = /KA-[0-9A-Z]{7}/.exec(replies[9]!)![0];
     expect(ref).toMatch(REFERENCE_PATTERN);
     const report = await h.ctx.db.selectFrom('reports').selectAll().where('ref', '=', ref).executeTakeFirstOrThrow();
     expect(report.fields).toEqual({
@@ -77,15 +79,16 @@ describe('a French caller files a fraud report', () => {
 
   it('records the call and each of its steps', async () => {
     const call = await h.ctx.db.selectFrom('calls').selectAll().where('gateway_session_id', '=', id).executeTakeFirstOrThrow();
-    expect(call).toMatchObject({ channel: 'africastalking', language: 'fr', outcome: 'completed', steps: 9, service_code: '*384*123#', network_code: '99999', last_node: 'report.submitted' });
+    expect(call).toMatchObject({ channel: 'africastalking', language: 'fr', outcome: 'completed', steps: 10, service_code: '*384*123#', network_code: '99999', last_node: 'report.submitted' });
     expect(call.ended_at).not.toBeNull();
     expect(call.flow_hash).toBe(h.ctx.flows.live().hash);
     const steps = await h.ctx.db.selectFrom('call_steps').selectAll().where('call_id', '=', call.id).orderBy('seq').execute();
-    expect(steps.map((s) => s.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(steps.map((s) => s.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(steps.map((s) => s.node)).toEqual([
       'main.language',
       'main.home',
       'report.intro',
+      'report.contact',
       'report.incident',
       'report.region',
       'report.place',
@@ -93,14 +96,14 @@ describe('a French caller files a fraud report', () => {
       'report.confirm',
       'report.submitted',
     ]);
-    expect(steps[5]!.input).toBe('5');
-    expect(steps[6]!.input).toBe('Quartier Médine*bureau 4');
+    expect(steps[6]!.input).toBe('5');
+    expect(steps[7]!.input).toBe('Quartier Médine*bureau 4');
     for (const s of steps) {
       expect(s.screen_length).toBeGreaterThan(0);
       expect(s.screen_length).toBeLessThanOrEqual(s.encoding === 'GSM-7' ? 182 : 80);
       expect(s.latency_ms).toBeGreaterThanOrEqual(0);
     }
-    expect(steps[8]!.ended).toBe(true);
+    expect(steps[9]!.ended).toBe(true);
   });
 
   it('keeps no raw phone number in the database or the logs', async () => {
@@ -130,7 +133,7 @@ describe('a Bambara caller reaches the voting answers', () => {
 describe('gateway behaviour', () => {
   it('answers an identical replay with the stored reply and records nothing twice', async () => {
     const call = { sessionId: sessionId(), phoneNumber: '+22376000003', serviceCode: '*384*123#' };
-    const texts = ['', '1', '1*2', '1*2*1', '1*2*1*2', '1*2*1*2*1', '1*2*1*2*1*Kati', '1*2*1*2*1*Kati*Urne bourrée avant', '1*2*1*2*1*Kati*Urne bourrée avant*1'];
+    const texts = ['', '1', '1*2', '1*2*1', '1*2*1*1', '1*2*1*1*2', '1*2*1*1*2*1', '1*2*1*1*2*1*Kati', '1*2*1*1*2*1*Kati*Urne bourrée avant', '1*2*1*1*2*1*Kati*Urne bourrée avant*1'];
     let last = '';
     for (const text of texts) last = (await h.at({ ...call, text })).body;
     expect(last).toMatch(/^END Merci/);
@@ -140,9 +143,9 @@ describe('gateway behaviour', () => {
     expect(middle.status).toBe(200);
     expect(middle.body).toMatch(/^END /); // the call is over: it stays over
     const row = await h.ctx.db.selectFrom('calls').select(['id', 'steps']).where('gateway_session_id', '=', call.sessionId).executeTakeFirstOrThrow();
-    expect(row.steps).toBe(9);
+    expect(row.steps).toBe(10);
     const steps = await h.ctx.db.selectFrom('call_steps').select((eb) => eb.fn.countAll<string>().as('n')).where('call_id', '=', row.id).executeTakeFirstOrThrow();
-    expect(Number(steps.n)).toBe(9);
+    expect(Number(steps.n)).toBe(10);
     const reports = await h.ctx.db.selectFrom('reports').select('ref').where('call_id', '=', row.id).execute();
     expect(reports).toHaveLength(1);
   });
@@ -192,10 +195,10 @@ describe('gateway behaviour', () => {
 
   it('ends cleanly a call whose session was lost, instead of replaying a split text', async () => {
     const call = { sessionId: sessionId(), phoneNumber: '+22376000014', serviceCode: '*384*123#' };
-    await converse(h, call, ['1', '2', '1', '1', '1']);
+    await converse(h, call, ['1', '2', '1', '1', '1', '1']);
     const keys = await h.ctx.redis.keys(`*ussd:africastalking:${call.sessionId}`);
     await h.ctx.redis.del(...keys);
-    const res = await h.at({ ...call, text: '1*2*1*1*1*Kati*Sebenikoro' });
+    const res = await h.at({ ...call, text: '1*2*1*1*1*1*Kati*Sebenikoro' });
     expect(res).toEqual({ status: 200, body: 'END Cet appel est terminé. Recomposez le code pour recommencer. Merci.' });
     const again = await h.at({ ...call, text: '' });
     expect(again.body).toMatch(/^END Cet appel est terminé/);
@@ -216,9 +219,9 @@ describe('gateway behaviour', () => {
 
   it('strips NUL, control and zero-width characters from free text before storing it', async () => {
     const call = { sessionId: sessionId(), phoneNumber: '+22376000009', serviceCode: '*384*123#' };
-    const replies = await converse(h, call, ['1', '2', '1', '5', '1', 'Ba\u0000ma\u200Bko\r\nrive', 'Des menaces\u202E contre nous', '1']);
-    expect(replies[8]).toMatch(/^END Merci/);
-    const ref = /KA-[0-9A-Z]{7}/.exec(replies[8]!)![0];
+    const replies = await converse(h, call, ['1', '2', '1', '1', '5', '1', 'Ba\u0000ma\u200Bko\r\nrive', 'Des menaces\u202E contre nous', '1']);
+    expect(replies[9]).toMatch(/^END Merci/);
+    const ref = /KA-[0-9A-Z]{7}/.exec(replies[9]!)![0];
     const report = await h.ctx.db.selectFrom('reports').select('fields').where('ref', '=', ref).executeTakeFirstOrThrow();
     expect(report.fields.place).toBe('Bamako rive');
     expect(report.fields.description).toBe('Des menaces contre nous');
@@ -323,8 +326,8 @@ describe("AT's end-of-session notification", () => {
 
   it('closes an abandoned call with the telco status, duration and hops, once however often it comes', async () => {
     const call = { sessionId: sessionId(), phoneNumber: '+22376000016', serviceCode: '*384*123#' };
-    await converse(h, call, ['1', '2', '1']);
-    const fields = { sessionId: call.sessionId, serviceCode: '*384*123#', networkCode: '99999', phoneNumber: call.phoneNumber, status: 'Incomplete', durationInMillis: '41230', hopsCount: '4', input: '1*2*1', lastAppResponse: 'CON Type', errorMessage: 'USER_TIMEOUT', cost: 'XOF 0.00', date: '2026-11-24 05:30:00' };
+    await converse(h, call, ['1', '2', '1', '1']);
+    const fields = { sessionId: call.sessionId, serviceCode: '*384*123#', networkCode: '99999', phoneNumber: call.phoneNumber, status: 'Incomplete', durationInMillis: '41230', hopsCount: '4', input: '1*2*1*1', lastAppResponse: 'CON Type', errorMessage: 'USER_TIMEOUT', cost: 'XOF 0.00', date: '2026-11-24 05:30:00' };
     expect(await post(fields)).toEqual({ status: 200, body: 'ok' });
     expect(await post(fields)).toEqual({ status: 200, body: 'ok' });
     const row = await h.ctx.db.selectFrom('calls').selectAll().where('gateway_session_id', '=', call.sessionId).executeTakeFirstOrThrow();
@@ -335,7 +338,7 @@ describe("AT's end-of-session notification", () => {
 
   it('keeps the outcome of a call that reached its end', async () => {
     const call = { sessionId: sessionId(), phoneNumber: '+22376000017', serviceCode: '*384*123#' };
-    await converse(h, call, ['1', '2', '1', '1', '1', 'Kati', 'Des billets distribués', '1']);
+    await converse(h, call, ['1', '2', '1', '1', '1', '1', 'Kati', 'Des billets distribués', '1']);
     await post({ sessionId: call.sessionId, status: 'Success', durationInMillis: '60000', hopsCount: '9' });
     const row = await h.ctx.db.selectFrom('calls').select(['outcome', 'telco_status']).where('gateway_session_id', '=', call.sessionId).executeTakeFirstOrThrow();
     expect(row).toEqual({ outcome: 'completed', telco_status: 'Success' });

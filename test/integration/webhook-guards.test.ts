@@ -69,11 +69,11 @@ describe('a report reference that is already taken', () => {
   afterAll(() => h.close());
 
   it('gets the second caller a fresh reference, and both reports are kept', async () => {
-    const path = ['1', '2', '1', '1', '1', 'Kati', 'Des billets distribués', '1'];
+    const path = ['1', '2', '1', '1', '1', '1', 'Kati', 'Des billets distribués', '1'];
     const first = await converse(h, { sessionId: 'ATUid_ref_1', phoneNumber: '+22376000031' }, path);
     const second = await converse(h, { sessionId: 'ATUid_ref_2', phoneNumber: '+22376000032' }, path);
-    expect(first[8]).toMatch(/KA-AAAAAAA/);
-    expect(second[8]).toMatch(/KA-BBBBBBB/);
+    expect(first[9]).toMatch(/KA-AAAAAAA/);
+    expect(second[9]).toMatch(/KA-BBBBBBB/);
     const reports = await h.ctx.db.selectFrom('reports').select(['ref']).orderBy('ref').execute();
     expect(reports.map((r) => r.ref)).toEqual(['KA-AAAAAAA', 'KA-BBBBBBB']);
     const sms = await h.ctx.db.selectFrom('sms_outbox').select(['ref']).orderBy('ref').execute();

@@ -81,7 +81,7 @@ describe('engine navigation', () => {
   });
 
   it('keeps 98 as an answer on the last page of an input', () => {
-    const r = last(play(['2', '1', '1', '1', '98']));
+    const r = last(play(['2', '1', '1', '1', '1', '98']));
     expect(r.session.node).toBe('report.description');
     expect(r.session.answers.place).toBe('98');
   });
@@ -121,7 +121,7 @@ describe('engine navigation', () => {
   });
 
   it('keeps the two answers of a Bambara confirm on one page', () => {
-    const r = last(play(['2', '1', '2', '4', 'Kati', 'Urni fara ka da wuli'], true, 'bm'));
+    const r = last(play(['2', '1', '1', '2', '4', 'Kati', 'Urni fara ka da wuli'], true, 'bm'));
     expect(r.session.node).toBe('report.confirm');
     expect(r.screen.text).toBe('Nin kofɔli ci wa? Bagabagali walima fariyakow, Sikaso.\n1. A ci\n2. A dabila');
     expect(renderPages(flows, flows.nodes.get('report.confirm')!, r.session)).toHaveLength(1);
@@ -144,16 +144,16 @@ describe('engine navigation', () => {
   });
 
   it('keeps 99 as text on an input node', () => {
-    const r = last(play(['2', '1', '1', '1', '99']));
+    const r = last(play(['2', '1', '1', '1', '1', '99']));
     expect(r.session.node).toBe('report.description');
     expect(r.session.answers.place).toBe('99');
   });
 
   it('re-prompts an input with its own error, and ends after three invalid tries', () => {
-    const rs = play(['2', '1', '1', '1', 'K', '', 'x']);
-    expect(rs[5]!.screen.text).toMatch(/^Écrivez le lieu, de 2 à 60 caractères\.\nLieu/);
-    expect(rs[5]!.screen.end).toBe(false);
-    const end = rs[7]!;
+    const rs = play(['2', '1', '1', '1', '1', 'K', '', 'x']);
+    expect(rs[6]!.screen.text).toMatch(/^Écrivez le lieu, de 2 à 60 caractères\.\nLieu/);
+    expect(rs[6]!.screen.end).toBe(false);
+    const end = rs[8]!;
     expect(end.screen.end).toBe(true);
     expect(end.session.outcome).toBe('too_many_invalid');
     expect(end.events).toContainEqual({ type: 'ended', node: 'report.place', outcome: 'too_many_invalid' });
@@ -166,25 +166,25 @@ describe('engine navigation', () => {
   });
 
   it('emits the report and SMS effects only on the submitted node, with the session reference', () => {
-    const rs = play(['2', '1', '2', '3', 'Koulikoro', 'Menaces au bureau 12', '1']);
+    const rs = play(['2', '1', '1', '2', '3', 'Koulikoro', 'Menaces au bureau 12', '1']);
     const end = last(rs);
     expect(end.session.ended).toBe(true);
     expect(end.effects).toEqual([
-      { type: 'save_report', ref: 'KA-0000000', lang: 'fr', fields: { incident: 'intimidation', region: 'koulikoro', place: 'Koulikoro', description: 'Menaces au bureau 12' } },
+      { type: 'save_report', ref: 'KA-0000000', lang: 'fr', fields: { incident: 'intimidation', region: 'koulikoro', place: 'Koulikoro', description: 'Menaces au bureau 12' }, contact: 'sms' },
       { type: 'send_sms', ref: 'KA-0000000', lang: 'fr', template: 'report:sms.report_ack', vars: { ref: 'KA-0000000' } },
     ]);
     expect(rs.slice(0, -1).every((r) => r.effects.length === 0)).toBe(true);
   });
 
   it('files nothing when the caller cancels', () => {
-    const end = last(play(['2', '1', '2', '3', 'Koulikoro', 'Menaces au bureau 12', '2']));
+    const end = last(play(['2', '1', '1', '2', '3', 'Koulikoro', 'Menaces au bureau 12', '2']));
     expect(end.session.ended).toBe(true);
     expect(end.screen.text).toMatch(/^Signalement annulé/);
     expect(end.effects).toEqual([]);
   });
 
   it('answers a step after the end with the same END and no effect', () => {
-    const end = last(play(['2', '1', '2', '3', 'Koulikoro', 'Menaces au bureau 12', '1']));
+    const end = last(play(['2', '1', '1', '2', '3', 'Koulikoro', 'Menaces au bureau 12', '1']));
     const after = step(flows, end.session, '1', 3000);
     expect(after.screen).toEqual(end.screen);
     expect(after.effects).toEqual([]);

@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { loadFlows } from '../../src/flows/flow-set.js';
 import { noticeTexts, optionLines, renderPages } from '../../src/engine/render.js';
 import { firstSentence } from '../../src/engine/paginate.js';
-import { answerLookup, NAV, normalizeInput, start, step } from '../../src/engine/step.js';
+import { answerLookup, isPrivateCall, NAV, normalizeInput, start, step } from '../../src/engine/step.js';
 import type { CompiledFlows, Effect, FlowNode, Lang, LookupAnswer, LookupRequest, Session, StartOptions, StepResult } from '../../src/engine/types.js';
 import { LONGEST_LOOKUP_VALUES, LOOKUP_SOURCES } from '../../src/flows/lookup-sources.js';
 import { fitsScreen, measure } from '../../src/i18n/gsm.js';
@@ -214,6 +214,11 @@ describe.each(SPELLINGS)('engine on the real flows (%s spelling)', (spelling) =>
         check(ref === session.ref && Object.entries(found).every(([k, v]) => LONGEST_LOOKUP_VALUES[k] === v), 'send_sms carries the ref and found values only', e);
       }
     }
+    // a report filed without the number for an SMS never has one sent for it
+    const withoutNumber = r.effects.some((e) => e.type === 'save_report' && e.contact !== 'sms');
+    check(!(withoutNumber && r.effects.some((e) => e.type === 'send_sms')), 'no SMS for a report filed without its number', r.effects);
+    // a branch is passed through, never stood on
+    check(flows.nodes.get(session.node)?.kind !== 'branch', 'never on a branch', session.node);
     // a step always ends with a screen: no lookup left for the caller to see
     check(r.lookup === undefined, 'no pending lookup', r.lookup);
     // a NINA typed on a private input never stays in the session
@@ -340,7 +345,9 @@ describe.each(SPELLINGS)('engine on the real flows (%s spelling)', (spelling) =>
             }
             expect(effect.ref).toBe(options.ref);
             expect(effect.lang).toBe(session.lang);
-            expect(session.node).toBe('report.submitted');
+            // filed as the caller chose, at the end node for that choice
+            expect(effect.contact).toBe(session.answers.contact);
+            expect(session.node).toBe({ sms: 'report.submitted', no_sms: 'report.submitted_no_sms', no_number: 'report.submitted_no_number' }[effect.contact]);
             expect(session.ended).toBe(true);
             expect(session.outcome).toBe('completed');
           }
@@ -353,7 +360,7 @@ describe.each(SPELLINGS)('engine on the real flows (%s spelling)', (spelling) =>
     it('a full report in each language files exactly one report with the answers, and one SMS', () => {
       for (const lang of ['fr', 'bm'] as const) {
         const choose = lang === 'fr' ? '1' : '2';
-        const inputs = [choose, '2', '1', '3', '4', '  Kati,   marché ', 'Des gens achètent des votes 😀', '1'];
+        const inputs = [choose, '2', '1', '1', '3', '4', '  Kati,   marché ', 'Des gens achètent des votes 😀', '1'];
         let r = start(flows, { id: 's', ref: 'KA-7Q4M2XH', lang: 'fr', languageKnown: false }, T0);
         const effects = [...r.effects];
         for (const input of inputs) {
@@ -371,12 +378,58 @@ describe.each(SPELLINGS)('engine on the real flows (%s spelling)', (spelling) =>
             ref: 'KA-7Q4M2XH',
             lang,
             fields: { incident: 'ballot_tampering', region: 'sikasso', place: 'Kati, marché', description: 'Des gens achètent des votes 😀' },
+            contact: 'sms',
           },
           { type: 'send_sms', ref: 'KA-7Q4M2XH', lang, template: 'report:sms.report_ack', vars: { ref: 'KA-7Q4M2XH' } },
         ]);
         // and nothing more after the end
         expect(step(flows, r.session, '1', T0).effects).toEqual([]);
       }
+    });
+  });
+
+  describe('what a report keeps of the number (issue 13)', () => {
+    const path = (contact: string) => ['1', '2', '1', contact, '2', '3', 'Koulikoro', 'Menaces au bureau 12', '1'];
+    const file = (contact: string) => {
+      let r = start(flows, { id: 's', ref: 'KA-7Q4M2XH', lang: 'fr', languageKnown: false }, T0);
+      const results = [r];
+      for (const input of path(contact)) results.push((r = step(flows, r.session, input, T0)));
+      return results;
+    };
+    const fields = { incident: 'intimidation', region: 'koulikoro', place: 'Koulikoro', description: 'Menaces au bureau 12' };
+
+    it('a discreet SMS: the report keeps the number for it, and the SMS goes', () => {
+      const end = file('1').at(-1)!;
+      expect(end.session.node).toBe('report.submitted');
+      expect(end.effects).toEqual([
+        { type: 'save_report', ref: 'KA-7Q4M2XH', lang: 'fr', fields, contact: 'sms' },
+        { type: 'send_sms', ref: 'KA-7Q4M2XH', lang: 'fr', template: 'report:sms.report_ack', vars: { ref: 'KA-7Q4M2XH' } },
+      ]);
+    });
+
+    it('no SMS, or no number: the same report, no SMS, and an end screen that says how to follow it', () => {
+      for (const [choice, contact, node, from] of [
+        ['2', 'no_sms', 'report.submitted_no_sms', 'depuis ce téléphone'],
+        ['3', 'no_number', 'report.submitted_no_number', "depuis n'importe quel téléphone"],
+      ] as const) {
+        const end = file(choice).at(-1)!;
+        expect(end.session.node).toBe(node);
+        expect(end.effects).toEqual([{ type: 'save_report', ref: 'KA-7Q4M2XH', lang: 'fr', fields, contact }]);
+        expect(end.screen.end).toBe(true);
+        expect(end.screen.text).toContain('STATUT KA-7Q4M2XH');
+        expect(end.screen.text).toContain(from);
+      }
+    });
+
+    it('once the caller chooses to leave no number, the rest of the call is private; back to another choice, it is not', () => {
+      const rs = file('3');
+      const chosen = rs.findIndex((r) => r.session.answers.contact === 'no_number');
+      expect(rs.slice(0, chosen).every((r) => !isPrivateCall(flows, r.session))).toBe(true);
+      expect(rs.slice(chosen).every((r) => isPrivateCall(flows, r.session))).toBe(true);
+      const back = step(flows, step(flows, rs[chosen]!.session, '0', T0).session, '1', T0);
+      expect(back.session.answers.contact).toBe('sms');
+      expect(isPrivateCall(flows, back.session)).toBe(false);
+      expect(file('2').some((r) => isPrivateCall(flows, r.session))).toBe(false);
     });
   });
 

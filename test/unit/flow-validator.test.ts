@@ -5,12 +5,14 @@
  * see, then the real flows and their screen report.
  */
 import { describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { checkFlows, type FlowCheck } from '../../src/flows/flow-set.js';
 import { formatProblem, type Problem } from '../../src/flows/problems.js';
+import { start, step } from '../../src/engine/step.js';
 import type { BambaraSpelling } from '../../src/i18n/bambara-spelling.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -273,9 +275,9 @@ describe('what callers are told stays true (issue 13)', () => {
 
   it('tells callers the retention the deployment really has (PHONE_RETENTION_DAYS)', () => {
     const flows = real({ numberKeptDays: 90 }).flows!;
-    expect(flows.texts('fr', 'report:privacy.text')).toContain('effacé après 90 jours');
+    expect(flows.texts('fr', 'report:privacy.text')).toContain('gardé chiffré 90 jours');
     expect(flows.texts('bm', 'report:privacy.text')).toContain('tile 90');
-    expect(real({}).flows!.texts('fr', 'report:privacy.text')).toContain('effacé après 30 jours');
+    expect(real({}).flows!.texts('fr', 'report:privacy.text')).toContain('gardé chiffré 30 jours');
   });
 });
 
@@ -300,9 +302,9 @@ describe('the real flows', () => {
   });
 
   it('have a report row for every node the caller can see, in fr, bm standard and bm gsm7', () => {
-    // Lookup nodes are never shown: the shell answers them and the step moves on.
-    const lookups = [...check.flows!.nodes.values()].filter((n) => n.kind === 'lookup').map((n) => n.id);
-    expect(lookups).toEqual(['stations.voter_list', 'stations.nina_lookup', 'stations.centre_lookup']);
+    // Lookup and branch nodes are never shown: the shell answers a lookup, a branch goes straight on.
+    const lookups = [...check.flows!.nodes.values()].filter((n) => n.kind === 'lookup' || n.kind === 'branch').map((n) => n.id);
+    expect(lookups).toEqual(['report.filed', 'stations.voter_list', 'stations.nina_lookup', 'stations.centre_lookup']);
     const ids = nodeIdsInYaml().filter((id) => !lookups.includes(id));
     expect(ids.length).toBeGreaterThan(10);
     for (const [lang, spelling] of [
@@ -341,5 +343,39 @@ describe('the real flows', () => {
       expect(w.file).toMatch(/^locales\/bm\/[a-z]+\.json$/);
       expect(w.message).toMatch(/^\d+ of \d+ Bambara texts await a native speaker's review$/);
     }
+  });
+});
+
+describe('branch nodes (go on by an earlier answer)', () => {
+  /** The valid fixture with home's "bye" option replaced by a choice and a branch made of `branch`. */
+  function withBranch(branch: string): FlowCheck {
+    const root = mkdtempSync(join(tmpdir(), 'kalata-branch-'));
+    cpSync(join(FIXTURES, 'valid'), root, { recursive: true });
+    const file = join(root, 'flows', 'main.yaml');
+    const yaml = readFileSync(file, 'utf8').replace('- { label: home.bye, next: bye }', '- { label: home.bye, next: mood }');
+    writeFileSync(
+      file,
+      `${yaml}\n\n  mood:\n    type: choice\n    text: home.title\n    save: mood\n    items:\n      - { value: stay, label: home.help }\n      - { value: leave, label: home.bye, private: true }\n    next: route\n\n  route:\n${branch}\n`,
+    );
+    return checkTree(root);
+  }
+
+  it('compiles one that names values the choice gives, and the engine passes through it', () => {
+    const check = withBranch('    type: branch\n    on: mood\n    cases: { stay: help, leave: bye }\n    otherwise: bye');
+    expect(errorLines(check)).toEqual([]);
+    const flows = check.flows!;
+    expect(flows.privateAnswers).toEqual(new Map([['mood', new Set(['leave'])]]));
+    let r = start(flows, { id: 's', ref: 'KA-1', lang: 'fr', languageKnown: true }, 0);
+    r = step(flows, step(flows, r.session, '2', 0).session, '1', 0);
+    expect(r.session.node).toBe('main.help');
+    expect(r.events).toContainEqual({ type: 'entered', node: 'main.route' });
+    // back from where the branch led goes to the choice, not to the branch
+    expect(step(flows, r.session, '0', 0).session.node).toBe('main.mood');
+  });
+
+  it('refuses a value no choice gives, a field no choice saves, and a branch to a branch', () => {
+    expectError(withBranch('    type: branch\n    on: mood\n    cases: { stay: help, stya: bye }\n    otherwise: bye'), 'flows/main.yaml', /branch "main\.route": no choice saving "mood" has the value "stya" \(known: stay, leave\)/);
+    expectError(withBranch('    type: branch\n    on: nothing\n    cases: { stay: help }\n    otherwise: bye'), 'flows/main.yaml', /branch "main\.route" goes by "nothing", which no choice saves/);
+    expectError(withBranch('    type: branch\n    on: mood\n    cases: { stay: help }\n    otherwise: route'), 'flows/main.yaml', /branch "main\.route" leads to another branch "main\.route"/);
   });
 });

@@ -288,7 +288,10 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     let message = 'Statut enregistré.';
     if (b.notify === '1' && to !== changed.from) {
       const report = await db.selectFrom('reports').select(['ref', 'phone_hash', 'phone_enc', 'language']).where('id', '=', id).executeTakeFirstOrThrow();
-      if (!report.phone_enc || (await isOptedOut(db, report.phone_hash))) {
+      if (!report.phone_enc || !report.phone_hash) {
+        // Filed without SMS or without a number, or the number is past its retention.
+        message += ' Pas de SMS : ce signalement ne garde pas de numéro.';
+      } else if (await isOptedOut(db, report.phone_hash)) {
         message += ' Pas de SMS : l’auteur a demandé STOP.';
       } else {
         const lang = report.language === 'bm' ? 'bm' : 'fr';
