@@ -8,6 +8,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { flowFileSchema, keywordsFileSchema, variablesFileSchema, type FlowFile, type KeywordsFile, type VariablesFile } from './flow-schema.js';
 import type { Problem } from './problems.js';
+import { terminologyFileSchema, type TerminologyFile } from './terminology.js';
 
 /** Finds where a path (`['nodes', 'home', 'options', 0]`) sits in the file. */
 export type Locate = (path: readonly (string | number)[]) => { line: number; col: number };
@@ -21,6 +22,7 @@ export interface ParsedFile<T> {
 
 export const VARIABLES_FILE = 'variables.yaml';
 export const KEYWORDS_FILE = 'keywords.yaml';
+export const TERMINOLOGY_FILE = 'terminology.yaml';
 
 function locator(doc: Document, lines: LineCounter): Locate {
   return (path) => {
@@ -79,10 +81,12 @@ export interface LoadedFlowFiles {
   flows: ParsedFile<FlowFile>[];
   variables?: ParsedFile<VariablesFile>;
   keywords?: ParsedFile<KeywordsFile>;
+  /** the terms texts must use (absent: no terminology check) */
+  terminology?: ParsedFile<TerminologyFile>;
   problems: Problem[];
 }
 
-/** Reads `flows/*.yaml`, with `variables.yaml` and `keywords.yaml` beside them. */
+/** Reads `flows/*.yaml`, with `variables.yaml`, `keywords.yaml` and `terminology.yaml` beside them. */
 export function loadFlowFiles(dir: string, root = process.cwd()): LoadedFlowFiles {
   const problems: Problem[] = [];
   let names: string[];
@@ -95,11 +99,13 @@ export function loadFlowFiles(dir: string, root = process.cwd()): LoadedFlowFile
   const flows: ParsedFile<FlowFile>[] = [];
   let variables: ParsedFile<VariablesFile> | undefined;
   let keywords: ParsedFile<KeywordsFile> | undefined;
+  let terminology: ParsedFile<TerminologyFile> | undefined;
   for (const name of names) {
     const path = join(dir, name);
     if (name === VARIABLES_FILE) variables = parseYamlFile(path, variablesFileSchema, problems, root);
     else if (name === KEYWORDS_FILE) keywords = parseYamlFile(path, keywordsFileSchema, problems, root);
+    else if (name === TERMINOLOGY_FILE) terminology = parseYamlFile(path, terminologyFileSchema, problems, root);
     else flows.push(parseYamlFile(path, flowFileSchema, problems, root));
   }
-  return { flows, variables, keywords, problems };
+  return { flows, variables, keywords, terminology, problems };
 }

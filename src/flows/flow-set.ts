@@ -21,6 +21,7 @@ import { measureSms, REPORT_STATUSES, reportStatusKey, SMS_TEXTS } from '../sms/
 import { SAMPLE_REF } from './screen-report.js';
 import type { ResolvedFlows } from './flow-compiler.js';
 import type { LoadedFlowFiles } from './flow-loader.js';
+import { terminologyProblems } from './terminology.js';
 
 export interface FlowSetOptions {
   flowsDir: string;
@@ -134,6 +135,9 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
   problems.push(...validateFlows(resolved, locales, files.variables, relative(root, options.flowsDir)));
   problems.push(...sampleValueProblems(files.variables, options.production ?? false));
   const keywords = keywordTable(files, problems);
+  if (files.terminology?.data) {
+    problems.push(...terminologyProblems({ terminology: files.terminology.data, locales, variables: files.variables, keywords: files.keywords }));
+  }
   if (hasErrors(problems)) return { problems, report: [], variables, keywords, smsReport: [] };
 
   const hash = versionHash(files.flows.map((f) => f.content), files.variables?.content ?? '', locales.sources, options);

@@ -129,7 +129,7 @@ describe('engine navigation', () => {
 
   it('shows the Bambara vote menu, title and every option, on one page (80 UCS-2 units)', () => {
     const rs = play(['1'], true, 'bm');
-    expect(rs[1]!.screen.text).toBe('Wote cogo\n1. Tɔgɔsɛbɛn\n2. Sɛbɛnw\n3. Wote don\n4. Wotelaw\n5. Wote yɔrɔ\n6. Jaabiw');
+    expect(rs[1]!.screen.text).toBe('Wote cogo\n1. Tɔgɔsɛbɛn\n2. Sɛbɛnw\n3. Wote don\n4. Wotelaw\n5. Wote biro\n6. Jaabiw');
     expect(last(play(['1', '5'], true, 'bm')).session.node).toBe('stations.intro');
     // 0 still goes back home, though the footer gave way to the options
     expect(last(play(['1', '0'], true, 'bm')).session.node).toBe('main.home');
