@@ -134,6 +134,18 @@ describe('parallel password guesses', () => {
   });
 });
 
+describe('a role the code does not know', () => {
+  it('opens no page at all, not even an operator one (the check failed open before)', async () => {
+    await addUser(h.ctx.db, 'issa', 'operator', PASSWORD);
+    const cookie = await session('issa', '198.51.100.40');
+    await sql`update users set role = 'superviseur' where name = 'issa'`.execute(h.ctx.db);
+    for (const path of ['/calls', '/reports', '/flows', '/audit']) {
+      const res = await fetch(`${h.base}${path}`, { headers: { cookie }, redirect: 'manual' });
+      expect({ path, status: res.status }).toEqual({ path, status: 403 });
+    }
+  });
+});
+
 describe('a database error during an operator action', () => {
   it('answers 500 and keeps serving; no promise is left to reject unhandled', async () => {
     const unhandled: unknown[] = [];

@@ -129,7 +129,9 @@ export function requireRole(role: Role): RequestHandler {
       else res.status(401).type('text/plain').send('sign in first');
       return;
     }
-    if (RANK[session.user.role] < RANK[role]) {
+    // A role this code does not know (the column is free text) is no role at all: denied, never let through.
+    const rank = (RANK as Record<string, number | undefined>)[session.user.role];
+    if (rank === undefined || rank < RANK[role]) {
       res.status(403).type('text/plain').send('not allowed for your role');
       return;
     }
