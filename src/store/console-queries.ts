@@ -90,7 +90,7 @@ export interface ReportFilters {
 
 export async function listReports(db: Db, f: ReportFilters) {
   const page = Math.max(1, f.page ?? 1);
-  let q = db.selectFrom('reports').select(['id', 'ref', 'created_at', 'incident', 'region', 'status', 'language', 'fields']);
+  let q = db.selectFrom('reports').select(['id', 'ref', 'created_at', 'incident', 'region', 'status', 'language', 'fields', 'contact']);
   if (f.region) q = q.where('region', '=', f.region);
   if (f.incident) q = q.where('incident', '=', f.incident);
   if (f.status) q = q.where('status', '=', f.status);

@@ -44,8 +44,9 @@ const screenText = (page: Page) => page.locator('#sim-screen').textContent().the
 const shot = (page: Page, name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
 /** A fraud report by USSD; returns its reference. */
-async function fileReport(phone: string, description: string, session: string, place = 'Quartier <b>Médine</b>'): Promise<string> {
-  const replies = await converse(h, { sessionId: session, phoneNumber: phone }, ['1', '2', '1', '1', '1', '5', place, description, '1']);
+/** `contact`: 1 a discreet SMS, 2 no SMS, 3 no number. */
+async function fileReport(phone: string, description: string, session: string, place = 'Quartier <b>Médine</b>', contact = '1'): Promise<string> {
+  const replies = await converse(h, { sessionId: session, phoneNumber: phone }, ['1', '2', '1', contact, '1', '5', place, description, '1']);
   return /KA-[0-9A-Z]{7}/.exec(replies[9]!)![0];
 }
 
@@ -190,11 +191,27 @@ describe("an operator's election night", () => {
     await page.fill('textarea[name=note]', 'Appelé un observateur sur place');
     await page.check('input[name=notify]');
     await page.click('button:has-text("Enregistrer")');
-    await expect(page.locator('#status').textContent()).resolves.toBe('verifying');
+    await expect(page.locator('#status').textContent()).resolves.toBe('En vérification');
+    await expect(page.locator('#contact').textContent()).resolves.toMatch(/^SMS discret : le numéro est gardé chiffré/);
     await expect(page.locator('#history').textContent()).resolves.toContain('Appelé un observateur sur place');
     await shot(page, '03-report-triaged');
     const sms = await h.ctx.db.selectFrom('sms_outbox').select(['kind', 'vars']).where('ref', '=', ref).where('kind', '=', 'status_update').executeTakeFirstOrThrow();
     expect(sms.vars).toEqual({ ref, status: 'en cours de vérification' });
+  });
+
+  it('shows a report filed without a number as such: no number, nothing to reveal, no call to open', async () => {
+    const anonymous = await fileReport('+22376000077', 'Des cartes vendues au marché', 'ATUid_console_anon', 'Marché de Kati', '3');
+    await page.goto(`${h.base}/reports`);
+    const row = page.locator('tr', { has: page.locator(`a:has-text("${anonymous}")`) });
+    await expect(row.locator('td.contact-no_number').textContent()).resolves.toBe('Sans numéro');
+    await expect(row.textContent()).resolves.toContain('Achat de votes');
+    await page.click(`a:has-text("${anonymous}")`);
+    await page.waitForURL(/\/reports\/\d+$/);
+    await expect(page.locator('#contact').textContent()).resolves.toMatch(/^Sans numéro : ni numéro, ni pseudonyme, ni lien avec l’appel/);
+    await expect(page.locator('#phone').textContent()).resolves.toBe('aucun : signalement sans numéro');
+    await expect(page.locator('form[action$="/reveal"]').count()).resolves.toBe(0);
+    await expect(page.locator('a[href^="/calls/"]').count()).resolves.toBe(0);
+    await shot(page, '03b-report-without-number');
   });
 
   it('ignores impossible dates, and refuses impossible pages with a plain 400', async () => {

@@ -16,5 +16,11 @@
     if (data.effects.length) { $('sim-effects').hidden = false; $('sim-effects').textContent = data.effects.map((e) => JSON.stringify(e)).join('\n'); }
   }
   $('sim-start').addEventListener('submit', (e) => { e.preventDefault(); $('sim-effects').hidden = true; call({ lang: $('sim-lang').value, flow: $('sim-flow').value || undefined }); });
+  // `/simulator?lang=bm&flow=vote` (the review page's links): that language and flow, called at once.
+  const wanted = new URLSearchParams(location.search);
+  const pick = (select, value) => { if (value && [...select.options].some((o) => o.value === value)) { select.value = value; return true; } return false; };
+  const langSet = pick($('sim-lang'), wanted.get('lang'));
+  const flowSet = pick($('sim-flow'), wanted.get('flow'));
+  if (langSet && flowSet) call({ lang: $('sim-lang').value, flow: $('sim-flow').value });
   $('sim-step').addEventListener('submit', (e) => { e.preventDefault(); const input = $('sim-input').value; $('sim-input').value = ''; call({ session, input }); });
 })();

@@ -54,9 +54,13 @@ import {
   type ConsoleLocals,
 } from './console-auth.js';
 import { csvRow } from './csv.js';
-import { AUDIT_ACTIONS, auditActionLabel } from './labels.js';
+import { answerChoices, answerLabel, AUDIT_ACTIONS, auditActionLabel, reportContactLabel, reportStatusLabel } from './labels.js';
 import { simulatorStep } from './simulator.js';
 import { createStationRoutes } from './station-routes.js';
+import { createReviewRoutes } from './review-routes.js';
+import { checkFlows, flowOptions, type FlowCheck } from '../../flows/flow-set.js';
+import { loadReview, reviewSources, withReviewWarnings } from '../../i18n/review.js';
+import type { Problem } from '../../flows/problems.js';
 import { page } from './page.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -246,19 +250,29 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     page(res, 'call', 'Appel', 'calls', found);
   });
 
+  /** The words report pages show for stored codes: incident types and regions as callers saw them, statuses, the contact choice. */
+  const reportWords = () => {
+    const flows = ctx.flows.live();
+    return {
+      answer: (field: string, value: string | null) => answerLabel(flows, field, value),
+      incidents: answerChoices(flows, 'incident'),
+      statusLabel: reportStatusLabel,
+      contactLabel: reportContactLabel,
+    };
+  };
   router.get('/reports', operator, async (req, res) => {
     const f = reportFilters(req.query);
     const list = await listReports(db, f);
-    page(res, 'reports', 'Signalements', 'reports', { ...list, f, query: queryOf({ ...f }) });
+    page(res, 'reports', 'Signalements', 'reports', { ...list, f, query: queryOf({ ...f }), ...reportWords() });
   });
   router.get('/reports.csv', operator, async (req, res) => {
     const f = reportFilters(req.query);
     await audit(db, user(res), 'export_reports', undefined, queryOf({ ...f }));
     res.type('text/csv; charset=utf-8').attachment('kalata-signalements.csv');
-    let out = csvRow(['ref', 'created_at', 'status', 'incident', 'region', 'place', 'description', 'language']);
+    let out = csvRow(['ref', 'created_at', 'status', 'incident', 'region', 'place', 'description', 'language', 'contact']);
     for (let page = 1; page <= 200; page++) {
       const list = await listReports(db, { ...f, page });
-      for (const r of list.rows) out += csvRow([r.ref, r.created_at, r.status, r.incident, r.region, r.fields.place, r.fields.description, r.language]);
+      for (const r of list.rows) out += csvRow([r.ref, r.created_at, r.status, r.incident, r.region, r.fields.place, r.fields.description, r.language, r.contact]);
       if (!list.hasNext) break;
     }
     res.send(out);
@@ -267,7 +281,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     const id = String(req.params.id);
     const found = /^\d{1,18}$/.test(id) ? await reportDetail(db, id) : undefined;
     if (!found) return void res.status(404).type('text/plain').send('no such report');
-    page(res, 'report', `Signalement ${found.report.ref}`, 'reports', { ...found, next: REPORT_TRANSITIONS[found.report.status] ?? [], revealed: null, message: null, ...extra });
+    page(res, 'report', `Signalement ${found.report.ref}`, 'reports', { ...found, next: REPORT_TRANSITIONS[found.report.status] ?? [], revealed: null, message: null, ...reportWords(), ...extra });
   };
   router.get('/reports/:id', operator, async (req, res) => {
     await audit(db, user(res), 'view_report', String(req.params.id).slice(0, 20));
@@ -345,10 +359,14 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     page(res, 'analytics', 'Analyses', 'analytics', { json, funnels });
   });
 
+  // The publisher has no check until the first reload: the page shows this one, made once, of the files at boot.
+  let bootCheck: FlowCheck | undefined;
+  const currentCheck = () => publisher.last() ?? (bootCheck ??= checkFlows(flowOptions(ctx.config)));
   const showFlows = async (res: Response, result?: PublishResult) => {
     const flows = ctx.flows.live();
-    const check = publisher.last();
-    const problems = (check?.problems ?? []).filter((p) => p.severity === 'error' || !result?.published).map(formatProblem);
+    const check = currentCheck();
+    const review = loadReview(reviewSources(flowOptions(ctx.config)));
+    const problems = problemLines([...withReviewWarnings(check.problems, review.entries), ...review.problems]);
     const tree = [...flows.starts.keys()].map((flowId) => ({
       id: flowId,
       nodes: [...flows.nodes.values()].filter((n) => n.flow === flowId).map((n) => describeNode(ctx, n)),
@@ -377,6 +395,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   });
 
   router.use(createStationRoutes(ctx));
+  router.use(createReviewRoutes(ctx, publisher));
 
   router.get('/audit', admin, async (req, res) => {
     const f = auditFilters(req.query);
@@ -391,6 +410,14 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     res.status(400).type('text/plain').send(err.message);
   }) as ErrorRequestHandler);
   return router;
+}
+
+/** The problems as the Menus page lists them: errors first, one per line, the severity in French. */
+function problemLines(problems: readonly Problem[]) {
+  const order = (p: Problem) => (p.severity === 'error' ? 0 : 1);
+  return [...problems]
+    .sort((a, b) => order(a) - order(b))
+    .map((p) => ({ severity: p.severity, label: p.severity === 'error' ? 'Erreur' : 'Avertissement', where: `${p.file}:${p.line}:${p.col}`, message: p.message }));
 }
 
 /** One node's screens in both languages, with length and encoding. */

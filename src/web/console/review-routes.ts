@@ -1,0 +1,184 @@
+/**
+ * The review of the Bambara strings (admins): French and Bambara side by
+ * side, filtered by state and namespace; a reviewer edits a Bambara string
+ * and signs it off; the screens as the caller sees them; CSV export and
+ * import for reviewers working offline.
+ *
+ * Every change goes through src/i18n/review.ts (checked against the French
+ * placeholders and the whole flow check before anything is written), then
+ * through the publisher like the Menus page's button: an edited text is live
+ * within the request, or refused with the problem shown and nothing written.
+ * Every sign-off, edit, export and import is in the audit log.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import type { AppContext } from '../../context.js';
+import { flowOptions } from '../../flows/flow-set.js';
+import type { FlowPublisher } from '../../flows/flow-publisher.js';
+import { applyReview, loadReview, reviewCounts, reviewSources, serializeReview, REVIEW_STATES, type ReviewEntry, type ReviewResult, type ReviewState } from '../../i18n/review.js';
+import { importReviewCsv, MAX_REVIEW_CSV_BYTES, reviewCsv } from '../../i18n/review-csv.js';
+import { audit } from '../../store/user-store.js';
+import { requireRole, verifyCsrf, type ConsoleLocals } from './console-auth.js';
+import { fmt, page } from './page.js';
+import { compileBoth, PREVIEW_COLUMNS, previewOf } from './review-preview.js';
+
+/** The state filter's choices, as a reviewer reads them. */
+export const STATE_LABELS: Readonly<Record<ReviewState, string>> = {
+  draft: 'À relire (brouillon automatique)',
+  changed: 'Modifié depuis la relecture',
+  reviewed: 'Relu',
+};
+
+/** Short labels for the badges. */
+export const STATE_BADGES: Readonly<Record<ReviewState, string>> = { draft: 'à relire', changed: 'modifié depuis la relecture', reviewed: 'relu' };
+
+const KIND_LABELS = { text: 'texte', variable: 'variable', keyword: 'mots-clés SMS' } as const;
+
+/** A namespace as the filter names it. */
+export function namespaceLabel(ns: string): string {
+  if (ns === 'variables') return 'variables (flows/variables.yaml)';
+  if (ns === 'keywords') return 'mots-clés SMS (flows/keywords.yaml)';
+  return `textes « ${ns} »`;
+}
+
+const ID = /^[a-z0-9_]+:[a-z0-9_.]+$/i;
+
+interface Filters {
+  state?: ReviewState;
+  ns?: string;
+}
+
+function filtersOf(q: Request['query']): Filters {
+  const f: Filters = {};
+  if (typeof q.state === 'string' && (REVIEW_STATES as readonly string[]).includes(q.state)) f.state = q.state as ReviewState;
+  if (typeof q.ns === 'string' && /^[a-z0-9_]{1,40}$/.test(q.ns)) f.ns = q.ns;
+  return f;
+}
+
+const queryOf = (f: Filters) => new URLSearchParams(Object.entries(f).filter(([, v]) => v) as [string, string][]).toString();
+
+/** An entry as the pages show it: French words, dates as the console writes them. */
+function rowOf(e: ReviewEntry) {
+  return {
+    ...e,
+    kindLabel: KIND_LABELS[e.kind],
+    stateLabel: STATE_BADGES[e.state],
+    reviewedBy: e.by ?? (e.state === 'draft' ? '' : 'relu avant le registre des relectures (sans nom)'),
+    reviewedAt: e.at ? fmt(e.at) : '',
+    href: `/texts/edit?id=${encodeURIComponent(e.id)}`,
+    /** where the Bambara lives, as an admin names it (never a temporary or absolute path) */
+    fileLabel: e.kind === 'text' ? `locales/bm/${e.namespace}.json` : `flows/${e.namespace}.yaml`,
+  };
+}
+
+export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): Router {
+  const router = express.Router();
+  const { db } = ctx;
+  // Signing off changes what callers hear: the same right as publishing the menus.
+  const reviewer = requireRole('admin');
+  const form = express.urlencoded({ extended: false, limit: '32kb' });
+  const options = flowOptions(ctx.config);
+  const sources = reviewSources(options);
+  const user = (res: Response) => (res.locals as ConsoleLocals).session!.user;
+
+  /** After an edit: the same check and publish as the Menus page's button. */
+  const publishEdit = async (by: string, result: ReviewResult): Promise<string> => {
+    if (!result.ok || !result.edited.length) return '';
+    const published = await publisher.reload(by);
+    if (published.published) return ` Publié : version ${published.hash}.`;
+    return published.check.flows ? '' : ' La publication a été refusée : voir la page Menus.';
+  };
+
+  router.get('/texts', reviewer, (req, res) => {
+    const f = filtersOf(req.query);
+    const { entries, problems } = loadReview(sources);
+    const namespaces = [...new Set(entries.map((e) => e.namespace))];
+    const rows = entries.filter((e) => (!f.state || e.state === f.state) && (!f.ns || e.namespace === f.ns)).map(rowOf);
+    const counts = reviewCounts(entries);
+    const done = typeof req.query.done === 'string' && ID.test(req.query.done) ? req.query.done : null;
+    page(res, 'texts', 'Relecture du bambara', 'texts', {
+      rows,
+      f,
+      query: queryOf(f),
+      counts,
+      namespaces: namespaces.map((ns) => ({ id: ns, label: namespaceLabel(ns) })),
+      states: Object.entries(STATE_LABELS),
+      problems: problems.map((p) => p.message),
+      message: done ? `« ${done} » est enregistré.` : null,
+      maxCsvMb: MAX_REVIEW_CSV_BYTES / 1024 / 1024,
+    });
+  });
+
+  const showEdit = (res: Response, id: string, extra: { message?: string; messageClass?: string; problems?: string[]; draft?: string } = {}) => {
+    const { entries } = loadReview(sources);
+    const entry = entries.find((e) => e.id === id);
+    if (!entry) return void res.status(404).type('text/plain').send('texte inconnu');
+    const preview = previewOf(entry, entries, compileBoth(options));
+    const flows = [...new Set(preview.screens.map((s) => s.flow))];
+    page(res, 'text-edit', `Relecture : ${entry.id}`, 'texts', {
+      e: rowOf(entry),
+      preview,
+      columns: PREVIEW_COLUMNS,
+      simulator: flows.map((flow) => ({ flow, href: `/simulator?lang=bm&flow=${encodeURIComponent(flow)}` })),
+      draft: extra.draft ?? entry.bambara,
+      message: extra.message ?? null,
+      messageClass: extra.messageClass ?? 'ok',
+      problems: extra.problems ?? [],
+    });
+  };
+
+  router.get('/texts/edit', reviewer, (req, res) => {
+    const id = typeof req.query.id === 'string' && ID.test(req.query.id) ? req.query.id : '';
+    const saved = req.query.saved === '1' ? 'Enregistré.' : undefined;
+    showEdit(res, id, saved ? { message: saved } : {});
+  });
+
+  router.post('/texts/sign-off', form, reviewer, verifyCsrf, async (req, res) => {
+    const b = req.body as Record<string, string | undefined>;
+    const id = String(b.id ?? '');
+    if (!ID.test(id)) return void res.status(400).type('text/plain').send('texte inconnu');
+    const who = user(res);
+    const signOff = b.signoff === '1';
+    const change = { id, signOff, ...(b.bambara !== undefined ? { bambara: b.bambara } : {}) };
+    const result = await serializeReview(sources, () => applyReview(sources, options, [change], who.name));
+    const fromList = b.from === 'list';
+    if (!result.ok) {
+      res.status(422);
+      if (fromList) return void res.type('text/plain').send(result.problems.join('\n'));
+      return showEdit(res, id, { message: 'Refusé : rien n’est enregistré.', messageClass: 'error', problems: result.problems, ...(b.bambara !== undefined ? { draft: b.bambara } : {}) });
+    }
+    if (result.edited.length) await audit(db, who, 'edit_text', id, signOff ? 'modifié et relu' : 'modifié, à relire');
+    else if (result.signedOff.length) await audit(db, who, 'review_text', id, 'relu tel quel');
+    const published = await publishEdit(who.name, result);
+    if (fromList) {
+      const back = filtersOf({ state: b.state, ns: b.ns });
+      return res.redirect(303, `/texts?${queryOf(back)}${queryOf(back) ? '&' : ''}done=${encodeURIComponent(id)}#row-${encodeURIComponent(id)}`);
+    }
+    const message = `${result.edited.length ? 'Texte enregistré' : 'Rien à changer dans le texte'}${result.signedOff.length ? ' et relu' : ''}.${published}`;
+    showEdit(res, id, { message });
+  });
+
+  router.get('/texts.csv', reviewer, async (req, res) => {
+    const f = filtersOf(req.query);
+    const { entries } = loadReview(sources);
+    await audit(db, user(res), 'export_texts', undefined, queryOf(f));
+    res.type('text/csv; charset=utf-8').attachment('kalata-relecture-bambara.csv');
+    res.send(reviewCsv(entries.filter((e) => (!f.state || e.state === f.state) && (!f.ns || e.namespace === f.ns))));
+  });
+
+  // The page's script sends the file as the body (like the stations import); the role and token are checked first.
+  router.post('/texts/import', reviewer, verifyCsrf, express.text({ type: ['text/csv', 'text/plain', 'application/vnd.ms-excel'], limit: MAX_REVIEW_CSV_BYTES }), async (req, res) => {
+    if (typeof req.body !== 'string' || !req.body.trim()) return void res.status(400).json({ ok: false, message: 'Fichier vide ou illisible (envoyez un fichier CSV).', problems: [] });
+    const who = user(res);
+    const text = req.body;
+    const result = await serializeReview(sources, () => importReviewCsv(sources, options, text, who.name));
+    if (!result.ok) {
+      await audit(db, who, 'import_texts', undefined, `refusé (${result.problems.length} problème(s))`);
+      return void res.status(422).json({ ok: false, message: 'Import refusé : rien n’est enregistré. Corrigez ces lignes et réessayez.', problems: result.problems });
+    }
+    await audit(db, who, 'import_texts', undefined, `${result.edited.length} modifié(s), ${result.signedOff.length} relu(s)`);
+    const published = await publishEdit(who.name, result);
+    res.json({ ok: true, message: `Import enregistré : ${result.edited.length} texte(s) modifié(s), ${result.signedOff.length} relu(s).${published}`, problems: [] });
+  });
+
+  return router;
+}
