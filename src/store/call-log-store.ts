@@ -72,6 +72,12 @@ export interface TurnRecord {
   language?: { phoneHash: string; language: string };
 }
 
+/** The start of the quarter hour `at` falls in. */
+function quarterHour(at: Date): Date {
+  const quarter = 15 * 60 * 1000;
+  return new Date(Math.floor(at.getTime() / quarter) * quarter);
+}
+
 /** A report reference minted for this call already belongs to another report. */
 export class ReferenceTakenError extends Error {
   override name = 'ReferenceTakenError';
@@ -163,6 +169,8 @@ async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: s
       region: r.fields.region ?? null,
       contact: r.contact ?? 'sms',
       filing: r.filing ?? null,
+      // Without a number, the time is kept to the quarter hour: not to the second of the call that filed it.
+      created_at: r.callLinked === false ? quarterHour(t.call.updatedAt) : null,
     })),
   );
   const sms = turns.flatMap((t) =>
@@ -202,10 +210,10 @@ async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: s
       on conflict (phone_hash) do update set language = excluded.language, updated_at = excluded.updated_at
     ), new_reports as (
       select * from json_to_recordset(${JSON.stringify(reports)})
-        as r(ref text, call_id uuid, phone_hash text, phone_enc text, language text, fields jsonb, incident text, region text, contact text, filing uuid)
+        as r(ref text, call_id uuid, phone_hash text, phone_enc text, language text, fields jsonb, incident text, region text, contact text, filing uuid, created_at timestamptz)
     ), written_reports as (
-      insert into reports (ref, call_id, phone_hash, phone_enc, language, fields, incident, region, contact, filing)
-      select ref, call_id, phone_hash, phone_enc, language, fields, incident, region, contact, filing from new_reports
+      insert into reports (ref, call_id, phone_hash, phone_enc, language, fields, incident, region, contact, filing, created_at)
+      select ref, call_id, phone_hash, phone_enc, language, fields, incident, region, contact, filing, coalesce(created_at, now()) from new_reports
       on conflict (ref) do nothing
       returning ref, call_id, filing
     ), written_sms as (

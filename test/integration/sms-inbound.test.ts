@@ -283,6 +283,8 @@ describe('what a report keeps of the number, as the caller chose (issue 13)', ()
     const ref = await fileReport(reporter, 'fr', 'no_number');
     const report = await h.ctx.db.selectFrom('reports').selectAll().where('ref', '=', ref).executeTakeFirstOrThrow();
     expect(report).toMatchObject({ contact: 'no_number', phone_hash: null, phone_enc: null, call_id: null, incident: 'vote_buying', region: 'segou' });
+    // its time is kept to the quarter hour, not to the second of its call
+    expect(new Date(report.created_at).getTime() % (15 * 60 * 1000)).toBe(0);
     expect(report.fields).toEqual({ incident: 'vote_buying', region: 'segou', place: 'Kati', description: 'Billets distribués au bureau' });
     expect(await h.ctx.db.selectFrom('sms_outbox').select('id').where('ref', '=', ref).execute()).toEqual([]);
     // The call is logged, but from the choice on it keeps neither what was typed nor what was shown.
