@@ -212,6 +212,15 @@ describe("an operator's election night", () => {
     await expect(page.locator('form[action$="/reveal"]').count()).resolves.toBe(0);
     await expect(page.locator('a[href^="/calls/"]').count()).resolves.toBe(0);
     await shot(page, '03b-report-without-number');
+    // and its call keeps what came before the choice, nothing after
+    const call = await h.ctx.db.selectFrom('calls').select('id').where('gateway_session_id', '=', 'ATUid_console_anon').executeTakeFirstOrThrow();
+    await page.goto(`${h.base}/calls/${call.id}`);
+    const transcript = (await page.locator('#transcript').textContent())!;
+    expect(transcript).toContain('Un SMS de confirmation?');
+    for (const kept of [anonymous, 'Marché de Kati', 'Des cartes vendues', '[private]']) expect(transcript).not.toContain(kept);
+    await expect(page.locator('#transcript .screen.muted').count()).resolves.toBe(6);
+    await expect(page.locator('#transcript .screen.muted').first().textContent()).resolves.toBe("(écran non gardé : l'appelant a choisi de signaler sans numéro)");
+    await shot(page, '03c-call-without-number');
   });
 
   it('ignores impossible dates, and refuses impossible pages with a plain 400', async () => {

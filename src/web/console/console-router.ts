@@ -54,6 +54,7 @@ import {
   type ConsoleLocals,
 } from './console-auth.js';
 import { csvRow } from './csv.js';
+import { PRIVATE_INPUT } from '../../privacy/private-input.js';
 import { answerChoices, answerLabel, AUDIT_ACTIONS, auditActionLabel, reportContactLabel, reportStatusLabel } from './labels.js';
 import { simulatorStep } from './simulator.js';
 import { createStationRoutes } from './station-routes.js';
@@ -247,7 +248,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     const found = UUID.test(id) ? await callTranscript(db, id) : undefined;
     if (!found) return void res.status(404).type('text/plain').send('no such call');
     await audit(db, user(res), 'view_call', id);
-    page(res, 'call', 'Appel', 'calls', found);
+    page(res, 'call', 'Appel', 'calls', { ...found, hidden: PRIVATE_INPUT });
   });
 
   /** The words report pages show for stored codes: incident types and regions as callers saw them, statuses, the contact choice. */
