@@ -14,7 +14,7 @@ describe('on embedded PGlite', () => {
 
   it('runs migrations, serves a whole report and records it', async () => {
     const replies = await converse(h, { sessionId: 'ATUid_pglite_1', phoneNumber: '+22379000001' }, ['2', '2', '1', '1', '4', '3', 'Sikasso*Wayerma', 'Des hommes armés devant le bureau', '1']);
-    expect(replies[9]).toMatch(/^END Abarika\. Kofɔli nimɔrɔ: KA-[0-9A-Z]{7}\./);
+    expect(replies[9]).toMatch(/^END Abarika\. Taamasiyɛn: KA-[0-9A-Z]{7}\./);
     const ref = /KA-[0-9A-Z]{7}/.exec(replies[9]!)![0];
     const report = await h.ctx.db.selectFrom('reports').selectAll().where('ref', '=', ref).executeTakeFirstOrThrow();
     expect(report.fields).toMatchObject({ incident: 'station_closed', region: 'koulikoro', place: 'Sikasso*Wayerma' });

@@ -191,7 +191,7 @@ describe('finding one\'s polling station', () => {
     const communes = await send(optionFor(cercles, 'Cercle Quatre'));
     const replies = [await send(optionFor(communes, 'Commune Kappa'))];
     let screen = replies.at(-1)!;
-    expect(screen).toMatch(/^CON I ka wote yɔrɔ:\n1\. Lakɔli 1 \(fictif\)\n2\. Lakɔli 2 \(fictif\)\n98\. Nɔfɛta$/);
+    expect(screen).toMatch(/^CON I ka wote biro yɔrɔ:\n1\. Lakɔli 1 \(fictif\)\n2\. Lakɔli 2 \(fictif\)\n98\. Nɔfɛta$/);
     const seen = new Set<string>();
     for (let page = 0; page < 60; page++) {
       const m = measure(screen.slice(4));

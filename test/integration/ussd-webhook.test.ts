@@ -125,7 +125,7 @@ describe('a Bambara caller reaches the voting answers', () => {
     expect(replies[2]).toMatch(/^CON Wote cogo\n1\. Tɔgɔsɛbɛn\n(.+\n){4}6\. Jaabiw$/);
     expect(replies[3]).toMatch(/^CON Malidenw minnu san bɛ 18 bɔ/);
     expect(replies[3]).toMatch(/98\. Nɔfɛta$/);
-    expect(replies[4]).toMatch(/^CON tɔgɔ bɛ kalata lisi kan/);
+    expect(replies[4]).toMatch(/^CON tɔgɔ bɛ tɔgɔsɛbɛn kan/);
     for (const r of replies) expect(r.length - 4).toBeLessThanOrEqual(80);
   });
 });
