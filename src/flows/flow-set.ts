@@ -9,6 +9,7 @@ import { relative } from 'node:path';
 import type { CompiledFlows, Lang } from '../engine/types.js';
 import type { ScreenLimits } from '../i18n/gsm.js';
 import type { BambaraSpelling } from '../i18n/bambara-spelling.js';
+import { withTextForm, type TextForm } from '../i18n/text-form.js';
 import { createTextLookup, loadLocales } from '../i18n/locales.js';
 import { loadFlowFiles } from './flow-loader.js';
 import { buildCompiledFlows, resolveFlows } from './flow-compiler.js';
@@ -35,6 +36,8 @@ export interface FlowSetOptions {
   numberKeptDays?: number;
   /** production: a variable still holding its sample value is an error */
   production?: boolean;
+  /** the text forms the gateways are set to (besides as written): their screens are linted too */
+  textForms?: readonly TextForm[];
 }
 
 export interface FlowCheck {
@@ -155,6 +158,13 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
     smsReport.push(...sms.rows);
     problems.push(...sms.problems);
     if (spelling === options.spelling) live = compiled;
+  }
+  // Each form a gateway shows text in, in the deployment's spelling, as that gateway's callers see it.
+  for (const form of new Set(options.textForms ?? [])) {
+    if (form === 'as_written' || !live) continue;
+    const lint = lintScreens(withTextForm(live, form), resolved, { spelling: options.spelling, includeFrench: true, form, commonFile: (lang) => locales.fileOf(lang, 'common') });
+    report.push(...lint.rows);
+    problems.push(...lint.problems);
   }
   return { flows: hasErrors(problems) ? undefined : live, problems, report, variables, keywords, smsReport };
 }

@@ -10,6 +10,7 @@ import { fitsScreen, limitFor, measure, type Encoding } from '../i18n/gsm.js';
 import { optionLines, renderPages, screenVars, type RenderState } from '../engine/render.js';
 import { LANGUAGES, type CompiledFlows, type FlowNode, type Lang } from '../engine/types.js';
 import type { BambaraSpelling } from '../i18n/bambara-spelling.js';
+import { applyTextForm, type TextForm } from '../i18n/text-form.js';
 import type { ResolvedFlows } from './flow-compiler.js';
 import type { Problem } from './problems.js';
 
@@ -17,6 +18,8 @@ export interface ScreenRow {
   node: string;
   lang: Lang;
   spelling: BambaraSpelling | '-';
+  /** the text form a gateway shows it in, when not as written */
+  form?: TextForm;
   pages: number;
   /** looked-up lists (pick nodes) are laid out with sample data: not counted in totals */
   sample: boolean;
@@ -63,15 +66,15 @@ function checkPages(pages: string[], limits: CompiledFlows['limits']): { longest
 }
 
 /**
- * Lints the screens of one compiled variant (one Bambara spelling).
- * Returns the report rows and the problems found.
+ * Lints the screens of one compiled variant (one Bambara spelling, and the
+ * text form a gateway shows it in). Returns the report rows and the problems found.
  */
 export function lintScreens(
   flows: CompiledFlows,
   resolved: ResolvedFlows,
-  options: { spelling: BambaraSpelling; includeFrench: boolean; commonFile: (lang: Lang) => string },
+  options: { spelling: BambaraSpelling; includeFrench: boolean; commonFile: (lang: Lang) => string; form?: TextForm },
 ): { rows: ScreenRow[]; problems: Problem[] } {
-  const { spelling, includeFrench } = options;
+  const { spelling, includeFrench, form } = options;
   const rows: ScreenRow[] = [];
   const problems: Problem[] = [];
   const langs = LANGUAGES.filter((l) => l === 'bm' || includeFrench);
@@ -87,14 +90,15 @@ export function lintScreens(
         trail: id === flows.home ? [] : [flows.home],
         invalid: 0,
         // A looked-up list at its worst: many names of the longest length imports allow.
-        ...(node.kind === 'pick' ? { picked: { node: id, items: SAMPLE_PICKED } } : {}),
+        // (in a gateway's text form, the names too: the gateway folds the finished screen)
+        ...(node.kind === 'pick' ? { picked: { node: id, items: form ? SAMPLE_PICKED.map((i) => ({ ...i, label: applyTextForm(i.label, form) })) : SAMPLE_PICKED } } : {}),
       };
-      const label = `${lang}${lang === 'bm' ? `, ${spelling} spelling` : ''}`;
+      const label = `${lang}${lang === 'bm' ? `, ${spelling} spelling` : ''}${form ? `, ${form} text form` : ''}`;
       const pages = renderPages(flows, node, session);
       const noticed = node.kind === 'end' ? [] : noticePages(flows, node, session, pages.length);
       const check = checkPages([...pages, ...noticed.map((n) => n.text)], flows.limits);
       const sample = node.kind === 'pick';
-      rows.push({ node: id, lang, spelling: lang === 'bm' ? spelling : '-', pages: pages.length, sample, longest: check.longest, encoding: check.encoding, limit: check.encoding === 'GSM-7' ? flows.limits.gsm7 : flows.limits.ucs2 });
+      rows.push({ node: id, lang, spelling: lang === 'bm' ? spelling : '-', ...(form ? { form } : {}), pages: pages.length, sample, longest: check.longest, encoding: check.encoding, limit: check.encoding === 'GSM-7' ? flows.limits.gsm7 : flows.limits.ucs2 });
       if (check.over > 0) {
         problems.push({ ...at, severity: 'error', message: `screen of "${id}" (${label}) has a line too long for one screen` });
       }
@@ -134,7 +138,7 @@ export function lintScreens(
     for (const key of [flows.common.tooManyInvalid, flows.common.unavailable, flows.common.sessionOver, flows.common.rateLimited]) {
       const m = measure(flows.texts(lang, key));
       if (m.length > limitFor(m, flows.limits)) {
-        problems.push({ file: options.commonFile(lang), line: 1, col: 1, severity: 'error', message: `"${key}" (${lang}) is too long for one END screen` });
+        problems.push({ file: options.commonFile(lang), line: 1, col: 1, severity: 'error', message: `"${key}" (${lang}${form ? `, ${form} text form` : ''}) is too long for one END screen` });
       }
     }
   }
@@ -171,7 +175,8 @@ const SAMPLE_PICKED = Array.from({ length: 40 }, (_, i) => ({ value: `c${i}`, la
 
 /** Which language and spelling a row is for, as the report names it. */
 function variantOf(r: ScreenRow): string {
-  return r.spelling === '-' ? r.lang : `${r.lang} ${r.spelling}`;
+  const base = r.spelling === '-' ? r.lang : `${r.lang} ${r.spelling}`;
+  return r.form ? `${base} ${r.form}` : base;
 }
 
 /**
@@ -208,11 +213,11 @@ export function formatPagesReport(rows: readonly ScreenRow[]): string {
 export function formatScreenReport(rows: readonly ScreenRow[]): string {
   const lines = rows.map(
     (r) =>
-      `${r.node.padEnd(28)} ${r.lang}${r.spelling === '-' ? '         ' : ` ${r.spelling.padEnd(8)}`} ${String(r.pages).padStart(2)} page(s)  longest ${String(r.longest).padStart(3)}/${r.limit} ${r.encoding}`,
+      `${r.node.padEnd(28)} ${r.lang}${r.spelling === '-' ? '         ' : ` ${r.spelling.padEnd(8)}`}${r.form ? ` ${r.form.padEnd(5)}` : ''} ${String(r.pages).padStart(2)} page(s)  longest ${String(r.longest).padStart(3)}/${r.limit} ${r.encoding}`,
   );
   const longest = new Map<string, ScreenRow>();
   for (const r of rows) {
-    const k = r.spelling === '-' ? r.lang : `${r.lang}, ${r.spelling} spelling`;
+    const k = `${r.spelling === '-' ? r.lang : `${r.lang}, ${r.spelling} spelling`}${r.form ? `, ${r.form} text form` : ''}`;
     const cur = longest.get(k);
     if (!cur || r.longest / r.limit > cur.longest / cur.limit) longest.set(k, r);
   }

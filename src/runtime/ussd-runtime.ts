@@ -17,6 +17,7 @@ import type { Logger } from '../logger.js';
 import { settle, type Lookup } from './lookups.js';
 import { mintReference } from './reference.js';
 import { PRIVATE_INPUT } from '../privacy/private-input.js';
+import { applyTextForm, withTextForm, type TextForm } from '../i18n/text-form.js';
 
 /** Inputs a first request may carry in its dial string; more are ignored (the call starts at the home screen). */
 export const MAX_DIAL_INPUTS = 8;
@@ -42,6 +43,8 @@ export interface UssdTurn {
   marker: string;
   /** the address the request came from, for the per-address limit */
   address?: string;
+  /** the form this gateway shows text in (default: as written) */
+  textForm?: TextForm;
   /** reads this turn's input from the position stored after the previous turn */
   resolve(previousMarker: string | undefined): TurnInputs;
 }
@@ -49,6 +52,8 @@ export interface UssdTurn {
 export interface UssdReply {
   text: string;
   end: boolean;
+  /** on a screen that waits: whether the caller answers with a number from it (`choice`) or free text (an input node) */
+  expects?: 'choice' | 'text';
 }
 
 export interface UssdRuntimeDeps {
@@ -78,8 +83,8 @@ export interface UssdRuntimeDeps {
 export interface UssdRuntime {
   /** Never throws: a failure is answered with a localized apology. */
   handle(turn: UssdTurn): Promise<UssdReply>;
-  /** the localized END a caller gets when something failed */
-  apology(lang?: Lang): UssdReply;
+  /** the localized END a caller gets when something failed, in the gateway's text form */
+  apology(lang?: Lang, form?: TextForm): UssdReply;
 }
 
 export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
@@ -194,12 +199,14 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       typed = [inputs.input];
     }
 
+    // The gateway's text form, before the engine lays the screens out (a folded screen holds 182 characters).
+    flows = withTextForm(flows, turn.textForm);
     let ref = stored?.session.ref ?? mintRef();
     for (let attempt = 1; ; attempt++) {
       const steps = await compute(flows, from, typed, ref, callId, at);
       const last = steps[steps.length - 1]!.result;
       const session = last.session;
-      const reply: UssdReply = { text: last.screen.text, end: last.screen.end };
+      const reply: UssdReply = { text: last.screen.text, end: last.screen.end, ...(last.screen.end ? {} : { expects: expectedAnswer(flows, session) }) };
       const firstSeq = stored?.seq ?? 0;
       // Time to compute the answer (session load and engine); the writes below come after.
       const latencyMs = performance.now() - began;
@@ -280,6 +287,12 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
    * caller's language when anything fails.
    */
   async function handle(turn: UssdTurn): Promise<UssdReply> {
+    const reply = await answer(turn);
+    // Once more on the finished screen, for what comes from data (polling-centre names).
+    return turn.textForm && turn.textForm !== 'as_written' ? { ...reply, text: applyTextForm(reply.text, turn.textForm) } : reply;
+  }
+
+  async function answer(turn: UssdTurn): Promise<UssdReply> {
     const began = performance.now();
     const known = { lang: deps.defaultLanguage };
     // Two steps of one call never interleave; a concurrent replay waits, then gets the stored reply.
@@ -322,7 +335,13 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
     }
   }
 
-  return { handle, apology };
+  return {
+    handle,
+    apology: (lang, form = 'as_written') => {
+      const reply = apology(lang);
+      return { ...reply, text: applyTextForm(reply.text, form) };
+    },
+  };
 }
 
 /**
@@ -335,6 +354,11 @@ function resumeUpdate(saved: StoredCall, flows: CompiledFlows): ResumeUpdate {
   if (s.resume) return { keep: true };
   if (s.ended || s.node === flows.home || s.node === flows.languageNode) return { clear: true };
   return { set: { point: { node: s.node, page: s.page, trail: s.trail, answers: s.answers, lang: s.lang, ref: s.ref }, flowHash: s.flowHash, callId: saved.callId } };
+}
+
+/** What the caller's next answer is: free text on an input node, otherwise a number from the screen (a resume offer included). */
+function expectedAnswer(flows: CompiledFlows, session: Session): 'choice' | 'text' {
+  return !session.resume && flows.nodes.get(session.node)?.kind === 'input' ? 'text' : 'choice';
 }
 
 function screenColumns(screen: Screen): Pick<StepRow, 'screen' | 'screenLength' | 'encoding' | 'ended'> {
