@@ -44,6 +44,8 @@ export interface BenchReport {
   };
   engine: Record<string, number>;
   sms: Record<string, number>;
+  /** the same worker by SMPP, against an in-process SMPP server (bench/smpp-throughput.ts); absent in older results */
+  smsSmpp?: Record<string, number>;
   seconds: number;
   verdicts?: Verdict[];
 }
@@ -177,6 +179,14 @@ export function formatTable(r: BenchReport): string {
       ['flow validation, 10 / 1,000 nodes', `${e.validateSmallMs} ms / ${e.validateLargeMs} ms`],
       ['engine step, 10 / 1,000 nodes', `${e.stepSmallUs} us / ${e.stepLargeUs} us (${e.stepCostRatio}x)`],
       [`SMS worker, ${s.messages} messages, concurrency ${s.concurrency}`, `${s.perSecond} msg/s`],
+      ...(r.smsSmpp
+        ? [
+            [
+              `SMS worker by SMPP, ${r.smsSmpp.messages} messages, concurrency ${r.smsSmpp.concurrency}, window ${r.smsSmpp.window}`,
+              `${r.smsSmpp.perSecond} msg/s (${ratio(r.smsSmpp.perSecond!, s.perSecond!).toFixed(2)}x Africa's Talking's)`,
+            ],
+          ]
+        : []),
     ],
   );
   return [

@@ -2,7 +2,8 @@
  * `npm run bench`: Kalata's webhook against a bare Express server, the peer
  * library ussd-builder and Express with one Redis round trip, in one run, on
  * this machine; also the engine micro-benchmarks and the SMS worker's
- * throughput. The setups take turns, round after round (3 rounds of 6 s
+ * throughput, through Africa's Talking (mocked HTTP) and by SMPP (an
+ * in-process SMPP server). The setups take turns, round after round (3 rounds of 6 s
  * each), and the ratios are the medians of each round's: this machine's speed
  * drifts by tens of percent within minutes, and interleaving spreads a slow
  * spell over all setups.
@@ -180,6 +181,13 @@ try {
     // The servers below use these keys on the same database, which keeps their fingerprints.
     ...kalata.keys,
   });
+  // The same worker by SMPP, against a real SMPP server in the child process (no network, no pace).
+  const smsSmpp = await runJson<Record<string, number>>(['bench/smpp-throughput.ts', smoke ? '50' : '2000', '16', '10'], {
+    ...process.env,
+    BENCH_REDIS_URL: redisUrl,
+    BENCH_DATABASE_URL: databaseUrl,
+    ...kalata.keys,
+  });
   const engine = await runJson<Record<string, number>>(['bench/engine.ts', ...(smoke ? ['--smoke'] : [])]);
 
   const referenceServer = (file: string) => async () => [await startServer(reference(file), (p) => ({ ...process.env, PORT: String(p), REDIS_URL: redisUrl }), () => '/ussd')];
@@ -248,6 +256,7 @@ try {
     records: { expected, recorded },
     engine,
     sms,
+    smsSmpp,
     seconds: Math.round((performance.now() - t0) / 1000),
   };
   report.verdicts = judge(report);

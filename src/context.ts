@@ -24,6 +24,9 @@ import { createAtSmsTransport } from './channels/africastalking/sms-transport.js
 import type { KeywordTable } from './sms/keywords.js';
 import { createInboundSms, type InboundSms, type InboundResult } from './sms/inbound-sms.js';
 import { createDryRunTransport, type SmsTransport } from './sms/transport.js';
+import { createSmppDeliverHandler } from './sms/smpp/smpp-deliver.js';
+import { createSmppSession, type SmppSession, type SmppSessionOptions } from './sms/smpp/smpp-session.js';
+import { createSmppTransport, smppOutsideWorker } from './sms/smpp/smpp-transport.js';
 import { createSmsQueue, type SmsQueue } from './queue/sms-queue.js';
 import { startSmsWorker, type SmsWorker } from './queue/sms-worker.js';
 import { createStationImportQueue, type StationImportQueue } from './queue/station-import-queue.js';
@@ -49,6 +52,8 @@ export interface AppContext {
   /** present when this process runs the SMS worker */
   readonly smsWorker?: SmsWorker;
   readonly smsTransport: SmsTransport;
+  /** the SMPP bind, in a worker process when SMS_TRANSPORT=smpp */
+  readonly smppSession?: SmppSession;
   readonly inboundSms: (message: InboundSms) => Promise<InboundResult>;
   readonly metrics: Metrics;
   /** answers the engine's lookups (polling stations) */
@@ -85,6 +90,8 @@ export interface ContextOverrides {
   /** how long a message stays pending before the relay queues it (default 3 s) */
   smsPendingAfterMs?: number;
   mintReference?: () => string;
+  /** SMPP session timings (tests make them short) and the pause between tries of a long message's later part */
+  smpp?: Partial<Pick<SmppSessionOptions, 'enquireLinkMs' | 'responseTimeoutMs' | 'bindWaitMs' | 'reconnectMinMs' | 'reconnectMaxMs' | 'throttledPauseMs'>> & { partRetryMs?: number };
   /** how often spooled turns are written to the database (default 2 s) */
   spoolDrainEveryMs?: number;
 }
@@ -192,9 +199,48 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     cleanups.push(() => stationImports.close());
     const enqueueSms = (ids: readonly string[]) => sms.enqueue(database, ids);
     const metrics = createMetrics({ db: database, smsQueue: sms.queue });
+    // SMPP: the bind lives in the worker process, which sends and also takes the SMSC's deliver_sm
+    // (receipts, citizens' messages). Closed after the worker (cleanups run in reverse).
+    let smppSession: SmppSession | undefined;
+    let inboundForSmpp: ((message: InboundSms) => Promise<InboundResult>) | undefined;
+    if (!overrides.smsTransport && config.smpp && overrides.worker) {
+      const s = config.smpp;
+      const { partRetryMs, ...timings } = overrides.smpp ?? {};
+      smppSession = createSmppSession({
+        host: s.host,
+        port: s.port,
+        systemId: s.systemId,
+        password: s.password,
+        ...(s.systemType ? { systemType: s.systemType } : {}),
+        window: s.window,
+        throughput: s.throughput,
+        enquireLinkMs: s.enquireLinkSeconds * 1000,
+        ...timings,
+        logger,
+        observe: metrics.smpp,
+        onDeliver: createSmppDeliverHandler({
+          db: database,
+          secrets,
+          logger,
+          defaultCountry: config.defaultCountry,
+          handleInbound: (message) => {
+            if (!inboundForSmpp) throw new Error('inbound SMS handling not ready yet');
+            return inboundForSmpp(message);
+          },
+        }),
+      });
+      const session = smppSession;
+      cleanups.push(() => session.close());
+    }
     const smsTransport =
       overrides.smsTransport ??
-      (config.at ? createAtSmsTransport({ username: config.at.username, apiKey: config.at.apiKey, ...(config.at.senderId ? { senderId: config.at.senderId } : {}) }) : createDryRunTransport());
+      (smppSession
+        ? createSmppTransport({ session: smppSession, sourceAddr: config.smpp!.sourceAddr, sourceTon: config.smpp!.sourceTon, sourceNpi: config.smpp!.sourceNpi, db: database, logger, description: `SMPP, ${config.smpp!.host}:${config.smpp!.port}`, ...(overrides.smpp?.partRetryMs !== undefined ? { partRetryMs: overrides.smpp.partRetryMs } : {}) })
+        : config.smpp
+          ? smppOutsideWorker()
+          : config.at
+            ? createAtSmsTransport({ username: config.at.username, apiKey: config.at.apiKey, ...(config.at.senderId ? { senderId: config.at.senderId } : {}) })
+            : createDryRunTransport());
 
     let smsWorker: SmsWorker | undefined;
     if (overrides.worker) {
@@ -271,6 +317,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       onPublish: (hash, by) => audit(database, undefined, 'publish_flows', hash, `published by ${by}`),
     });
     const inboundSms = createInboundSms({ db: database, flows: registry, secrets, keywords, logger, enqueueSms });
+    inboundForSmpp = inboundSms;
+    smppSession?.start();
     return {
       config,
       logger,
@@ -285,6 +333,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       stationImports,
       ...(smsWorker ? { smsWorker } : {}),
       smsTransport,
+      ...(smppSession ? { smppSession } : {}),
       inboundSms,
       metrics,
       lookup,

@@ -3,8 +3,10 @@
  * passed down. An invalid value stops the process with one line naming the
  * variable.
  */
+import type { TextForm } from '../i18n/text-form.js';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { getSupportedRegionCodes } from 'awesome-phonenumber';
 import { z } from 'zod';
 
 /** What Express's `trust proxy` (proxy-addr) takes in a list: a name for a range, an address, or address/bits. */
@@ -28,6 +30,71 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+// SMS through an SMPP 3.4 server (issue 14 §3): an operator's or aggregator's SMSC instead of
+// Africa's Talking, chosen by SMS_TRANSPORT. Self-contained: schema, settings type and parser.
+const optionalInt = (least: number, most: number) =>
+  optionalString.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(least).max(most).optional());
+const SMPP_ENV = {
+  SMS_TRANSPORT: z.enum(['africastalking', 'smpp']).default('africastalking'),
+  /** `smpp://host:port`, the older spelling of SMPP_HOST and SMPP_PORT (CONTRACT.md) */
+  SMPP_URL: optionalString.pipe(z.string().regex(/^smpp:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, 'must be smpp://host:port').optional()),
+  SMPP_HOST: optionalString.pipe(z.string().regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or an address').optional()),
+  SMPP_PORT: optionalInt(1, 65535),
+  SMPP_SYSTEM_ID: optionalString.pipe(z.string().max(15, 'at most 15 characters (SMPP 3.4)').optional()),
+  SMPP_PASSWORD: optionalString,
+  SMPP_SYSTEM_TYPE: optionalString.pipe(z.string().max(12, 'at most 12 characters (SMPP 3.4)').optional()),
+  SMPP_SOURCE_ADDR: optionalString.pipe(z.string().max(20, 'at most 20 characters (SMPP 3.4)').optional()),
+  SMPP_SOURCE_TON: optionalInt(0, 6),
+  SMPP_SOURCE_NPI: optionalInt(0, 18),
+  SMPP_THROUGHPUT: z.coerce.number().min(0).max(10_000).default(10),
+  SMPP_WINDOW: z.coerce.number().int().min(1).max(1000).default(10),
+  SMPP_ENQUIRE_LINK_SECONDS: z.coerce.number().int().min(5).max(3600).default(30),
+};
+
+export interface SmppSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly systemId: string;
+  readonly password: string;
+  readonly systemType?: string;
+  readonly sourceAddr: string;
+  readonly sourceTon: number;
+  readonly sourceNpi: number;
+  /** submit_sm a second; 0: no limit */
+  readonly throughput: number;
+  /** submit_sm awaiting their answer at once */
+  readonly window: number;
+  readonly enquireLinkSeconds: number;
+}
+
+/** The SMPP settings when SMS_TRANSPORT=smpp; one clear line for what is missing. */
+function smppSettings(e: z.infer<z.ZodObject<typeof SMPP_ENV>>): SmppSettings | undefined {
+  if (e.SMS_TRANSPORT !== 'smpp') return undefined;
+  const url = e.SMPP_URL ? /^smpp:\/\/([^/:]+)(?::(\d+))?/.exec(e.SMPP_URL) : undefined;
+  const host = e.SMPP_HOST ?? url?.[1];
+  if (!host) throw new ConfigError('missing SMPP_HOST: required when SMS_TRANSPORT=smpp (or SMPP_URL=smpp://host:port)');
+  for (const name of ['SMPP_SYSTEM_ID', 'SMPP_PASSWORD', 'SMPP_SOURCE_ADDR'] as const) {
+    if (!e[name]) throw new ConfigError(`missing ${name}: required when SMS_TRANSPORT=smpp`);
+  }
+  const source = e.SMPP_SOURCE_ADDR!;
+  // Defaults by the address's form: a sender name is alphanumeric (5/0), +223... international (1/1), a short code unknown/ISDN (0/1).
+  const alphanumeric = /[^+\d]/.test(source);
+  const international = source.startsWith('+') || source.length >= 10;
+  return {
+    host,
+    port: e.SMPP_PORT ?? (url?.[2] ? Number(url[2]) : 2775),
+    systemId: e.SMPP_SYSTEM_ID!,
+    password: e.SMPP_PASSWORD!,
+    ...(e.SMPP_SYSTEM_TYPE ? { systemType: e.SMPP_SYSTEM_TYPE } : {}),
+    sourceAddr: alphanumeric ? source : source.replace(/^\+/, ''),
+    sourceTon: e.SMPP_SOURCE_TON ?? (alphanumeric ? 5 : international ? 1 : 0),
+    sourceNpi: e.SMPP_SOURCE_NPI ?? (alphanumeric ? 0 : 1),
+    throughput: e.SMPP_THROUGHPUT,
+    window: e.SMPP_WINDOW,
+    enquireLinkSeconds: e.SMPP_ENQUIRE_LINK_SECONDS,
+  };
+}
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: port.default(3000),
@@ -47,7 +114,14 @@ const envSchema = z.object({
   FLOWS_DIR: z.string().default('./flows'),
   LOCALES_DIR: z.string().default('./locales'),
   DEFAULT_LANGUAGE: z.enum(['fr', 'bm']).default('fr'),
+  // Unset or empty: Mali.
+  DEFAULT_COUNTRY: optionalString
+    .transform((v) => (v ?? 'ML').toUpperCase())
+    .refine((v) => /^[A-Z]{2}$/.test(v) && getSupportedRegionCodes().includes(v), 'must be a two-letter region code of the phone-number library, e.g. ML'),
   BAMBARA_SPELLING: z.enum(['standard', 'gsm7']).default('standard'),
+  // The form each gateway shows text in (src/i18n/text-form.ts). Hubtel's docs ask for no special characters, even É.
+  AT_TEXT_FORM: z.enum(['as_written', 'gsm7', 'ascii']).default('as_written'),
+  HUBTEL_TEXT_FORM: z.enum(['as_written', 'gsm7', 'ascii']).default('ascii'),
   USSD_MAX_CHARS_GSM7: z.coerce.number().int().min(40).max(182).default(182),
   USSD_MAX_CHARS_UCS2: z.coerce.number().int().min(20).max(91).default(80),
   RATE_LIMIT_PER_PHONE: perMinute.default(30),
@@ -65,6 +139,7 @@ const envSchema = z.object({
   METRICS_TOKEN: optionalString.pipe(z.string().min(22, 'must be at least 22 characters (e.g. openssl rand -hex 16)').optional()),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,40}$/, 'letters, digits and _ : . - only').default('kalata:'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...SMPP_ENV,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -89,7 +164,11 @@ export interface Config {
   readonly flowsDir: string;
   readonly localesDir: string;
   readonly defaultLanguage: 'fr' | 'bm';
+  /** the region a number without `+` or `00` is read in first (see src/channels/phone-number.ts) */
+  readonly defaultCountry: string;
   readonly bambaraSpelling: 'standard' | 'gsm7';
+  /** the form each USSD gateway shows text in */
+  readonly textForms: { readonly africastalking: TextForm; readonly hubtel: TextForm };
   readonly limits: { readonly gsm7: number; readonly ucs2: number };
   readonly rateLimitPerPhone: number;
   readonly rateLimitPerIp: number;
@@ -105,6 +184,10 @@ export interface Config {
   readonly trustProxy: string | number | boolean;
   /** bearer token for `/metrics` in production (otherwise only a loopback peer may scrape) */
   readonly metricsToken?: string;
+  /** which gateway sends SMS: Africa's Talking (dry-run without an account) or SMPP */
+  readonly smsTransport: 'africastalking' | 'smpp';
+  /** present when smsTransport is smpp */
+  readonly smpp?: SmppSettings;
 }
 
 export class ConfigError extends Error {
@@ -175,6 +258,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       throw new ConfigError(`weak ${name}: ${weakness}, not a random value; in production use one such as $(openssl rand -hex 32)${move}`);
     }
   }
+  const smpp = smppSettings(e);
   const config: Config = {
     env: e.NODE_ENV,
     production,
@@ -193,7 +277,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     flowsDir: resolve(e.FLOWS_DIR),
     localesDir: resolve(e.LOCALES_DIR),
     defaultLanguage: e.DEFAULT_LANGUAGE,
+    defaultCountry: e.DEFAULT_COUNTRY,
     bambaraSpelling: e.BAMBARA_SPELLING,
+    textForms: { africastalking: e.AT_TEXT_FORM, hubtel: e.HUBTEL_TEXT_FORM },
     limits: { gsm7: e.USSD_MAX_CHARS_GSM7, ucs2: e.USSD_MAX_CHARS_UCS2 },
     rateLimitPerPhone: e.RATE_LIMIT_PER_PHONE,
     rateLimitPerIp: e.RATE_LIMIT_PER_IP,
@@ -204,6 +290,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redisPrefix: e.REDIS_PREFIX,
     trustProxy: trustProxyValue(e.TRUST_PROXY.trim()),
     ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
+    smsTransport: e.SMS_TRANSPORT,
+    ...(smpp ? { smpp } : {}),
   };
   return deepFreeze(config);
 }

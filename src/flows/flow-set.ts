@@ -175,8 +175,10 @@ export function loadFlows(options: FlowSetOptions): CompiledFlows {
 }
 
 /** The options a deployment's configuration gives: where the content is, screen limits, spelling, and what texts must say truly. */
-export function flowOptions(config: Pick<Config, 'flowsDir' | 'localesDir' | 'limits' | 'bambaraSpelling' | 'phoneRetentionDays' | 'production'>): FlowSetOptions {
+export function flowOptions(config: Pick<Config, 'flowsDir' | 'localesDir' | 'limits' | 'bambaraSpelling' | 'phoneRetentionDays' | 'production'> & Partial<Pick<Config, 'textForms'>>): FlowSetOptions {
   return {
+    // The screens are linted in each form a gateway is set to show them in.
+    textForms: config.textForms ? Object.values(config.textForms) : [],
     flowsDir: config.flowsDir,
     localesDir: config.localesDir,
     limits: config.limits,

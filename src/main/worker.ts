@@ -11,7 +11,7 @@ runMain(async () => {
   const config = loadConfig();
   const ctx = await createContext(config, { worker: true });
   keepServingOnUnhandledRejection(ctx.logger);
-  console.log(`Kalata SMS worker running (${ctx.smsTransport.name === 'dry-run' ? 'dry-run: no AT_USERNAME/AT_API_KEY, nothing is sent' : "Africa's Talking"})`);
+  console.log(`Kalata SMS worker running (${ctx.smsTransport.name === 'dry-run' ? 'dry-run: no AT_USERNAME/AT_API_KEY, nothing is sent' : (ctx.smsTransport.description ?? "Africa's Talking")})`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

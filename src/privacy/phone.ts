@@ -6,25 +6,6 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
-/**
- * Normalizes a number to E.164 (`+22376123456`). Accepts the forms gateways
- * send: `+223…`, `00223…`, `223…`, a bare 8-digit Malian number, and other
- * countries' E.164 numbers. Returns undefined for anything else.
- */
-export function normalizePhone(raw: string): string | undefined {
-  // A `+` sent unencoded in a form body arrives as a space.
-  const compact = raw.replace(/^ (?=\d)/, '+').trim().replace(/[\s().-]/g, '');
-  let digits: string;
-  if (/^\+\d+$/.test(compact)) digits = compact.slice(1);
-  else if (/^00\d+$/.test(compact)) digits = compact.slice(2);
-  else if (/^223\d{8}$/.test(compact)) digits = compact;
-  else if (/^\d{8}$/.test(compact)) digits = `223${compact}`;
-  else return undefined;
-  if (digits.startsWith('223') && digits.length !== 11) return undefined;
-  if (digits.length < 8 || digits.length > 15) return undefined;
-  return `+${digits}`;
-}
-
 /** A stable pseudonym for a number: HMAC-SHA256 under a key kept outside the database. */
 export function pseudonymizePhone(key: string, e164: string): string {
   return createHmac('sha256', key).update(e164).digest('base64url').slice(0, 32);

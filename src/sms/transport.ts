@@ -12,8 +12,10 @@ export type SendOutcome =
   | { kind: 'permanent'; reason: string; statusCode?: number };
 
 export interface SmsTransport {
-  /** recorded with each message: `africastalking` or `dry-run` */
+  /** recorded with each message: `africastalking`, `smpp` or `dry-run` */
   readonly name: string;
+  /** how start-up banners name it (`SMPP, smsc.example:2775`); the name when absent */
+  readonly description?: string;
   send(to: string, text: string): Promise<SendOutcome>;
 }
 

@@ -13,8 +13,21 @@ export type SmsStatus = 'pending' | 'queued' | 'sending' | 'retrying' | 'sent' |
 export const SENDABLE: readonly SmsStatus[] = ['pending', 'queued', 'retrying'];
 /** Statuses a message never leaves. */
 export const FINAL: readonly SmsStatus[] = ['sent', 'dry_run', 'failed', 'opted_out'];
-/** Delivery statuses that are final: the first one recorded stays, whatever a later (late or forged) report says. */
-const FINAL_DELIVERY = new Set(['Success', 'Failed', 'Rejected', 'Expired']);
+/**
+ * Delivery statuses that are final: the first one recorded stays, whatever a
+ * later (late or forged) report says. AT's list marks Rejected, Success and
+ * Failed final (docs.africastalking.com/sms/notifications); Expired is not in
+ * that list, but nyaruka/courier's AT handler receives it and maps it to
+ * failed, and an SMPP receipt's EXPIRED means the same.
+ */
+export const FINAL_DELIVERY: ReadonlySet<string> = new Set(['Success', 'Failed', 'Rejected', 'Expired']);
+/** Delivery statuses on the way (AT: Sent, Submitted, Buffered): a later one replaces an earlier one until a final one comes. */
+export const INTERIM_DELIVERY: ReadonlySet<string> = new Set(['Sent', 'Submitted', 'Buffered']);
+
+/** What a delivery status does to the message: `unknown` ones are kept as events and change nothing. */
+export function deliveryStatusKind(status: string): 'final' | 'interim' | 'unknown' {
+  return FINAL_DELIVERY.has(status) ? 'final' : INTERIM_DELIVERY.has(status) ? 'interim' : 'unknown';
+}
 
 export interface NewSms {
   dedupeKey: string;
@@ -118,7 +131,10 @@ export async function finishSms(
         .where('message_id', 'is', null)
         .returning(['status', 'detail', 'id'])
         .execute();
-      const latest = early.sort((a, b) => Number(a.id) - Number(b.id)).map((e) => ({ ...e, status: e.status.replace(/^delivery:/, '') }));
+      const latest = early
+        .sort((a, b) => Number(a.id) - Number(b.id))
+        .map((e) => ({ ...e, status: e.status.replace(/^delivery:/, '') }))
+        .filter((e) => deliveryStatusKind(e.status) !== 'unknown');
       const final = latest.find((e) => FINAL_DELIVERY.has(e.status)) ?? latest.pop();
       if (final) {
         await trx
@@ -183,8 +199,9 @@ export async function isOptedOut(db: Executor, phoneHash: string): Promise<boole
 
 /**
  * Records a delivery report. Unknown message ids are kept too (with no
- * message), duplicates are ignored, and a late non-final status never
- * overwrites a final one. Returns whether the id matched a message.
+ * message), duplicates are ignored, a late non-final status never overwrites
+ * a final one, and a status outside AT's list (see deliveryStatusKind) is
+ * kept as an event only. Returns whether the id matched a message.
  */
 export async function recordDelivery(db: Db, report: { gatewayMessageId: string; status: string; failureReason: string | null }): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
@@ -196,8 +213,9 @@ export async function recordDelivery(db: Db, report: { gatewayMessageId: string;
     });
     if (!message) return false;
     const current = message.delivery_status;
-    // Kept as an event, never as the status: a final status is final.
+    // Kept as an event, never as the status: a final status is final, and a status nobody documents means nothing yet.
     if (current && FINAL_DELIVERY.has(current)) return true;
+    if (deliveryStatusKind(report.status) === 'unknown') return true;
     await trx
       .updateTable('sms_outbox')
       .set({ delivery_status: report.status, updated_at: new Date(), ...(report.failureReason ? { failure_reason: report.failureReason } : {}) })

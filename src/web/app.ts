@@ -9,6 +9,7 @@ import { parseAtForm } from '../channels/africastalking/form.js';
 import { atDeliveryReportHandler, atInboundSmsHandler } from '../channels/africastalking/sms-handlers.js';
 import { atSessionEndHandler } from '../channels/africastalking/session-end-handler.js';
 import { hubtelUssdHandler, parseHubtelJson } from '../channels/hubtel/ussd-handler.js';
+import { createHubtelSessionEnds } from '../channels/hubtel/session-ends.js';
 import type { AppContext } from '../context.js';
 import { createConsoleRouter } from './console/console-router.js';
 import { metricsAccess } from './metrics-access.js';
@@ -50,17 +51,24 @@ export function createApp(ctx: AppContext): Express {
     telcoPath('/ussd/africastalking', secret),
     requireSecret(secret),
     parseAtForm,
-    atUssdHandler({ runtime: ctx.ussd, serviceCodes: ctx.config.serviceCodes, markerKey: ctx.secrets.phoneHashKey }),
+    atUssdHandler({ runtime: ctx.ussd, serviceCodes: ctx.config.serviceCodes, markerKey: ctx.secrets.phoneHashKey, defaultCountry: ctx.config.defaultCountry, textForm: ctx.config.textForms.africastalking }),
   );
 
   app.post(
     telcoPath('/ussd/hubtel', secret),
     requireSecret(secret),
     parseHubtelJson,
-    hubtelUssdHandler({ runtime: ctx.ussd, logger: ctx.logger, serviceCodes: ctx.config.serviceCodes }),
+    hubtelUssdHandler({
+      runtime: ctx.ussd,
+      logger: ctx.logger,
+      serviceCodes: ctx.config.serviceCodes,
+      defaultCountry: ctx.config.defaultCountry,
+      textForm: ctx.config.textForms.hubtel,
+      sessionEnds: createHubtelSessionEnds({ db: ctx.db, redis: ctx.redis, prefix: ctx.redisPrefix, ttlSeconds: ctx.config.sessionTtlSeconds }),
+    }),
   );
   app.post(telcoPath('/ussd/africastalking/events', secret), requireSecret(secret), parseAtForm, atSessionEndHandler(ctx.db, ctx.logger));
-  app.post(telcoPath('/sms/africastalking/inbound', secret), requireSecret(secret), parseAtForm, atInboundSmsHandler(ctx.inboundSms, ctx.logger));
+  app.post(telcoPath('/sms/africastalking/inbound', secret), requireSecret(secret), parseAtForm, atInboundSmsHandler(ctx.inboundSms, ctx.logger, ctx.config.defaultCountry));
   app.post(telcoPath('/sms/africastalking/delivery', secret), requireSecret(secret), parseAtForm, atDeliveryReportHandler(ctx.db, ctx.logger));
 
   // A gateway misconfigured to GET gets told, rather than a bare 404.

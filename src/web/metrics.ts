@@ -12,7 +12,15 @@ export interface Metrics {
   observeSend(outcome: string, seconds: number): void;
   /** one group commit of call records: how many turns, how long */
   observeTurnBatch(turns: number, seconds: number): void;
+  /** the SMPP bind, when SMS go by SMPP (src/sms/smpp): its state, the window in use, each submit_sm's answer time */
+  readonly smpp: {
+    bindState(state: string): void;
+    windowInUse(n: number): void;
+    submitted(status: string, seconds: number): void;
+  };
 }
+
+const SMPP_BIND_STATES = ['connecting', 'bound', 'disconnected', 'refused', 'closed'] as const;
 
 export function createMetrics(sources: { db: Db; smsQueue?: Queue }): Metrics {
   const registry = new Registry();
@@ -64,8 +72,28 @@ export function createMetrics(sources: { db: Db; smsQueue?: Queue }): Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
     registers: [registry],
   });
+  const smppBind = new Gauge({ name: 'kalata_smpp_bind_state', help: 'The SMPP bind: 1 for its current state', labelNames: ['state'], registers: [registry] });
+  const smppWindow = new Gauge({ name: 'kalata_smpp_window_in_use', help: 'submit_sm sent and not answered yet (the window in use)', registers: [registry] });
+  const smppSubmit = new Histogram({
+    name: 'kalata_smpp_submit_seconds',
+    help: 'Time from submit_sm to its submit_sm_resp, by command status',
+    labelNames: ['status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [registry],
+  });
   return {
     registry,
+    smpp: {
+      bindState(state) {
+        for (const s of SMPP_BIND_STATES) smppBind.set({ state: s }, s === state ? 1 : 0);
+      },
+      windowInUse(n) {
+        smppWindow.set(n);
+      },
+      submitted(status, seconds) {
+        smppSubmit.observe({ status }, seconds);
+      },
+    },
     observeSend(outcome, seconds) {
       sends.inc({ outcome });
       latency.observe({ outcome }, seconds);

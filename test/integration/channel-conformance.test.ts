@@ -20,7 +20,8 @@ function newCall(driver: ChannelDriver, extra: Partial<Call> = {}): Call {
 }
 
 beforeAll(async () => {
-  h = await startHarness('channel conformance');
+  // Both gateways as written: the same screens, byte for byte (Hubtel's default form, ascii, is tested in conformance-hubtel).
+  h = await startHarness('channel conformance', { env: { HUBTEL_TEXT_FORM: 'as_written' } });
   drivers = [atDriver(h), hubtelDriver(h)];
 });
 afterAll(async () => {
@@ -42,10 +43,10 @@ async function callRecord(call: Call) {
 }
 
 /** Plays one conversation through every driver; returns the calls and what each caller saw. */
-async function everywhere(inputs: readonly string[], extra: Partial<Call> = {}) {
+async function everywhere(inputs: readonly string[], extra: Partial<Call> | ((driver: ChannelDriver, i: number) => Partial<Call>) = {}) {
   return Promise.all(
-    drivers.map(async (driver) => {
-      const call = newCall(driver, extra);
+    drivers.map(async (driver, i) => {
+      const call = newCall(driver, typeof extra === 'function' ? extra(driver, i) : extra);
       return { driver, call, replies: await play(driver, call, inputs) };
     }),
   );
@@ -146,13 +147,15 @@ describe('the same conversation through every gateway', () => {
   });
 
   it('an international caller (Hubtel leaves out the +)', async () => {
-    const played = await everywhere(['1'], { phone: `+233244${String(run).slice(-6)}` });
+    // One number per gateway: a caller's language is remembered across calls, and the calls run at once.
+    const played = await everywhere(['1'], (_driver, i) => ({ phone: `+233244${String(run).slice(-5)}${i}` }));
     expect(played[0]!.replies[1]!.text).toMatch(/^Kalata: infos sur le vote/);
     await expectConformance(played);
   });
 });
 
 describe('Hubtel quirks', () => {
+  const OVER = 'Cet appel est terminé. Recomposez le code pour recommencer. Merci.';
   let k = 0;
   const base = () => {
     k++;
@@ -167,19 +170,49 @@ describe('Hubtel quirks', () => {
     const second = await postHubtel(h, { ...b, Type: 'response', Message: '1', Sequence: 2 });
     expect(second.json).toMatchObject({ Type: 'Response', Message: expect.stringMatching(/^Kalata: infos sur le vote/) });
     const released = await postHubtel(h, { ...b, Type: 'release', Message: '', Sequence: 3 });
-    expect(released).toMatchObject({ status: 200, json: { Type: 'Release', Message: '', ClientState: '' } });
+    expect(released).toMatchObject({ status: 200, json: { Type: 'Release', Message: OVER, DataType: 'display', ClientState: '' } });
     expect(await steps(b.SessionId)).toBe(2);
   });
 
-  it.each(['Release', 'Timeout'])('answers %s with 200 and records no step', async (type) => {
+  it.each(['Release', 'Timeout'])('closes the call on %s, records no step, and answers what follows with a release', async (type) => {
     const b = base();
     await postHubtel(h, { ...b, Type: 'Initiation', Message: '*384*123#', Sequence: 1 });
     const res = await postHubtel(h, { ...b, Type: type, Message: '', Sequence: 2, ClientState: 'state-7' });
-    expect(res).toMatchObject({ status: 200, json: { Type: 'Release', Message: '', ClientState: 'state-7' } });
+    expect(res).toMatchObject({ status: 200, json: { SessionId: b.SessionId, Type: 'Release', Message: OVER, DataType: 'display', FieldType: 'text', ClientState: 'state-7' } });
+    expect(await steps(b.SessionId)).toBe(1);
+    const call = await h.ctx.db.selectFrom('calls').select(['telco_status', 'outcome', 'ended_at']).where('channel', '=', 'hubtel').where('gateway_session_id', '=', b.SessionId).executeTakeFirstOrThrow();
+    expect(call).toMatchObject({ telco_status: type, outcome: 'abandoned', ended_at: expect.any(Date) });
+    // The gateway said the call is over: a later Response does not carry it on.
+    const later = await postHubtel(h, { ...b, Type: 'Response', Message: '1', Sequence: 3 });
+    expect(later).toMatchObject({ status: 200, json: { Type: 'Release', Message: OVER } });
     expect(await steps(b.SessionId)).toBe(1);
     // An end notice for a session never seen is answered all the same, without a call.
     const unknown = await postHubtel(h, { ...base(), Type: type });
-    expect(unknown).toMatchObject({ status: 200, json: { Type: 'Release', Message: '' } });
+    expect(unknown).toMatchObject({ status: 200, json: { Type: 'Release', Message: OVER } });
+  });
+
+  it('answers a Query with a plain release, and starts a call on a Favorite', async () => {
+    const query = await postHubtel(h, { ...base(), Type: 'Query', Message: '' });
+    expect(query).toMatchObject({ status: 200, json: { Type: 'Release', DataType: 'display', Message: expect.stringMatching(/Query/) } });
+    const b = base();
+    const favorite = await postHubtel(h, { ...b, Type: 'Favorite', Message: '*384*123#', Sequence: 1 });
+    expect(favorite).toMatchObject({ status: 200, json: { Type: 'Response', Message: expect.stringMatching(/^Kalata\. Langue/), FieldType: 'number' } });
+    expect(await steps(b.SessionId)).toBe(1);
+  });
+
+  it('follows a call without Sequence (the SDK sample has none) on the stored position', async () => {
+    const b = base();
+    const first = await postHubtel(h, { ...b, Type: 'Initiation', Message: '*384*123#' });
+    expect(first.json).toMatchObject({ Type: 'Response', Message: expect.stringMatching(/^Kalata\. Langue/) });
+    // The same Initiation again, before any step: a retry.
+    expect((await postHubtel(h, { ...b, Type: 'Initiation', Message: '*384*123#' })).json).toEqual(first.json);
+    const second = await postHubtel(h, { ...b, Type: 'Response', Message: '1', Sequence: 0 });
+    expect(second.json).toMatchObject({ Type: 'Response', Message: expect.stringMatching(/^Kalata: infos sur le vote/) });
+    const third = await postHubtel(h, { ...b, Type: 'Response', Message: '1' });
+    expect(third.json).toMatchObject({ Type: 'Response', Message: expect.stringMatching(/^Comment voter/) });
+    // An Initiation once the call has moved on does not follow it.
+    expect((await postHubtel(h, { ...b, Type: 'Initiation', Message: '*384*123#' })).json).toMatchObject({ Type: 'Release', Message: OVER });
+    expect(await steps(b.SessionId)).toBe(3);
   });
 
   it('answers a Response with an older Sequence with a clean Release', async () => {
@@ -220,9 +253,8 @@ describe('Hubtel quirks', () => {
     ['Mobile as a number', { Mobile: 22376000000 }, 400, 'Mobile must be a string'],
     ['a local Ghanaian number', { Mobile: '0244123456' }, 400, 'Mobile is not a phone number'],
     ['missing ServiceCode', { ServiceCode: undefined }, 400, 'ServiceCode is missing'],
-    ['an unknown Type', { Type: 'Begin' }, 400, 'Type must be Initiation, Response, Release or Timeout'],
+    ['an unknown Type', { Type: 'Begin' }, 400, 'Type must be Initiation, Response, Release, Timeout, Favorite or Query'],
     ['a fractional Sequence', { Sequence: 1.5 }, 400, 'Sequence must be a whole number'],
-    ['no Sequence', { Sequence: undefined }, 400, 'Sequence is missing'],
   ])('%s', async (_name, change, status, reason) => {
     const res = await postHubtel(h, { ...base(), Type: 'Initiation', Message: '*384*123#', Sequence: 1, ...change });
     expect({ status: res.status, text: res.text }).toEqual({ status, text: reason });
@@ -238,13 +270,29 @@ describe('Hubtel requests, read without a server', () => {
   const body = { Mobile: '233244123456', SessionId: 's1', ServiceCode: '*384*123#', Type: 'Initiation', Message: '*384*123#', Sequence: 1 };
 
   it('refuses a service code that is not ours with 403', () => {
-    const parsed = toHubtelRequest(hubtelBodySchema.parse({ ...body, ServiceCode: '*999#' }), ['*384*123#']);
+    const parsed = toHubtelRequest(hubtelBodySchema.parse({ ...body, ServiceCode: '*999#' }), ['*384*123#'], 'ML');
     expect(parsed).toEqual({ ok: false, status: 403, reason: 'ServiceCode is not served here' });
+    for (const code of ['384*1234', '999*384*123', '']) {
+      expect(toHubtelRequest({ ...hubtelBodySchema.parse(body), ServiceCode: code }, ['*384*123#'], 'ML')).toMatchObject({ ok: false, status: 403 });
+    }
+  });
+
+  it('serves its codes the way Hubtel writes them (384*123) and extended (384*123*1)', () => {
+    for (const [code, recorded] of [
+      ['384*123', '*384*123#'],
+      ['*384*123#', '*384*123#'],
+      [' 384*123 ', '*384*123#'],
+      ['384*123*1', '*384*123*1#'],
+    ]) {
+      const parsed = toHubtelRequest(hubtelBodySchema.parse({ ...body, ServiceCode: code }), ['*384*123#'], 'ML');
+      if (!parsed.ok || parsed.kind !== 'turn') throw new Error(`expected a turn for ${code}`);
+      expect(parsed.turn.serviceCode).toBe(recorded);
+    }
   });
 
   it('reads the sequence against the stored one', () => {
-    const initiation = { type: 'initiation' as const, sequence: 1, message: '*384*123*1*2#', dialInputs: ['1', '2'] };
-    const response = { type: 'response' as const, sequence: 5, message: 'Kati*Médine', dialInputs: [] };
+    const initiation = { type: 'initiation' as const, sequence: 1 as number | undefined, message: '*384*123*1*2#', dialInputs: ['1', '2'] };
+    const response = { type: 'response' as const, sequence: 5 as number | undefined, message: 'Kati*Médine', dialInputs: [] };
     expect(resolveSequence(undefined, initiation)).toEqual({ kind: 'new', inputs: ['1', '2'] });
     expect(resolveSequence('1', initiation)).toEqual({ kind: 'replay' });
     expect(resolveSequence(undefined, response)).toEqual({ kind: 'mismatch' });
@@ -252,12 +300,24 @@ describe('Hubtel requests, read without a server', () => {
     expect(resolveSequence('5', response)).toEqual({ kind: 'replay' });
     expect(resolveSequence('6', response)).toEqual({ kind: 'mismatch' });
     expect(resolveSequence('3', { ...initiation, sequence: 4 })).toEqual({ kind: 'mismatch' });
+    // Without Sequence: the stored position decides.
+    const bareInitiation = { ...initiation, sequence: undefined };
+    const bareResponse = { ...response, sequence: undefined };
+    expect(resolveSequence(undefined, bareInitiation)).toEqual({ kind: 'new', inputs: ['1', '2'] });
+    expect(resolveSequence('i', bareInitiation)).toEqual({ kind: 'replay' });
+    expect(resolveSequence('-', bareInitiation)).toEqual({ kind: 'mismatch' });
+    expect(resolveSequence('4', bareInitiation)).toEqual({ kind: 'mismatch' });
+    expect(resolveSequence('i', bareResponse)).toEqual({ kind: 'step', input: 'Kati*Médine' });
+    expect(resolveSequence('-', bareResponse)).toEqual({ kind: 'step', input: 'Kati*Médine' });
+    expect(resolveSequence('4', bareResponse)).toEqual({ kind: 'step', input: 'Kati*Médine' });
+    expect(resolveSequence('-', response)).toEqual({ kind: 'step', input: 'Kati*Médine' });
+    expect(resolveSequence(undefined, bareResponse)).toEqual({ kind: 'mismatch' });
   });
 
   it('reads the dial string and the number', () => {
-    const parsed = toHubtelRequest(hubtelBodySchema.parse({ ...body, Message: '*384*123*1*2#', Type: 'initiation' }), []);
+    const parsed = toHubtelRequest(hubtelBodySchema.parse({ ...body, ServiceCode: '384*123', Message: '*384*123*1*2#', Type: 'initiation' }), [], 'ML');
     if (!parsed.ok || parsed.kind !== 'turn') throw new Error('expected a turn');
-    expect(parsed.turn).toMatchObject({ channel: 'hubtel', phone: '+233244123456', marker: '1', networkCode: null });
+    expect(parsed.turn).toMatchObject({ channel: 'hubtel', phone: '+233244123456', marker: '1', networkCode: null, serviceCode: '*384*123#' });
     expect(parsed.turn.resolve(undefined)).toEqual({ kind: 'new', inputs: ['1', '2'] });
   });
 });

@@ -3,6 +3,7 @@
  * gateway's format to a harness and hands back what the caller sees, so the
  * conformance suite can demand the same screens from every channel.
  */
+import type { HubtelReply } from '../../src/channels/hubtel/ussd-request.js';
 import type { Harness } from './harness.js';
 
 /** What the caller sees after a request. */
@@ -67,6 +68,33 @@ export interface HubtelBody {
   Operator?: unknown;
   Sequence?: unknown;
   ClientState?: unknown;
+  /** sent by newer gateways: `USSD`, `Web`, `Hubtel-App`, `Hubtel-POS` */
+  Platform?: unknown;
+}
+
+/**
+ * What is wrong with a Hubtel reply: every field the programmable-services
+ * docs make mandatory (`SessionId, Type, Message, Label, DataType,
+ * FieldType`), with a value Hubtel knows, and the optional `ClientState`
+ * within 100 characters. Empty when nothing is.
+ */
+export function hubtelReplyProblems(reply: unknown, sessionId?: string): string[] {
+  if (typeof reply !== 'object' || reply === null) return ['not a JSON object'];
+  const r = reply as Record<string, unknown>;
+  const problems: string[] = [];
+  const text = (name: string) => {
+    if (typeof r[name] !== 'string' || r[name] === '') problems.push(`${name} is missing or empty`);
+  };
+  for (const name of ['SessionId', 'Type', 'Message', 'Label', 'DataType', 'FieldType']) text(name);
+  if (sessionId !== undefined && r.SessionId !== sessionId) problems.push(`SessionId is ${String(r.SessionId)}, not ${sessionId}`);
+  if (r.Type !== 'Response' && r.Type !== 'Release') problems.push(`Type ${String(r.Type)} is neither Response nor Release`);
+  if (!['input', 'display'].includes(r.DataType as string)) problems.push(`DataType ${String(r.DataType)} is neither input nor display`);
+  if (!['text', 'phone', 'email', 'number', 'decimal', 'textarea'].includes(r.FieldType as string)) problems.push(`FieldType ${String(r.FieldType)} is not one Hubtel knows`);
+  if (r.Type === 'Release' && r.DataType !== 'display') problems.push('a Release must be displayed, not wait for input');
+  if (r.Type === 'Response' && r.DataType !== 'input') problems.push('a Response must wait for input');
+  if (typeof r.Label === 'string' && Array.from(r.Label).length > 40) problems.push('Label is longer than 40 characters');
+  if (typeof r.ClientState !== 'string' || Array.from(r.ClientState).length > 100) problems.push('ClientState is not a string of at most 100 characters');
+  return problems;
 }
 
 /** POSTs a Hubtel-style JSON body; returns the status and the body (JSON when it is). */
@@ -77,14 +105,16 @@ export async function postHubtel(h: Harness, body: HubtelBody | string, options:
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  const json = res.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(text) as { Type: string; Message: string; ClientState: string }) : undefined;
+  const json = res.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(text) as HubtelReply) : undefined;
   return { status: res.status, text, json };
 }
 
 /**
- * Hubtel: JSON bodies, `Initiation` with the whole dial string, then
- * `Response` with only the newest input and the next `Sequence`; the
- * `ClientState` of each reply goes back with the next request.
+ * Hubtel: JSON bodies, the service code without `*` and `#` (`384*123`),
+ * `Initiation` with the whole dial string, then `Response` with only the
+ * newest input and the next `Sequence`; the `ClientState` of each reply goes
+ * back with the next request. Every reply must carry Hubtel's mandatory
+ * fields (see hubtelReplyProblems).
  */
 export function hubtelDriver(h: Harness): ChannelDriver {
   const state = new Map<string, { type: 'Initiation' | 'Response'; sequence: number; message: string; clientState: string }>();
@@ -93,7 +123,7 @@ export function hubtelDriver(h: Harness): ChannelDriver {
     const res = await postHubtel(h, {
       Mobile: call.phone.replace(/^\+/, ''),
       SessionId: call.sessionId,
-      ServiceCode: call.serviceCode ?? SERVICE_CODE,
+      ServiceCode: (call.serviceCode ?? SERVICE_CODE).replace(/^\*/, '').replace(/#$/, ''),
       Type: s.type,
       Message: s.message,
       Operator: 'orange',
@@ -101,7 +131,8 @@ export function hubtelDriver(h: Harness): ChannelDriver {
       ClientState: s.clientState,
     });
     if (res.status !== 200 || !res.json) throw new Error(`hubtel: HTTP ${res.status}: ${res.text}`);
-    if (res.json.Type !== 'Response' && res.json.Type !== 'Release') throw new Error(`hubtel: not a USSD reply: ${res.text}`);
+    const problems = hubtelReplyProblems(res.json, call.sessionId);
+    if (problems.length) throw new Error(`hubtel: not a valid reply (${problems.join('; ')}): ${res.text}`);
     s.clientState = res.json.ClientState;
     return { text: res.json.Message, end: res.json.Type === 'Release' };
   };

@@ -13,10 +13,22 @@ const PRODUCTION = {
 describe('config', () => {
   it('has working defaults for a fresh machine', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, defaultLanguage: 'fr', bambaraSpelling: 'standard', limits: { gsm7: 182, ucs2: 80 }, serviceCodes: [], production: false });
+    expect(c).toMatchObject({ port: 3000, defaultLanguage: 'fr', defaultCountry: 'ML', bambaraSpelling: 'standard', limits: { gsm7: 182, ucs2: 80 }, serviceCodes: [], production: false });
     expect(c.databaseUrl).toBeUndefined();
     expect(c.redisUrl).toBeUndefined();
     expect(c.at).toBeUndefined();
+  });
+
+  it('shows Hubtel screens in plain ASCII and Africa\'s Talking screens as written, unless set; refuses an unknown form', () => {
+    expect(loadConfig({}).textForms).toEqual({ africastalking: 'as_written', hubtel: 'ascii' });
+    expect(loadConfig({ AT_TEXT_FORM: 'gsm7', HUBTEL_TEXT_FORM: 'as_written' }).textForms).toEqual({ africastalking: 'gsm7', hubtel: 'as_written' });
+    expect(() => loadConfig({ HUBTEL_TEXT_FORM: 'latin1' })).toThrow(/HUBTEL_TEXT_FORM/);
+  });
+
+  it('reads DEFAULT_COUNTRY as a region code in capitals; empty is Mali', () => {
+    expect(loadConfig({ DEFAULT_COUNTRY: 'ke' }).defaultCountry).toBe('KE');
+    expect(loadConfig({ DEFAULT_COUNTRY: ' SN ' }).defaultCountry).toBe('SN');
+    expect(loadConfig({ DEFAULT_COUNTRY: '' }).defaultCountry).toBe('ML');
   });
 
   it('is frozen', () => {
@@ -36,6 +48,9 @@ describe('config', () => {
   it.each([
     [{ PORT: 'eighty' }, /^invalid PORT="eighty": /],
     [{ DEFAULT_LANGUAGE: 'en' }, /^invalid DEFAULT_LANGUAGE="en": /],
+    [{ DEFAULT_COUNTRY: 'Mali' }, /^invalid DEFAULT_COUNTRY="Mali": must be a two-letter region code/],
+    [{ DEFAULT_COUNTRY: 'XX' }, /^invalid DEFAULT_COUNTRY="XX": must be a two-letter region code/],
+    [{ DEFAULT_COUNTRY: '223' }, /^invalid DEFAULT_COUNTRY="223": /],
     [{ DATABASE_URL: 'mysql://x' }, /^invalid DATABASE_URL: must start with postgres:\/\//],
     [{ WEBHOOK_SECRET: 'short' }, /^invalid WEBHOOK_SECRET: must be at least 22 characters/],
     [{ DATA_ENCRYPTION_KEY: 'my-super-secret-key-value' }, /^invalid DATA_ENCRYPTION_KEY: must be 32 bytes/],

@@ -2,18 +2,20 @@
  * Africa's Talking SMS callbacks: incoming messages
  * (`from, to, text, date, id, linkId`) and delivery reports
  * (`id, status, phoneNumber, networkCode, failureReason`). Both answer 200
- * once recorded, 400 with a reason when a field is missing, and never a 5xx
- * for an unknown id or status.
+ * once recorded, 400 with a reason when a field is missing (or `from` is not
+ * a number by the rule of ../phone-number.ts), and never a 5xx for an
+ * unknown id or status. A delivery report is matched on `id` alone: its
+ * `phoneNumber` is not read.
  */
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { formField, optionalFormField, readForm } from './form.js';
 import type { Logger } from '../../logger.js';
-import { normalizePhone } from '../../privacy/phone.js';
+import { toE164 } from '../phone-number.js';
 import { sanitizeText } from '../../runtime/sanitize.js';
 import type { InboundResult, InboundSms } from '../../sms/inbound-sms.js';
 import type { Db } from '../../store/database.js';
-import { recordDelivery } from '../../store/sms-store.js';
+import { deliveryStatusKind, recordDelivery } from '../../store/sms-store.js';
 
 const inboundSchema = z.object({
   id: formField('id', 128),
@@ -33,20 +35,28 @@ const deliverySchema = z.object({
   retryCount: optionalFormField('retryCount', 8),
 });
 
-/** AT sends `2006-01-02T15:04:05Z` or `2006-01-02 15:04:05` (UTC); anything else is "now". */
+const AT_DATE = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:\d{2})?$/;
+
+/**
+ * AT sends `2006-01-02T15:04:05Z` or `2006-01-02 15:04:05` (UTC, as
+ * nyaruka/courier's AT handler reads them). Anything else, a time without
+ * seconds included, is "now": the message is kept, never refused over its
+ * timestamp, and never read in the server's local time zone.
+ */
 export function parseAtDate(raw: string | undefined, now: Date): Date {
-  if (!raw) return now;
-  const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/.test(raw) ? `${raw.replace(' ', 'T')}Z` : raw;
-  const d = new Date(iso);
+  const m = raw ? AT_DATE.exec(raw.trim()) : null;
+  if (!m) return now;
+  const d = new Date(`${m[1]}T${m[2]}${m[3] ?? 'Z'}`);
   return Number.isNaN(d.getTime()) ? now : d;
 }
 
-export function atInboundSmsHandler(handle: (m: InboundSms) => Promise<InboundResult>, logger: Logger): RequestHandler {
+/** `defaultCountry`: where a sender without `+` is read first (DEFAULT_COUNTRY). */
+export function atInboundSmsHandler(handle: (m: InboundSms) => Promise<InboundResult>, logger: Logger, defaultCountry: string): RequestHandler {
   const log = logger.child({ subsystem: 'channel.africastalking.sms' });
   return async (req, res) => {
     const b = readForm(req, res, inboundSchema);
     if (!b) return;
-    const phone = normalizePhone(b.from);
+    const phone = toE164(b.from, defaultCountry);
     if (!phone) {
       res.status(400).type('text/plain').send('from is not a phone number');
       return;
@@ -77,6 +87,7 @@ export function atDeliveryReportHandler(db: Db, logger: Logger): RequestHandler 
     try {
       const known = await recordDelivery(db, { gatewayMessageId: b.id, status: sanitizeText(b.status), failureReason: b.failureReason ? sanitizeText(b.failureReason) : null });
       if (!known) log.info({ gatewayMessageId: b.id, status: b.status }, 'delivery report for an unknown message, recorded');
+      else if (deliveryStatusKind(b.status) === 'unknown') log.info({ gatewayMessageId: b.id, status: b.status }, 'delivery status outside AT\'s list: recorded, message unchanged');
       res.status(200).type('text/plain').send('ok');
     } catch (err) {
       log.error({ err }, 'delivery report not recorded');

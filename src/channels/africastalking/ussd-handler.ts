@@ -6,6 +6,7 @@
  */
 import type { RequestHandler } from 'express';
 import type { UssdRuntime } from '../../runtime/ussd-runtime.js';
+import type { TextForm } from '../../i18n/text-form.js';
 import { readForm } from './form.js';
 import { formatUssdReply, toUssdTurn, ussdBodySchema } from './ussd-request.js';
 
@@ -14,19 +15,23 @@ export interface UssdHandlerOptions {
   serviceCodes: readonly string[];
   /** keys the position stored between steps (PHONE_HASH_KEY) */
   markerKey: string;
+  /** where a number without `+` is read first (DEFAULT_COUNTRY) */
+  defaultCountry: string;
+  /** the form screens are shown in (AT_TEXT_FORM; default as written) */
+  textForm?: TextForm;
 }
 
 export function atUssdHandler(options: UssdHandlerOptions): RequestHandler {
   return async (req, res) => {
     const body = readForm(req, res, ussdBodySchema);
     if (!body) return;
-    const parsed = toUssdTurn(body, options.serviceCodes, options.markerKey);
+    const parsed = toUssdTurn(body, options.serviceCodes, options.markerKey, options.defaultCountry);
     if (!parsed.ok) {
       res.status(parsed.status).type('text/plain').send(parsed.reason);
       return;
     }
     // handle() never throws: every failure is already a localized apology.
-    const reply = await options.runtime.handle({ ...parsed.turn, ...(req.ip ? { address: req.ip } : {}) });
+    const reply = await options.runtime.handle({ ...parsed.turn, ...(options.textForm ? { textForm: options.textForm } : {}), ...(req.ip ? { address: req.ip } : {}) });
     res.status(200).type('text/plain').send(formatUssdReply(reply));
   };
 }

@@ -5,10 +5,11 @@
  */
 import { z } from 'zod';
 import { formField, optionalFormField } from './form.js';
-import { normalizePhone } from '../../privacy/phone.js';
+import { toE164 } from '../phone-number.js';
 import { sanitizeText } from '../../runtime/sanitize.js';
 import type { UssdTurn } from '../../runtime/ussd-runtime.js';
 import { resolveAgainstMarker, textMarker } from './cumulative-text.js';
+import { isServedCode } from '../service-code.js';
 
 export const CHANNEL = 'africastalking';
 
@@ -23,12 +24,16 @@ export const ussdBodySchema = z.object({
 
 export type ParsedRequest = { ok: true; turn: UssdTurn } | { ok: false; status: number; reason: string };
 
-/** Turns a well-formed body into a turn, or says why it cannot be served. `markerKey` keys the stored position (see cumulative-text.ts). */
-export function toUssdTurn(b: z.infer<typeof ussdBodySchema>, allowedServiceCodes: readonly string[], markerKey: string): ParsedRequest {
-  const phone = normalizePhone(b.phoneNumber);
+/**
+ * Turns a well-formed body into a turn, or says why it cannot be served.
+ * `markerKey` keys the stored position (see cumulative-text.ts);
+ * `defaultCountry` is where a number without `+` is read (see ../phone-number.ts).
+ */
+export function toUssdTurn(b: z.infer<typeof ussdBodySchema>, allowedServiceCodes: readonly string[], markerKey: string, defaultCountry: string): ParsedRequest {
+  const phone = toE164(b.phoneNumber, defaultCountry);
   if (!phone) return { ok: false, status: 400, reason: 'phoneNumber is not a phone number' };
   const serviceCode = b.serviceCode.trim();
-  if (allowedServiceCodes.length > 0 && !allowedServiceCodes.includes(serviceCode)) {
+  if (!isServedCode(serviceCode, allowedServiceCodes)) {
     return { ok: false, status: 403, reason: 'serviceCode is not served here' };
   }
   const text = sanitizeText(b.text ?? '');
