@@ -13,6 +13,8 @@ import * as stationImports from './2026-12-01-001-station-imports.js';
 import * as perNumberIndexes from './2026-12-01-002-per-number-indexes.js';
 import * as keyFingerprints from './2026-12-01-003-key-fingerprints.js';
 import * as reportContact from './2026-12-01-004-report-contact.js';
+import * as setupTokens from './2026-12-01-005-setup-tokens.js';
+import * as receiptIndex from './2026-12-01-006-receipt-index.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-24-001-calls-and-reports': callsAndReports,
@@ -25,4 +27,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01-002-per-number-indexes': perNumberIndexes,
   '2026-12-01-003-key-fingerprints': keyFingerprints,
   '2026-12-01-004-report-contact': reportContact,
+  '2026-12-01-005-setup-tokens': setupTokens,
+  '2026-12-01-006-receipt-index': receiptIndex,
 };

@@ -63,6 +63,8 @@ const KNOWN_COLUMNS: Record<string, 'sealed' | 'pseudonym' | 'nina' | 'not keyed
   'flow_versions.hash': 'not keyed',
   'users.password_hash': 'not keyed',
   'console_sessions.id_hash': 'not keyed',
+  // SHA-256 of a random one-time link token, under no key
+  'setup_tokens.token_hash': 'not keyed',
 };
 const LOOKS_KEYED = /hash|(^|_)enc(rypted)?$|sealed|cipher/;
 

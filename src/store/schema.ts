@@ -4,6 +4,8 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A moment that may be unset, and is left unset when not given. */
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
 export interface CallsTable {
   id: string;
@@ -128,8 +130,21 @@ export interface UsersTable {
   name: string;
   role: 'operator' | 'admin';
   password_hash: string;
-  disabled: Generated<boolean>;
+  /** set while the account is disabled: it cannot sign in, and its sessions are gone */
+  disabled_at: NullableTimestamp;
+  last_login_at: NullableTimestamp;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** One-time links (stored as a SHA-256 hash): the first admin, or a password reset. */
+export interface SetupTokensTable {
+  token_hash: string;
+  purpose: 'first_admin' | 'password_reset';
+  user_id: string | null;
+  created_by: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
 }
 
 export interface ConsoleSessionsTable {
@@ -243,6 +258,7 @@ export interface Database {
   sms_optouts: SmsOptoutsTable;
   users: UsersTable;
   console_sessions: ConsoleSessionsTable;
+  setup_tokens: SetupTokensTable;
   audit_log: AuditLogTable;
   report_events: ReportEventsTable;
   flow_versions: FlowVersionsTable;

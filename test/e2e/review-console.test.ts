@@ -11,9 +11,10 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { addUser } from '../../src/store/user-store.js';
 import { converse, startHarness, type Harness } from '../support/harness.js';
+import { launchChromium } from '../support/browser.js';
 import { waitFor } from '../support/wait.js';
 
 const artifacts = join(process.cwd(), 'test', 'artifacts');
@@ -56,10 +57,7 @@ beforeAll(async () => {
   h = await startHarness('review_console', { env: { FLOWS_DIR: flowsDir, LOCALES_DIR: localesDir } });
   await addUser(h.ctx.db, 'awa', 'operator', PASSWORD);
   await addUser(h.ctx.db, 'kadia', 'admin', PASSWORD);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -59,6 +59,7 @@ import { answerChoices, answerLabel, AUDIT_ACTIONS, auditActionLabel, reportCont
 import { simulatorStep } from './simulator.js';
 import { createStationRoutes } from './station-routes.js';
 import { createReviewRoutes } from './review-routes.js';
+import { createAccountRoutes } from './accounts-routes.js';
 import { checkFlows, flowOptions, type FlowCheck } from '../../flows/flow-set.js';
 import { loadReview, reviewSources, withReviewWarnings } from '../../i18n/review.js';
 import type { Problem } from '../../flows/problems.js';
@@ -397,6 +398,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
 
   router.use(createStationRoutes(ctx));
   router.use(createReviewRoutes(ctx, publisher));
+  router.use(createAccountRoutes(ctx, { limiter, passwordChecks }));
 
   router.get('/audit', admin, async (req, res) => {
     const f = auditFilters(req.query);

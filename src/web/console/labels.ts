@@ -22,9 +22,23 @@ export const AUDIT_ACTIONS: Readonly<Record<string, string>> = {
   edit_text: 'Texte bambara modifié',
   export_texts: 'Export des textes à relire',
   import_texts: 'Import de relectures (CSV)',
+  setup_admin: 'Premier administrateur créé',
+  create_account: 'Compte créé',
+  disable_account: 'Compte désactivé',
+  enable_account: 'Compte réactivé',
+  change_role: 'Rôle changé',
+  reset_password: 'Mot de passe réinitialisé (lien créé)',
+  set_password: 'Mot de passe choisi (par lien)',
 };
 
 export const auditActionLabel = (action: string): string => AUDIT_ACTIONS[action] ?? action;
+
+/** A console role, as people read it. */
+export const ROLE_LABELS: Readonly<Record<string, string>> = {
+  operator: 'Opérateur',
+  admin: 'Administrateur',
+};
+export const roleLabel = (role: string): string => ROLE_LABELS[role] ?? role;
 
 /** A report's status, as an operator reads it. */
 export const REPORT_STATUS_LABELS: Readonly<Record<string, string>> = {

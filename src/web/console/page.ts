@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Response } from 'express';
 import { Eta } from 'eta';
 import type { ConsoleLocals } from './console-auth.js';
+import { roleLabel } from './labels.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const eta = new Eta({ views: join(here, '..', 'views'), autoEscape: true, cache: true });
@@ -16,7 +17,7 @@ export const fmt = (d: Date | string | null) => (d ? new Date(d).toISOString().r
 
 export function page(res: Response, template: string, title: string, nav: string, data: Record<string, unknown> = {}): void {
   const locals = res.locals as ConsoleLocals;
-  const common = { user: locals.session?.user, csrf: locals.session?.csrfToken ?? '', fmt };
+  const common = { user: locals.session?.user, csrf: locals.session?.csrfToken ?? '', fmt, roleLabel };
   const body = eta.render(`./${template}`, { ...common, ...data });
   res.type('html').send(eta.render('./layout', { ...common, title, nav, body }));
 }
