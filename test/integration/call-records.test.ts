@@ -10,6 +10,8 @@ import { createBatcher } from '../../src/store/batcher.js';
 import { callStartFacts, recordTurns, ReferenceTakenError, type TurnRecord } from '../../src/store/call-log-store.js';
 import { createDatabase, isDataError, migrateToLatest, type Db } from '../../src/store/database.js';
 import { freshDatabase } from '../support/databases.js';
+import { waitFor } from '../support/wait.js';
+import { sql } from 'kysely';
 
 function turn(session: string, seq: number, opts: { callId?: string; ended?: boolean; lang?: string; report?: string; phoneHash?: string } = {}): TurnRecord {
   const at = new Date(Date.UTC(2026, 10, 24, 8, 0, seq));
@@ -144,6 +146,20 @@ describe.each([
   });
 });
 
+/**
+ * Resolves once a statement on this test's database waits on a lock another
+ * transaction holds: the second write has provably started before the first
+ * commits (a fixed sleep could let it start after, and the test would pass
+ * without any race).
+ */
+async function untilBlocked(db: Db): Promise<void> {
+  await waitFor(
+    'the second write to wait on the first',
+    async () => Number((await sql<{ n: string }>`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db)).rows[0]!.n),
+    (n) => n > 0,
+  );
+}
+
 describe('call records written by two connections at once (PostgreSQL)', () => {
   let db: Db;
   beforeAll(async () => {
@@ -159,7 +175,7 @@ describe('call records written by two connections at once (PostgreSQL)', () => {
       // The first write holds its report row uncommitted; the second waits on it, then must see it is its own call's.
       await recordTurns(trx as unknown as Db, [same]);
       second = recordTurns(db, [same]).catch((err: unknown) => err);
-      await new Promise((r) => setTimeout(r, 300));
+      await untilBlocked(db);
     });
     await expect(second).resolves.toEqual([[]]);
     const rows = await db.selectFrom('sms_outbox').select('id').where('ref', '=', 'KA-RACE001').execute();
@@ -171,7 +187,7 @@ describe('call records written by two connections at once (PostgreSQL)', () => {
     await db.transaction().execute(async (trx) => {
       await recordTurns(trx as unknown as Db, [turn('race-first', 1, { report: 'KA-RACE002' })]);
       second = recordTurns(db, [turn('race-other', 1, { report: 'KA-RACE002' })]).catch((err: unknown) => err);
-      await new Promise((r) => setTimeout(r, 300));
+      await untilBlocked(db);
     });
     const err = await second;
     expect(err).toBeInstanceOf(ReferenceTakenError);
