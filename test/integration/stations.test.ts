@@ -246,12 +246,30 @@ describe('NINA numbers in clear', () => {
     expect(JSON.stringify(steps).toUpperCase()).not.toContain(NINA);
     const inboundRows = await h.ctx.db.selectFrom('sms_inbound').select('text').execute();
     expect(JSON.stringify(inboundRows).toUpperCase()).not.toContain(NINA);
+    // The outbox and its events: what a reply copies, and what the gateway answered.
+    const outbox = await h.ctx.db.selectFrom('sms_outbox').selectAll().execute();
+    expect(outbox.length).toBeGreaterThan(0);
+    expect(JSON.stringify(outbox).toUpperCase()).not.toContain(NINA);
+    expect(JSON.stringify(await h.ctx.db.selectFrom('sms_events').selectAll().execute()).toUpperCase()).not.toContain(NINA);
+    // Every key of this test's own prefix, whatever its type (streams, lists, sets and sorted sets too).
     const redis = h.ctx.redis;
-    const keys = await redis.keys('*');
+    const keys = await redis.keys(`${h.ctx.redisPrefix}*`);
+    expect(keys.length).toBeGreaterThan(0);
+    const types = new Set<string>();
     for (const k of keys) {
       const type = await redis.type(k);
-      const value = type === 'string' ? await redis.get(k) : type === 'hash' ? JSON.stringify(await redis.hgetall(k)) : '';
-      expect([k, (value ?? '').toUpperCase().includes(NINA)]).toEqual([k, false]);
+      types.add(type);
+      const value =
+        type === 'string' ? await redis.get(k)
+        : type === 'hash' ? await redis.hgetall(k)
+        : type === 'list' ? await redis.lrange(k, 0, -1)
+        : type === 'set' ? await redis.smembers(k)
+        : type === 'zset' ? await redis.zrange(k, '0', '-1', 'WITHSCORES')
+        : type === 'stream' ? await redis.xrange(k, '-', '+')
+        : `unread type ${type}`;
+      expect([k, type, JSON.stringify(value).toUpperCase().includes(NINA), JSON.stringify(value).startsWith('"unread')]).toEqual([k, type, false, false]);
     }
+    // the scan did read more than strings
+    expect([...types].some((t) => t !== 'string')).toBe(true);
   });
 });
