@@ -209,13 +209,15 @@ describe('createAtSmsTransport through the real SDK (sandbox, mocked with nock)'
   it('a gateway that does not answer in time gives a retry "no answer within"', async () => {
     const slow = createAtSmsTransport({ username: 'sandbox', apiKey: 'test-key', timeoutMs: 150 });
     const scope = nock(AT).post(PATH).delay(1000).reply(201, success('+22376123463'));
-    const replied = new Promise((resolve) => scope.once('replied', resolve));
+    let landed = false;
+    const replied = new Promise((resolve) => scope.once('replied', resolve)).then(() => (landed = true));
     const started = performance.now();
     const outcome = await slow.send('+22376123463', 'x');
     const elapsed = performance.now() - started;
     expect(outcome).toEqual({ kind: 'retry', reason: 'no answer within 150 ms' });
     expect(elapsed).toBeGreaterThanOrEqual(140);
-    expect(elapsed).toBeLessThan(900);
+    // It gave up before the answer came, whatever the machine's load (no wall-clock ceiling).
+    expect(landed).toBe(false);
     await replied; // let the late answer land before nock is restored
   });
 });
