@@ -9,12 +9,14 @@ export interface TcpProxy {
   port: number;
   /** drops every connection and refuses new ones */
   cut(): void;
-  restore(): void;
+  /** lets traffic through again, to `targetPort` when given (a server restarted elsewhere) */
+  restore(targetPort?: number): void;
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+export async function startTcpProxy(initialTarget: number): Promise<TcpProxy> {
   let up = true;
+  let targetPort = initialTarget;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     if (!up) return void client.destroy();
@@ -38,7 +40,8 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       for (const s of sockets) s.destroy();
       sockets.clear();
     },
-    restore() {
+    restore(to) {
+      if (to !== undefined) targetPort = to;
       up = true;
     },
     close: () =>
