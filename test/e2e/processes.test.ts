@@ -63,9 +63,8 @@ beforeAll(async () => {
     // Each test run gets its own keys in the shared test Redis.
     REDIS_PREFIX: `${freshRedisPrefix('procs')}:`,
   };
-  // The first process runs the migrations; the others find them done.
-  await startProcess('start:web', env, /A first call/);
-  await Promise.all([startProcess('start:web', env, /A first call/), startProcess('start:worker', env, /SMS worker running/)]);
+  // A cold start, all at once on an empty database: the migrations (and the key fingerprints) are raced for.
+  await Promise.all([startProcess('start:web', env, /A first call/), startProcess('start:web', env, /A first call/), startProcess('start:worker', env, /SMS worker running/)]);
 }, 120_000);
 
 afterAll(async () => {
@@ -80,6 +79,23 @@ afterAll(async () => {
     ),
   );
   removeBuilt();
+});
+
+describe('a cold start of three processes at once on an empty database', () => {
+  it('brings every process up, with each migration run once and one fingerprint per key', async () => {
+    expect(procs.map((p) => p.child.exitCode)).toEqual([null, null, null]);
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { migrations } = await import('../../migrations/index.js');
+      const ran = await client.query('select name from kysely_migration order by name');
+      expect(ran.rows.map((r: { name: string }) => r.name)).toEqual(Object.keys(migrations).sort());
+      const fingerprints = await client.query('select name from key_fingerprints order by name');
+      expect(fingerprints.rows.map((r: { name: string }) => r.name)).toEqual(['DATA_ENCRYPTION_KEY', 'PHONE_HASH_KEY']);
+    } finally {
+      await client.end();
+    }
+  });
 });
 
 describe('two web processes and a worker', () => {
