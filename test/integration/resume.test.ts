@@ -3,7 +3,9 @@
  * again is offered to continue where they were, half-written report included.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pseudonymizePhone } from '../../src/privacy/phone.js';
 import { converse, startHarness, type Harness } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -63,5 +65,46 @@ describe('resuming a dropped call', () => {
     const again = await converse(h, { sessionId: 'ATUid_resume_inv_2', phoneNumber: phone }, ['7', '1']);
     expect(again[1]).toBe("CON Choix non valide.\nVotre appel précédent a été coupé.\n1. Continuer où j'en étais\n2. Recommencer");
     expect(again[2]).toMatch(/^CON Type d'incident:/);
+  });
+});
+
+describe('the resume window and the session lifetime (RESUME_WINDOW_SECONDS, SESSION_TTL_SECONDS)', () => {
+  const hashOf = (x: Harness, phone: string) => pseudonymizePhone(x.ctx.secrets.phoneHashKey, phone);
+
+  it('RESUME_WINDOW_SECONDS=0: a dropped call is not offered again, and no resume record is kept', async () => {
+    const off = await startHarness('resume off', { env: { RESUME_WINDOW_SECONDS: '0' } });
+    try {
+      const phone = '+22376200101';
+      await converse(off, { sessionId: 'ATUid_resume_off_1', phoneNumber: phone }, ['1', '1', '3', '98']);
+      expect(await off.ctx.redis.exists(`${off.ctx.redisPrefix}ussd:resume:${hashOf(off, phone)}`)).toBe(0);
+      const again = await converse(off, { sessionId: 'ATUid_resume_off_2', phoneNumber: phone }, []);
+      expect(again[0]).toMatch(/^CON Kalata: infos sur le vote/);
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('a dropped call is offered within the window, not after it; a session lives SESSION_TTL_SECONDS', async () => {
+    const short = await startHarness('resume short', { env: { RESUME_WINDOW_SECONDS: '2', SESSION_TTL_SECONDS: '45' } });
+    try {
+      const phone = '+22376200102';
+      const call = { sessionId: 'ATUid_resume_short_1', phoneNumber: phone };
+      await converse(short, call, ['1', '1', '3', '98']);
+      const resumeKey = `${short.ctx.redisPrefix}ussd:resume:${hashOf(short, phone)}`;
+      const ttl = await short.ctx.redis.ttl(resumeKey);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(2);
+      const sessionKeys = await short.ctx.redis.keys(`${short.ctx.redisPrefix}*ATUid_resume_short_1`);
+      expect(sessionKeys).toHaveLength(1);
+      const sessionTtl = await short.ctx.redis.ttl(sessionKeys[0]!);
+      expect(sessionTtl).toBeGreaterThan(30);
+      expect(sessionTtl).toBeLessThanOrEqual(45);
+      // Redis forgets the record when the window closes: the next call starts at home.
+      await waitFor('the resume window to close', () => short.ctx.redis.exists(resumeKey), (n) => n === 0, 5_000);
+      const later = await converse(short, { sessionId: 'ATUid_resume_short_2', phoneNumber: phone }, []);
+      expect(later[0]).toMatch(/^CON Kalata: infos sur le vote/);
+    } finally {
+      await short.close();
+    }
   });
 });
