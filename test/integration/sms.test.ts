@@ -533,3 +533,18 @@ describe('privacy', () => {
     }
   });
 });
+
+describe('the default retry policy (no override)', () => {
+  let d: Harness;
+  beforeAll(async () => {
+    d = await startHarness('sms default policy', { context: { worker: false } });
+  });
+  afterAll(() => d.close());
+
+  it('a follow-up is queued for 6 attempts with exponential backoff from 30 s, as the README says', async () => {
+    const { ref } = await fileReport(d, '+22376009901');
+    const [row] = await waitFor(`${ref} to be queued`, () => outboxByRef(d, ref), (r) => r.length === 1 && r[0]!.status === 'queued');
+    const job = await d.ctx.sms.queue.getJob(`sms-${row!.id}`);
+    expect(job?.opts).toMatchObject({ attempts: 6, backoff: { type: 'exponential', delay: 30_000 } });
+  });
+});
