@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { forgetOldNumbers } from '../../src/store/sms-store.js';
 import { converse, startHarness, type Harness } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
 
 const KEYS = { PHONE_HASH_KEY: 'hash-key-'.repeat(5), DATA_ENCRYPTION_KEY: 'cd'.repeat(32), AT_USERNAME: 'sandbox', AT_API_KEY: 'at-api-key-secret-value' };
 const phones = ['+22376400001', '+22366400002', '+22390400003'];
@@ -56,5 +57,33 @@ describe('privacy', () => {
     expect(after.every((r) => r.phone_enc === null)).toBe(true);
     const sms = await h.ctx.db.selectFrom('sms_outbox').select('phone_enc').execute();
     expect(sms.every((m) => m.phone_enc === null)).toBe(true);
+  });
+});
+
+describe('the retention loop (PHONE_RETENTION_DAYS), as the worker runs it', () => {
+  it('deletes, by itself, the encrypted numbers older than PHONE_RETENTION_DAYS and keeps the newer', async () => {
+    // Reports filed now, then aged: one past a 7-day retention, one within it.
+    const first = await startHarness('retention loop', { env: { ...KEYS, PHONE_RETENTION_DAYS: '7' }, context: { worker: false } });
+    const refs: string[] = [];
+    for (const [i, phone] of ['+22376400011', '+22376400012'].entries()) {
+      const replies = await converse(first, { sessionId: `ATUid_ret_${i}`, phoneNumber: phone }, ['1', '2', '1', '1', '1', '1', 'Kati', 'Des billets distribués', '1']);
+      refs.push(/KA-[0-9A-Z]{7}/.exec(replies.at(-1)!)![0]);
+    }
+    const age = (ref: string, days: number) =>
+      first.ctx.db.updateTable('reports').set({ created_at: new Date(Date.now() - days * 86_400_000) }).where('ref', '=', ref).execute();
+    await age(refs[0]!, 8);
+    await age(refs[1]!, 6);
+    const databaseUrl = first.databaseUrl!;
+    await first.close();
+    // A worker on the same database: its relay loop applies the retention at its first pass.
+    const worker = await startHarness('retention loop worker', { databaseUrl, env: { ...KEYS, PHONE_RETENTION_DAYS: '7' }, context: { worker: true, smsRelayEveryMs: 100 } });
+    try {
+      const encrypted = () => worker.ctx.db.selectFrom('reports').select(['ref', 'phone_enc']).where('ref', 'in', refs).execute();
+      const rows = await waitFor('the old number to be deleted', encrypted, (r) => r.some((x) => x.ref === refs[0] && x.phone_enc === null), 10_000);
+      expect(rows.find((x) => x.ref === refs[1])!.phone_enc).not.toBeNull();
+      expect(worker.logs.join('')).toMatch(/deleted encrypted numbers past their retention/);
+    } finally {
+      await worker.close();
+    }
   });
 });
