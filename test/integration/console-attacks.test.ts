@@ -9,6 +9,7 @@
  * (TRUST_PROXY's default), so each test names the address it attacks from.
  */
 import { spawnSync } from 'node:child_process';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
@@ -134,6 +135,46 @@ describe('parallel password guesses', () => {
   });
 });
 
+/** A sign-in sent with a chosen Host header (fetch cannot set it): the status and the cookies set. */
+function signInAs(host: string, name: string, password: string, cookie = ''): Promise<{ status: number; cookies: string[] }> {
+  const body = new URLSearchParams({ name, password }).toString();
+  const { port } = new URL(h.base);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/login', headers: { host, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), ...(cookie ? { cookie } : {}), 'x-forwarded-for': '198.51.100.50' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, cookies: ([] as string[]).concat(res.headers['set-cookie'] ?? []) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('the session cookie', () => {
+  it('is Secure and __Host- off this machine, even in development; plain only on localhost', async () => {
+    await addUser(h.ctx.db, 'kadi', 'operator', PASSWORD);
+    const lan = await signInAs('kalata.example.org', 'kadi', PASSWORD);
+    expect(lan.status).toBe(303);
+    expect(lan.cookies).toEqual([expect.stringMatching(/^__Host-kalata=[^;]+; .*HttpOnly.*Secure.*SameSite=Strict/i)]);
+    const local = await signInAs(`localhost:${new URL(h.base).port}`, 'kadi', PASSWORD);
+    expect(local.status).toBe(303);
+    expect(local.cookies).toEqual([expect.stringMatching(/^kalata=[^;]+; /)]);
+    expect(local.cookies[0]).not.toMatch(/Secure/i);
+  });
+
+  it('is a new one at each sign-in: a session id planted before sign-in is not the one signed in (no fixation)', async () => {
+    const host = `localhost:${new URL(h.base).port}`;
+    const first = await signInAs(host, 'kadi', PASSWORD);
+    const planted = first.cookies[0]!.split(';')[0]!;
+    const again = await signInAs(host, 'kadi', PASSWORD, planted);
+    const issued = again.cookies[0]!.split(';')[0]!;
+    expect(issued).toMatch(/^kalata=/);
+    expect(issued).not.toBe(planted);
+  });
+});
+
 describe('a role the code does not know', () => {
   it('opens no page at all, not even an operator one (the check failed open before)', async () => {
     await addUser(h.ctx.db, 'issa', 'operator', PASSWORD);
@@ -218,7 +259,7 @@ describe('small faults answer 4xx with a reason, never 500', () => {
     const cookie = await session('fatou', '198.51.100.23');
     const res = await fetch(`${h.base}/calls/${'-'.repeat(36)}`, { headers: { cookie } });
     expect(res.status).toBe(404);
-    expect(await res.text()).toBe('no such call');
+    expect(await res.text()).toContain('Appel introuvable');
   });
 
   it('sign-in never redirects to /.//evil.example (normalized to //evil.example)', async () => {
@@ -286,6 +327,6 @@ describe('the audit log (reveals hidden by ordinary work)', () => {
     const today = new Date().toISOString().slice(0, 10);
     expect((await get(`?action=reveal_number&from=${today}&to=${today}`)).html).toContain('KA-REVEAL1');
     expect((await get('?action=reveal_number&to=2000-01-01')).html).toContain('Aucune ligne pour ces filtres.');
-    expect(await get('?before=abc')).toEqual({ status: 400, html: 'before must be an entry number' });
+    expect(await get('?before=abc')).toEqual({ status: 400, html: '« before » doit être un numéro de ligne du journal.' });
   });
 });
