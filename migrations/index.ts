@@ -15,6 +15,7 @@ import * as keyFingerprints from './2026-12-01-003-key-fingerprints.js';
 import * as reportContact from './2026-12-01-004-report-contact.js';
 import * as setupTokens from './2026-12-01-005-setup-tokens.js';
 import * as receiptIndex from './2026-12-01-006-receipt-index.js';
+import * as simulatedReports from './2026-12-01-007-simulated-reports.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-24-001-calls-and-reports': callsAndReports,
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01-004-report-contact': reportContact,
   '2026-12-01-005-setup-tokens': setupTokens,
   '2026-12-01-006-receipt-index': receiptIndex,
+  '2026-12-01-007-simulated-reports': simulatedReports,
 };

@@ -52,6 +52,8 @@ export interface ReportRow {
   callLinked?: boolean;
   /** random, per filing: tells a retry of this turn from another report under the same reference */
   filing?: string;
+  /** filed from the console's simulator */
+  simulated?: boolean;
 }
 
 export interface OutboxRow {
@@ -171,6 +173,7 @@ async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: s
       filing: r.filing ?? null,
       // Without a number, the time is kept to the quarter hour: not to the second of the call that filed it.
       created_at: r.callLinked === false ? quarterHour(t.call.updatedAt) : null,
+      simulated: r.simulated ?? false,
     })),
   );
   const sms = turns.flatMap((t) =>
@@ -210,10 +213,10 @@ async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: s
       on conflict (phone_hash) do update set language = excluded.language, updated_at = excluded.updated_at
     ), new_reports as (
       select * from json_to_recordset(${JSON.stringify(reports)})
-        as r(ref text, call_id uuid, phone_hash text, phone_enc text, language text, fields jsonb, incident text, region text, contact text, filing uuid, created_at timestamptz)
+        as r(ref text, call_id uuid, phone_hash text, phone_enc text, language text, fields jsonb, incident text, region text, contact text, filing uuid, created_at timestamptz, simulated boolean)
     ), written_reports as (
-      insert into reports (ref, call_id, phone_hash, phone_enc, language, fields, incident, region, contact, filing, created_at)
-      select ref, call_id, phone_hash, phone_enc, language, fields, incident, region, contact, filing, coalesce(created_at, now()) from new_reports
+      insert into reports (ref, call_id, phone_hash, phone_enc, language, fields, incident, region, contact, filing, created_at, simulated)
+      select ref, call_id, phone_hash, phone_enc, language, fields, incident, region, contact, filing, coalesce(created_at, now()), coalesce(simulated, false) from new_reports
       on conflict (ref) do nothing
       returning ref, call_id, filing
     ), written_sms as (

@@ -57,8 +57,8 @@ export async function countsForDashboard(db: Db) {
   const row = await db
     .selectNoFrom((eb) => [
       eb.selectFrom('calls').select((e) => e.fn.countAll<string>().as('n')).where('started_at', '>=', hourAgo).as('calls_hour'),
-      eb.selectFrom('reports').select((e) => e.fn.countAll<string>().as('n')).where('status', '=', 'new').as('reports_new'),
-      eb.selectFrom('reports').select((e) => e.fn.countAll<string>().as('n')).where('created_at', '>=', hourAgo).as('reports_hour'),
+      eb.selectFrom('reports').select((e) => e.fn.countAll<string>().as('n')).where('status', '=', 'new').where('simulated', '=', false).as('reports_new'),
+      eb.selectFrom('reports').select((e) => e.fn.countAll<string>().as('n')).where('created_at', '>=', hourAgo).where('simulated', '=', false).as('reports_hour'),
       eb.selectFrom('sms_outbox').select((e) => e.fn.countAll<string>().as('n')).where('status', '=', 'failed').as('sms_failed'),
     ])
     .executeTakeFirstOrThrow();
@@ -86,11 +86,14 @@ export interface ReportFilters {
   from?: string;
   to?: string;
   page?: number;
+  /** also the simulator's test reports (left out by default) */
+  simulated?: boolean;
 }
 
 export async function listReports(db: Db, f: ReportFilters) {
   const page = Math.max(1, f.page ?? 1);
-  let q = db.selectFrom('reports').select(['id', 'ref', 'created_at', 'incident', 'region', 'status', 'language', 'fields', 'contact']);
+  let q = db.selectFrom('reports').select(['id', 'ref', 'created_at', 'incident', 'region', 'status', 'language', 'fields', 'contact', 'simulated']);
+  if (!f.simulated) q = q.where('simulated', '=', false);
   if (f.region) q = q.where('region', '=', f.region);
   if (f.incident) q = q.where('incident', '=', f.incident);
   if (f.status) q = q.where('status', '=', f.status);
@@ -105,7 +108,7 @@ export async function reportDetail(db: Db, id: string) {
   if (!report) return undefined;
   const history = await db.selectFrom('report_events').selectAll().where('report_id', '=', id).orderBy('id').execute();
   const call = report.call_id ? await db.selectFrom('calls').select(['id', 'phone_masked', 'started_at']).where('id', '=', report.call_id).executeTakeFirst() : undefined;
-  const sms = await db.selectFrom('sms_outbox').select(['id', 'template', 'status', 'delivery_status', 'created_at']).where('ref', '=', report.ref).orderBy('id').execute();
+  const sms = await db.selectFrom('sms_outbox').select(['id', 'kind', 'template', 'vars', 'text', 'status', 'delivery_status', 'created_at']).where('ref', '=', report.ref).orderBy('id').execute();
   return { report, history, call, sms };
 }
 
@@ -122,10 +125,12 @@ export async function changeReportStatus(db: Db, id: string, to: string, who: st
   });
 }
 
-export async function listSms(db: Db, page = 1) {
-  const outbox = await db
-    .selectFrom('sms_outbox')
-    .select(['id', 'created_at', 'kind', 'ref', 'language', 'template', 'text', 'status', 'transport', 'attempts', 'delivery_status', 'failure_reason', 'segments', 'cost'])
+/** The latest SMS sent and received, a page at a time; `status` keeps only the outgoing ones in that state. */
+export async function listSms(db: Db, page = 1, status?: string) {
+  let sent = db.selectFrom('sms_outbox');
+  if (status) sent = sent.where('status', '=', status);
+  const outbox = await sent
+    .select(['id', 'created_at', 'kind', 'ref', 'language', 'template', 'vars', 'text', 'status', 'transport', 'attempts', 'delivery_status', 'failure_reason', 'segments', 'cost'])
     .orderBy('id', 'desc')
     .limit(PAGE_SIZE)
     .offset((Math.max(1, page) - 1) * PAGE_SIZE)
@@ -142,7 +147,7 @@ export async function listSms(db: Db, page = 1) {
 export async function smsDetail(db: Db, id: string) {
   const message = await db
     .selectFrom('sms_outbox')
-    .select(['id', 'created_at', 'kind', 'ref', 'language', 'template', 'text', 'status', 'transport', 'attempts', 'delivery_status', 'failure_reason', 'segments', 'encoding', 'cost', 'gateway_message_id', 'sent_at'])
+    .select(['id', 'created_at', 'kind', 'ref', 'language', 'template', 'vars', 'text', 'status', 'transport', 'attempts', 'delivery_status', 'failure_reason', 'segments', 'encoding', 'cost', 'gateway_message_id', 'sent_at'])
     .where('id', '=', id)
     .executeTakeFirst();
   if (!message) return undefined;
@@ -154,7 +159,7 @@ export async function analytics(db: Db, sinceHours = 48) {
   const since = new Date(Date.now() - sinceHours * 3600 * 1000);
   const perHour = await db
     .selectFrom('calls')
-    .select([sql<string>`to_char(date_trunc('hour', started_at), 'YYYY-MM-DD HH24:00')`.as('hour'), (eb) => eb.fn.countAll<string>().as('n')])
+    .select([sql<Date>`date_trunc('hour', started_at)`.as('hour'), (eb) => eb.fn.countAll<string>().as('n')])
     .where('started_at', '>=', since)
     .groupBy(sql`1`)
     .orderBy(sql`1`)
@@ -169,10 +174,11 @@ export async function analytics(db: Db, sinceHours = 48) {
     .groupBy('call_steps.node')
     .orderBy(sql`2`, 'desc')
     .execute();
-  const regions = await db.selectFrom('reports').select(['region', (eb) => eb.fn.countAll<string>().as('n')]).where('created_at', '>=', since).groupBy('region').orderBy(sql`2`, 'desc').execute();
-  const incidents = await db.selectFrom('reports').select(['incident', (eb) => eb.fn.countAll<string>().as('n')]).where('created_at', '>=', since).groupBy('incident').orderBy(sql`2`, 'desc').execute();
+  const regions = await db.selectFrom('reports').select(['region', (eb) => eb.fn.countAll<string>().as('n')]).where('created_at', '>=', since).where('simulated', '=', false).groupBy('region').orderBy(sql`2`, 'desc').execute();
+  const incidents = await db.selectFrom('reports').select(['incident', (eb) => eb.fn.countAll<string>().as('n')]).where('created_at', '>=', since).where('simulated', '=', false).groupBy('incident').orderBy(sql`2`, 'desc').execute();
   return {
-    perHour: perHour.map((r) => ({ label: r.hour, n: Number(r.n) })),
+    /** hours as instants: the console labels them in its own time zone */
+    perHour: perHour.map((r) => ({ hour: new Date(r.hour), n: Number(r.n) })),
     languages: languages.map((r) => ({ label: r.language, n: Number(r.n) })),
     topics: topics.map((r) => ({ label: r.node, n: Number(r.n) })),
     regions: regions.map((r) => ({ label: r.region ?? '?', n: Number(r.n) })),

@@ -57,6 +57,8 @@ export interface ReportsTable {
   /** `sms`, `no_sms` or `no_number`: what the caller chose to leave */
   contact: Generated<string>;
   filing: string | null;
+  /** filed from the console's simulator: left out of triage and counts unless asked */
+  simulated: Generated<boolean>;
   status: Generated<string>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

@@ -128,7 +128,7 @@ describe('accounts in the browser', () => {
     await admin.goto(`${h.base}/accounts`);
     await submit(admin, `#accounts tr[data-account="awa"] button.account-disable`);
     expect(await text(admin, '#accounts-message')).toBe('Compte « awa » désactivé : il ne peut plus se connecter, et ses sessions sont fermées.');
-    expect(await text(admin, `#accounts tr[data-account="awa"] .account-state`)).toMatch(/^Désactivé depuis le \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    expect(await text(admin, `#accounts tr[data-account="awa"] .account-state`)).toMatch(/^Désactivé depuis le \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/);
     await operator.goto(`${h.base}/reports`);
     expect(new URL(operator.url()).pathname).toBe('/login');
     await signIn(operator, 'awa', 'le mot de passe de awa');

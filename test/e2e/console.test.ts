@@ -229,7 +229,7 @@ describe("an operator's election night", () => {
     }
     for (const path of ['/calls?page=999999', '/calls?page=0', '/reports?page=-1', '/sms?page=201', '/sms?page=1e9', '/calls?page=a&page=b']) {
       const res = await fetch(`${h.base}${path}`, { headers: { cookie } });
-      expect([path, res.status, await res.text()]).toEqual([path, 400, 'page must be a whole number from 1 to 200']);
+      expect([path, res.status, await res.text()]).toEqual([path, 400, 'Le numéro de page doit être un nombre entier de 1 à 200.']);
     }
   });
 
@@ -256,10 +256,10 @@ describe("an operator's election night", () => {
     }
     await page.goto(`${h.base}/sms`);
     await expect(page.locator('#outbox').textContent()).resolves.toContain(ref);
-    await expect(page.locator('#outbox').textContent()).resolves.toContain('dry-run (non envoyé)');
+    await expect(page.locator('#outbox').textContent()).resolves.toContain('Non envoyé (mode essai)');
     await shot(page, '04-sms');
     await page.goto(`${h.base}/sms/${followup.id}`);
-    await expect(page.locator('#events').textContent()).resolves.toMatch(/pending[\s\S]*dry_run/);
+    await expect(page.locator('#events').textContent()).resolves.toMatch(/En attente[\s\S]*Non envoyé \(mode essai\)/);
     await expect(page.locator('body').textContent()).resolves.toContain(`Kalata: message ${ref} enregistré.`);
   });
 
@@ -276,7 +276,8 @@ describe("an operator's election night", () => {
     await page.goto(`${h.base}/simulator`, { waitUntil: 'load' });
     await page.selectOption('#sim-lang', 'bm');
     await page.click('button:has-text("Appeler")');
-    await until(async () => (await screenText(page)).startsWith('CON Kalata. Langue'), 'the first screen');
+    // "Appel complet" honours the language chosen: the call starts at the home menu, in Bambara.
+    await until(async () => (await screenText(page)).startsWith('Kalata\n1. Wote cogo'), 'the home screen in Bambara');
     // Waits for the node named in the meta line: a screen's text alone can be
     // ambiguous (the home menu lists "Wote cogo", the title of the next screen).
     const meta = async () => (await page.locator('#sim-meta').textContent()) ?? '';
@@ -287,7 +288,6 @@ describe("an operator's election night", () => {
       await until(async () => (await meta()).startsWith(`${node} · `), node);
       expect(await screenText(page)).toContain(expected);
     };
-    await send('2', 'main.home', 'Nanbara kofɔ');
     await send('1', 'vote.menu', 'Wote cogo');
     expect(await meta()).toMatch(/^vote\.menu · \d+ UCS-2/);
     await shot(page, '06-simulator-bambara');
@@ -330,7 +330,7 @@ describe("an admin's live menu edit", () => {
     await page.goto(`${h.base}/flows`);
     await page.click('button:has-text("Vérifier et publier")');
     await expect(page.locator('#publish-result').textContent()).resolves.toMatch(/^Refusé/);
-    await expect(page.locator('#problems').textContent()).resolves.toMatch(/vote\.yaml:\d+:\d+ target "vote\.nowhere" does not exist/);
+    await expect(page.locator('#problems').textContent()).resolves.toMatch(/vote\.yaml:\d+:\d+ la cible vote\.nowhere n’existe pas/);
     await shot(page, '07-flows-rejected');
     expect(h.ctx.flows.live().hash).toBe(liveBefore);
     const during = await converse(h, { sessionId: 'ATUid_console_during', phoneNumber: '+22376100004' }, ['1', '1']);

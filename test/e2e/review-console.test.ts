@@ -122,7 +122,7 @@ describe("a reviewer's session", () => {
     expect(await items.count()).toBeGreaterThan(3);
     const lines = await items.allTextContents();
     for (const line of lines) expect(line).toMatch(/^(Erreur|Avertissement) \S+:\d+:\d+ \S/);
-    expect(lines.some((l) => /Bambara texts await a native speaker's review/.test(l))).toBe(true);
+    expect(lines.some((l) => /textes bambara sur \d+ attendent la relecture d’un locuteur/.test(l))).toBe(true);
     await expect(page.locator('#problem-counts').textContent()).resolves.toMatch(/^0 erreur\(s\), \d+ avertissement\(s\)\./);
     // The page goes on with every screen: the first view is what matters here.
     await shot(page, '11-menus-problems', false);
@@ -151,7 +151,7 @@ describe("a reviewer's session", () => {
     await page.click('#review-filters button');
     await page.waitForURL(/state=reviewed/);
     const signed = page.locator('tr[data-id="vote:menu.register"]');
-    await expect(signed.textContent()).resolves.toMatch(/relu\s*kadia, \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
+    await expect(signed.textContent()).resolves.toMatch(/relu\s*kadia, \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}/);
     expect(ledger().signoffs['vote:menu.register']).toMatchObject({ by: 'kadia', hash: expect.stringMatching(/^[0-9a-f]{16}$/) });
     const audited = await h.ctx.db.selectFrom('audit_log').select(['user_name', 'target', 'detail']).where('action', '=', 'review_text').execute();
     expect(audited).toEqual([{ user_name: 'kadia', target: 'vote:menu.register', detail: 'relu tel quel' }]);
@@ -185,7 +185,7 @@ describe("a reviewer's session", () => {
     // The simulator opens on that flow in Bambara.
     await page.click('#simulator-links a');
     await page.waitForURL(/\/simulator\?lang=bm&flow=vote$/);
-    await until(async () => /^CON Wote kɛcogo/.test((await page.locator('#sim-screen').textContent()) ?? ''), 'the simulator on the vote menu');
+    await until(async () => /^Wote kɛcogo/.test((await page.locator('#sim-screen').textContent()) ?? ''), 'the simulator on the vote menu');
   });
 
   it('refuses an edit that breaks a screen or drops a placeholder, shows why, and writes nothing', async () => {
@@ -253,7 +253,7 @@ describe("a reviewer's session", () => {
     expect(lines.length).toBeGreaterThan(3);
     for (const line of lines) expect(line).toMatch(/^(Erreur|Avertissement) /);
     // The sign-offs are counted: one vote text fewer awaits review.
-    expect(lines.some((l) => /locales\/bm\/vote\.json:1:1 (\d+) of (\d+) Bambara texts/.test(l))).toBe(true);
+    expect(lines.some((l) => /locales\/bm\/vote\.json:1:1 (\d+) textes bambara sur (\d+)/.test(l))).toBe(true);
     await page.goto(`${h.base}/audit`);
     const audit = (await page.locator('#audit').textContent()) ?? '';
     for (const label of ['Texte bambara relu', 'Texte bambara modifié', 'Import de relectures (CSV)', 'Export des textes à relire']) expect(audit).toContain(label);

@@ -141,7 +141,7 @@ function signInAs(host: string, name: string, password: string, cookie = ''): Pr
   const { port } = new URL(h.base);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/login', headers: { host, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), ...(cookie ? { cookie } : {}), 'x-forwarded-for': '198.51.100.50' } },
+      { host: '127.0.0.1', port, method: 'POST', path: '/login', agent: false, headers: { host, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), ...(cookie ? { cookie } : {}), 'x-forwarded-for': '198.51.100.50' } },
       (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode!, cookies: ([] as string[]).concat(res.headers['set-cookie'] ?? []) }));

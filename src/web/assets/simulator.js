@@ -1,26 +1,185 @@
-// The browser phone: posts each input to /simulator/step and shows the screen.
+// The browser phone. "Appel complet": a call from the number through the real
+// runtime (/simulator/call); one flow: the stateless engine (/simulator/step).
+// The inbox (/simulator/inbox) is read gently: every 2 s for a minute after
+// something that may bring an SMS, never more.
 (() => {
-  let session = null;
-  const csrf = document.getElementById('sim-script').dataset.csrf;
   const $ = (id) => document.getElementById(id);
-  async function call(body) {
-    const r = await fetch('/simulator/step', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body) });
-    const data = await r.json();
-    if (!r.ok) { $('sim-screen').textContent = data.error || 'erreur'; return; }
-    session = data.session;
-    $('sim-screen').textContent = (data.screen.end ? 'END ' : 'CON ') + data.screen.text;
-    $('sim-meta').textContent = data.node + ' · ' + data.screen.length + ' ' + data.screen.encoding;
-    const ended = data.screen.end;
-    $('sim-input').disabled = ended; $('sim-send').disabled = ended;
-    if (!ended) $('sim-input').focus();
-    if (data.effects.length) { $('sim-effects').hidden = false; $('sim-effects').textContent = data.effects.map((e) => JSON.stringify(e)).join('\n'); }
+  const csrf = $('sim-script').dataset.csrf;
+  const POLL_MS = 2000;
+  const POLL_FOR_MS = 60000;
+  let call = null; // { mode: 'phone', id, seq, lang, phone } or { mode: 'flow', session, lang, flow }
+  let lastRef = '';
+
+  const post = async (path, body) => {
+    const r = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body) });
+    let data = {};
+    try { data = await r.json(); } catch { data = { error: 'réponse illisible du serveur' }; }
+    return { ok: r.ok, data };
+  };
+  const showError = (text) => { $('sim-error').textContent = text || ''; $('sim-error').hidden = !text; };
+  const item = (cls, text, label) => {
+    const li = document.createElement('li');
+    li.className = cls;
+    if (label) { const b = document.createElement('span'); b.className = 'sim-tag'; b.textContent = label; li.append(b); }
+    const body = document.createElement('span');
+    body.className = 'sim-text';
+    body.textContent = text;
+    li.append(body);
+    return li;
+  };
+  const addHistory = (li) => { $('sim-history').append(li); li.scrollIntoView({ block: 'nearest' }); };
+
+  function setLive(live) {
+    $('sim-input').disabled = !live; $('sim-send').disabled = !live; $('sim-hangup').disabled = !live;
+    for (const k of document.querySelectorAll('.sim-key')) k.disabled = !live;
+    $('sim-redial').disabled = live || !call;
+    if (live) $('sim-input').focus();
   }
-  $('sim-start').addEventListener('submit', (e) => { e.preventDefault(); $('sim-effects').hidden = true; call({ lang: $('sim-lang').value, flow: $('sim-flow').value || undefined }); });
+
+  function showScreen(screen, node) {
+    $('sim-screen').textContent = screen.text;
+    $('sim-meta').textContent = (node ? node + ' · ' : '') + screen.length + ' ' + screen.encoding;
+    $('sim-status').textContent = screen.end ? 'Appel terminé' : 'En ligne · ' + (call.mode === 'phone' ? call.phone : 'flux ' + call.flow) + ' · ' + (call.lang === 'bm' ? 'bamanankan' : 'français');
+    addHistory(item(screen.end ? 'sim-seen sim-end' : 'sim-seen', screen.text, screen.end ? 'Dernier écran' : 'Écran'));
+    if (screen.end) addHistory(item('sim-note', 'Fin de l\'appel'));
+    setLive(!screen.end);
+  }
+
+  function showEffects(words) {
+    if (!words || !words.length) return;
+    const list = $('sim-effects');
+    if (list.querySelector('.muted')) list.textContent = '';
+    for (const w of words) {
+      list.append(item('sim-effect', w));
+      addHistory(item('sim-note', w, 'Effet'));
+      const ref = /KA-[0-9A-Z]{7}/.exec(w);
+      if (ref) lastRef = ref[0];
+      if (/SMS/.test(w) && call && call.mode === 'phone') watchInbox();
+    }
+  }
+
+  async function dial() {
+    showError('');
+    const lang = $('sim-lang').value;
+    const flow = $('sim-flow').value;
+    $('sim-history').textContent = '';
+    $('sim-effects').textContent = '';
+    $('sim-effects').append(item('muted', 'Aucun pour l\'instant.'));
+    if (flow) {
+      call = { mode: 'flow', lang, flow, session: null };
+      addHistory(item('sim-note', 'Flux « ' + flow + ' », ' + (lang === 'bm' ? 'bamanankan' : 'français') + ' : rien n\'est enregistré'));
+      const { ok, data } = await post('/simulator/step', { lang, flow });
+      if (!ok) return failed(data.error);
+      call.session = data.session;
+      showScreen(data.screen, data.node);
+      showEffects(data.words);
+      return;
+    }
+    const phone = $('sim-phone').value;
+    const { ok, data } = await post('/simulator/call', { phone, lang });
+    if (!ok) { call = null; setLive(false); return showError(data.error); }
+    call = { mode: 'phone', id: data.call, seq: 0, lang, phone };
+    addHistory(item('sim-note', 'Appel depuis ' + phone + ', ' + (lang === 'bm' ? 'bamanankan' : 'français')));
+    showScreen(data.screen, data.node);
+    showEffects(data.effects);
+    refreshInbox();
+  }
+
+  function failed(error) {
+    $('sim-screen').textContent = error || 'erreur';
+    addHistory(item('sim-note', error || 'erreur'));
+    setLive(false);
+  }
+
+  async function answer(input) {
+    if (!call) return;
+    addHistory(item('sim-typed', input === '' ? '(rien)' : input, 'Touches'));
+    if (call.mode === 'flow') {
+      const { ok, data } = await post('/simulator/step', { session: call.session, input });
+      if (!ok) return failed(data.error);
+      call.session = data.session;
+      showScreen(data.screen, data.node);
+      showEffects(data.words);
+      return;
+    }
+    const seq = call.seq + 1;
+    const { ok, data } = await post('/simulator/call', { phone: call.phone, lang: call.lang, call: call.id, seq, input });
+    if (!ok) return failed(data.error);
+    call.seq = seq;
+    showScreen(data.screen, data.node);
+    showEffects(data.effects);
+  }
+
+  // The inbox: shown for the number in the field; polled only while something may arrive.
+  let pollUntil = 0;
+  let timer = null;
+  let shown = '';
+  async function refreshInbox() {
+    const phone = $('sim-phone').value;
+    const r = await fetch('/simulator/inbox?phone=' + encodeURIComponent(phone));
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) { $('sim-inbox-for').textContent = data.error || ''; return; }
+    $('sim-inbox-for').textContent = 'Pour ' + phone + (data.messages.length ? '' : ' : aucun message pour l\'instant.');
+    const key = phone + '|' + data.messages.map((m) => m.id).join(',');
+    if (key === shown) return;
+    shown = key;
+    const list = $('sim-inbox');
+    list.textContent = '';
+    for (const m of data.messages) {
+      list.append(item(m.direction === 'in' ? 'sim-sms-in' : 'sim-sms-out', m.text, (m.direction === 'in' ? 'Reçu de Kalata · ' : 'Envoyé · ') + m.time));
+    }
+    if (list.lastElementChild) list.lastElementChild.scrollIntoView({ block: 'nearest' });
+  }
+  function watchInbox() {
+    pollUntil = Date.now() + POLL_FOR_MS;
+    if (timer) return;
+    const tick = async () => {
+      timer = null;
+      if (document.hidden || Date.now() > pollUntil) return;
+      await refreshInbox().catch(() => undefined);
+      if (Date.now() <= pollUntil) timer = setTimeout(tick, POLL_MS);
+    };
+    timer = setTimeout(tick, 200);
+  }
+
+  $('sim-start').addEventListener('submit', (e) => { e.preventDefault(); dial(); });
+  $('sim-step').addEventListener('submit', (e) => { e.preventDefault(); const input = $('sim-input').value; $('sim-input').value = ''; answer(input); });
+  for (const k of document.querySelectorAll('.sim-key')) {
+    k.addEventListener('click', () => { $('sim-input').value += k.dataset.key; $('sim-input').focus(); });
+  }
+  $('sim-hangup').addEventListener('click', () => {
+    addHistory(item('sim-note', 'Raccroché'));
+    $('sim-status').textContent = 'Raccroché';
+    setLive(false);
+  });
+  $('sim-redial').addEventListener('click', () => dial());
+  $('sim-phone').addEventListener('change', () => { shown = ''; refreshInbox(); });
+  $('sim-sms').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    showError('');
+    const text = $('sim-sms-text').value.trim();
+    if (!text) return;
+    const { ok, data } = await post('/simulator/sms', { phone: $('sim-phone').value, text });
+    if (!ok) return showError(data.error);
+    $('sim-sms-text').value = '';
+    shown = '';
+    await refreshInbox();
+    if (!data.replied) $('sim-inbox-for').textContent += ' (pas de réponse à ce message)';
+    watchInbox();
+  });
+  for (const w of document.querySelectorAll('.sim-word')) {
+    w.addEventListener('click', () => {
+      const word = w.dataset.word;
+      $('sim-sms-text').value = word === 'STATUT ' && lastRef ? 'STATUT ' + lastRef : word;
+      $('sim-sms-text').focus();
+    });
+  }
+
   // `/simulator?lang=bm&flow=vote` (the review page's links): that language and flow, called at once.
   const wanted = new URLSearchParams(location.search);
   const pick = (select, value) => { if (value && [...select.options].some((o) => o.value === value)) { select.value = value; return true; } return false; };
   const langSet = pick($('sim-lang'), wanted.get('lang'));
   const flowSet = pick($('sim-flow'), wanted.get('flow'));
-  if (langSet && flowSet) call({ lang: $('sim-lang').value, flow: $('sim-flow').value });
-  $('sim-step').addEventListener('submit', (e) => { e.preventDefault(); const input = $('sim-input').value; $('sim-input').value = ''; call({ session, input }); });
+  refreshInbox().catch(() => undefined);
+  if (langSet && flowSet) dial();
 })();

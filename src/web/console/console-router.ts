@@ -55,15 +55,34 @@ import {
 } from './console-auth.js';
 import { csvRow } from './csv.js';
 import { PRIVATE_INPUT } from '../../privacy/private-input.js';
-import { answerChoices, answerLabel, AUDIT_ACTIONS, auditActionLabel, reportContactLabel, reportStatusLabel } from './labels.js';
+import {
+  answerChoices,
+  answerLabel,
+  AUDIT_ACTIONS,
+  auditActionLabel,
+  CALL_OUTCOME_LABELS,
+  codeSegments,
+  languageLabel,
+  LANGUAGE_LABELS,
+  nodeKindLabel,
+  problemMessage,
+  REPORT_STATUS_LABELS,
+  reportContactLabel,
+  reportStatusLabel,
+  screenTitle,
+  SMS_STATUS_LABELS,
+  smsTemplateText,
+} from './labels.js';
 import { simulatorStep } from './simulator.js';
+import { createSimulatorPhone, DEFAULT_SIMULATOR_PHONE } from './simulator-phone.js';
 import { createStationRoutes } from './station-routes.js';
 import { createReviewRoutes } from './review-routes.js';
 import { createAccountRoutes } from './accounts-routes.js';
 import { checkFlows, flowOptions, type FlowCheck } from '../../flows/flow-set.js';
 import { loadReview, reviewSources, withReviewWarnings } from '../../i18n/review.js';
 import type { Problem } from '../../flows/problems.js';
-import { page } from './page.js';
+import { fmtHour, forbiddenPage, messagePage, page } from './page.js';
+import type { CompiledFlows } from '../../engine/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Chart.js's exports map hides its UMD build; it sits beside the CommonJS entry.
@@ -88,11 +107,35 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A query parameter the page cannot use: the caller is told which, plainly (never a 500). */
 class BadQuery extends Error {}
 
+/** The first page of a screen in French, as a caller with no answers yet sees it (for its title). */
+function frenchScreen(flows: CompiledFlows, nodeId: string): string | undefined {
+  const node = flows.nodes.get(nodeId);
+  if (!node) return undefined;
+  // A reference in a title would look like a real one: it reads as « KA-… ».
+  return renderPages(flows, node, { lang: 'fr', ref: 'KA-…', answers: {}, trail: node.id === flows.home ? [] : [flows.home], invalid: 0 })[0];
+}
+
+/** The words pages show for what the live flows define: screen titles, SMS texts, choice answers. */
+function flowWords(flows: CompiledFlows) {
+  const screen = (nodeId: string | null | undefined) => screenTitle(flows, nodeId, (id) => frenchScreen(flows, id));
+  return {
+    screen,
+    smsText: (template: string, vars?: Record<string, string> | null) => smsTemplateText(flows, template, vars),
+    answer: (field: string, value: string | null | undefined) => answerLabel(flows, field, value),
+    /** Every screen, flow by flow, for the "screen reached" filter: the group is named by its first screen. */
+    screenGroups: () =>
+      [...flows.starts.entries()].map(([flow, start]) => ({
+        label: screen(start),
+        screens: [...flows.nodes.values()].filter((n) => n.flow === flow).map((n) => ({ value: n.id, label: screen(n.id) })),
+      })),
+  };
+}
+
 /** `?page=`: absent is 1; anything but a whole number from 1 to MAX_PAGE is refused. */
 function pageOf(q: Request['query']): number {
   if (q.page === undefined || q.page === '') return 1;
   const p = typeof q.page === 'string' && /^\d{1,3}$/.test(q.page) ? Number(q.page) : 0;
-  if (p < 1 || p > MAX_PAGE) throw new BadQuery(`page must be a whole number from 1 to ${MAX_PAGE}`);
+  if (p < 1 || p > MAX_PAGE) throw new BadQuery(`Le numéro de page doit être un nombre entier de 1 à ${MAX_PAGE}.`);
   return p;
 }
 
@@ -122,6 +165,7 @@ function reportFilters(q: Request['query']): ReportFilters {
   const to = date(q.to);
   if (from) f.from = from;
   if (to) f.to = to;
+  if (['1', 'true'].includes(str(q.simulated) ?? '')) f.simulated = true;
   return f;
 }
 
@@ -136,7 +180,7 @@ function auditFilters(q: Request['query']): AuditFilters {
   if (from) f.from = from;
   if (to) f.to = to;
   if (q.before !== undefined) {
-    if (typeof q.before !== 'string' || !/^\d{1,18}$/.test(q.before)) throw new BadQuery('before must be an entry number');
+    if (typeof q.before !== 'string' || !/^\d{1,18}$/.test(q.before)) throw new BadQuery('« before » doit être un numéro de ligne du journal.');
     f.before = q.before;
   }
   return f;
@@ -218,8 +262,21 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
 
   // The simulator: open without login outside production.
   const simulatorGate = production ? [operator] : [];
-  router.get('/simulator', ...simulatorGate, (_req, res) => page(res, 'simulator', 'Simulateur', 'simulator', { flows: [...ctx.flows.live().starts.keys()] }));
+  router.get('/simulator', ...simulatorGate, (_req, res) => page(res, 'simulator', 'Simulateur', 'simulator', { flows: [...ctx.flows.live().starts.keys()], phone: DEFAULT_SIMULATOR_PHONE }));
   router.post('/simulator/step', ...simulatorGate, express.json({ limit: '32kb' }), ...(production ? [verifyCsrf] : []), simulatorStep(ctx.flows, ctx.lookup));
+  const simulatorPhone = createSimulatorPhone({ ctx, lookup: ctx.lookup });
+  router.post('/simulator/call', ...simulatorGate, express.json({ limit: '4kb' }), ...(production ? [verifyCsrf] : []), simulatorPhone.call);
+  router.post('/simulator/sms', ...simulatorGate, express.json({ limit: '4kb' }), ...(production ? [verifyCsrf] : []), simulatorPhone.sms);
+  router.get('/simulator/inbox', ...simulatorGate, simulatorPhone.inbox);
+
+  // requireRole refuses a wrong role with a line of plain text: a signed-in operator who opens an
+  // admin page sees the console's own page instead (requireRole stays the guard for everything else).
+  const ADMIN_PAGES = ['/flows', '/texts', '/stations', '/accounts', '/audit'];
+  router.use(ADMIN_PAGES, (req, res, next) => {
+    const session = (res.locals as ConsoleLocals).session;
+    if (req.method !== 'GET' || !session || session.user.role === 'admin' || !req.accepts('html')) return next();
+    forbiddenPage(res);
+  });
 
   // Everything below needs an account.
   router.get('/', operator, async (_req, res) => page(res, 'home', 'Tableau de bord', 'home', { counts: await countsForDashboard(db) }));
@@ -230,7 +287,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   router.get('/calls', operator, async (req, res) => {
     const f = callFilters(req.query);
     const list = await listCalls(db, f);
-    page(res, 'calls', 'Appels', 'calls', { ...list, f, query: queryOf({ ...f }) });
+    page(res, 'calls', 'Appels', 'calls', { ...list, f, query: queryOf({ ...f }), ...flowWords(ctx.flows.live()), outcomes: CALL_OUTCOME_LABELS, languages: LANGUAGE_LABELS });
   });
   router.get('/calls.csv', operator, async (req, res) => {
     const f = callFilters(req.query);
@@ -247,17 +304,19 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   router.get('/calls/:id', operator, async (req, res) => {
     const id = String(req.params.id);
     const found = UUID.test(id) ? await callTranscript(db, id) : undefined;
-    if (!found) return void res.status(404).type('text/plain').send('no such call');
+    if (!found) return messagePage(res, 404, 'Appel introuvable', 'Aucun appel ne porte cet identifiant : il a pu être effacé à la fin de sa durée de conservation.');
     await audit(db, user(res), 'view_call', id);
-    page(res, 'call', 'Appel', 'calls', { ...found, hidden: PRIVATE_INPUT });
+    page(res, 'call', 'Appel', 'calls', { ...found, hidden: PRIVATE_INPUT, ...flowWords(ctx.flows.live()) });
   });
 
   /** The words report pages show for stored codes: incident types and regions as callers saw them, statuses, the contact choice. */
   const reportWords = () => {
     const flows = ctx.flows.live();
     return {
-      answer: (field: string, value: string | null) => answerLabel(flows, field, value),
+      ...flowWords(flows),
       incidents: answerChoices(flows, 'incident'),
+      regions: answerChoices(flows, 'region'),
+      statuses: REPORT_STATUS_LABELS,
       statusLabel: reportStatusLabel,
       contactLabel: reportContactLabel,
     };
@@ -282,7 +341,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   const showReport = async (req: Request, res: Response, extra: Record<string, unknown> = {}) => {
     const id = String(req.params.id);
     const found = /^\d{1,18}$/.test(id) ? await reportDetail(db, id) : undefined;
-    if (!found) return void res.status(404).type('text/plain').send('no such report');
+    if (!found) return messagePage(res, 404, 'Signalement introuvable', 'Aucun signalement ne porte ce numéro.');
     page(res, 'report', `Signalement ${found.report.ref}`, 'reports', { ...found, next: REPORT_TRANSITIONS[found.report.status] ?? [], revealed: null, message: null, ...reportWords(), ...extra });
   };
   router.get('/reports/:id', operator, async (req, res) => {
@@ -330,7 +389,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   router.post('/reports/:id/reveal', form, admin, verifyCsrf, async (req, res) => {
     const id = String(req.params.id);
     const report = /^\d{1,18}$/.test(id) ? await db.selectFrom('reports').select(['ref', 'phone_enc']).where('id', '=', id).executeTakeFirst() : undefined;
-    if (!report?.phone_enc) return void res.status(404).type('text/plain').send('no number kept for this report');
+    if (!report?.phone_enc) return messagePage(res, 404, 'Pas de numéro', 'Ce signalement ne garde pas de numéro (choix de l’auteur, ou durée de conservation passée) : il n’y a rien à afficher.');
     const reason = String((req.body as Record<string, unknown>).reason ?? '').trim().slice(0, 300);
     if (reason.length < 5) {
       res.status(400);
@@ -341,23 +400,46 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
     await showReport(req, res, { revealed: phone, message: `Numéro affiché pour ${maskPhone(phone)} : cette consultation est journalisée.`, messageClass: 'ok' });
   });
 
-  router.get('/sms', operator, async (req, res) => page(res, 'sms', 'SMS', 'sms', await listSms(db, pageOf(req.query))));
+  router.get('/sms', operator, async (req, res) => {
+    const status = str(req.query.status);
+    const list = await listSms(db, pageOf(req.query), status);
+    page(res, 'sms', 'SMS', 'sms', { ...list, f: { status }, statuses: SMS_STATUS_LABELS, ...flowWords(ctx.flows.live()) });
+  });
   router.get('/sms/:id', operator, async (req, res) => {
     const id = String(req.params.id);
     const found = /^\d{1,18}$/.test(id) ? await smsDetail(db, id) : undefined;
-    if (!found) return void res.status(404).type('text/plain').send('no such message');
-    page(res, 'sms-message', `SMS ${id}`, 'sms', found);
+    if (!found) return messagePage(res, 404, 'SMS introuvable', 'Aucun SMS ne porte ce numéro.');
+    page(res, 'sms-message', `SMS ${id}`, 'sms', { ...found, ...flowWords(ctx.flows.live()) });
   });
 
   router.get('/analytics', operator, async (_req, res) => {
     const data = await analytics(db);
     const flows = ctx.flows.live();
+    const words = flowWords(flows);
     const counts = new Map(data.topics.map((t) => [t.label, t.n]));
-    const funnels = [...flows.starts.keys()]
-      .filter((f) => f !== flows.entryFlow)
-      .map((flow) => ({ flow, steps: [...flows.nodes.keys()].filter((id) => id.startsWith(`${flow}.`)).map((id) => ({ label: id, n: counts.get(id) ?? 0 })) }));
-    // `</` cannot close the script element the JSON sits in.
-    const json = JSON.stringify({ ...data, funnels }).replace(/</g, '\\u003c');
+    // Each step of a flow with the calls that reached it, and how many of those that entered the flow did not.
+    const funnels = [...flows.starts.entries()]
+      .filter(([f]) => f !== flows.entryFlow)
+      .map(([flow, start]) => {
+        // A flow branches: a step's drop-off is counted from the calls that entered the flow, not from the line above.
+        const entered = counts.get(start) ?? 0;
+        const steps = [...flows.nodes.values()]
+          .filter((n) => n.flow === flow)
+          .map((n) => {
+            const count = counts.get(n.id) ?? 0;
+            const lost = Math.max(0, entered - count);
+            return { id: n.id, label: words.screen(n.id), n: count, lost, lostShare: entered ? Math.round((100 * lost) / entered) : null };
+          });
+        return { flow, title: words.screen(start), entered, steps };
+      });
+    const json = JSON.stringify({
+      perHour: data.perHour.map((r) => ({ label: fmtHour(r.hour), n: r.n })),
+      languages: data.languages.map((r) => ({ label: languageLabel(r.label), n: r.n })),
+      topics: data.topics.filter((t) => t.label.startsWith('vote.') || t.label.startsWith('main.help')).map((t) => ({ label: words.screen(t.label), n: t.n })),
+      regions: data.regions.map((r) => ({ label: r.label === '?' ? 'non précisée' : words.answer('region', r.label), n: r.n })),
+      incidents: data.incidents.map((r) => ({ label: r.label === '?' ? 'non précisé' : words.answer('incident', r.label), n: r.n })),
+      funnels: funnels.map((f) => ({ flow: f.flow, steps: f.steps.map((s) => ({ label: s.label, n: s.n })) })),
+    }).replace(/</g, '\\u003c'); // `</` cannot close the script element the JSON sits in.
     page(res, 'analytics', 'Analyses', 'analytics', { json, funnels });
   });
 
@@ -415,12 +497,12 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   return router;
 }
 
-/** The problems as the Menus page lists them: errors first, one per line, the severity in French. */
+/** The problems as the Menus page lists them: errors first, one per line, in French, codes apart. */
 function problemLines(problems: readonly Problem[]) {
   const order = (p: Problem) => (p.severity === 'error' ? 0 : 1);
   return [...problems]
     .sort((a, b) => order(a) - order(b))
-    .map((p) => ({ severity: p.severity, label: p.severity === 'error' ? 'Erreur' : 'Avertissement', where: `${p.file}:${p.line}:${p.col}`, message: p.message }));
+    .map((p) => ({ severity: p.severity, label: p.severity === 'error' ? 'Erreur' : 'Avertissement', where: `${p.file}:${p.line}:${p.col}`, message: codeSegments(problemMessage(p.message)) }));
 }
 
 /** One node's screens in both languages, with length and encoding. */
@@ -436,5 +518,5 @@ function describeNode(ctx: AppContext, node: FlowNode) {
       }),
     ]),
   );
-  return { id: node.id, kind: node.kind, targets, pages };
+  return { id: node.id, kind: nodeKindLabel(node.kind), targets, pages };
 }

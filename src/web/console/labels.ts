@@ -69,3 +69,193 @@ export function answerLabel(flows: CompiledFlows, field: string, value: string |
 export function answerChoices(flows: CompiledFlows, field: string): { value: string; label: string }[] {
   return [...(flows.choiceLabels.get(field)?.keys() ?? [])].map((value) => ({ value, label: answerLabel(flows, field, value) }));
 }
+
+/** How a call ended (`calls.outcome`); `open` is the filter's code for a call still going (null). */
+export const CALL_OUTCOME_LABELS: Readonly<Record<string, string>> = {
+  completed: 'Terminé',
+  too_many_invalid: 'Arrêté : trop d’erreurs de saisie',
+  abandoned: 'Abandonné',
+  error: 'Erreur technique',
+  open: 'En cours',
+};
+export const callOutcomeLabel = (outcome: string | null | undefined): string => CALL_OUTCOME_LABELS[outcome ?? 'open'] ?? outcome ?? '';
+
+/** A caller's language. */
+export const LANGUAGE_LABELS: Readonly<Record<string, string>> = { fr: 'français', bm: 'bambara' };
+export const languageLabel = (lang: string | null | undefined): string => (lang ? (LANGUAGE_LABELS[lang] ?? lang) : '');
+
+/** Where an outgoing SMS is (`sms_outbox.status`). */
+export const SMS_STATUS_LABELS: Readonly<Record<string, string>> = {
+  pending: 'En attente',
+  queued: 'En file',
+  sending: 'Envoi en cours',
+  retrying: 'Nouvel essai prévu',
+  sent: 'Envoyé',
+  failed: 'Échec',
+  opted_out: 'Non envoyé : STOP demandé',
+  dry_run: 'Non envoyé (mode essai)',
+};
+export const smsStatusLabel = (status: string): string => SMS_STATUS_LABELS[status] ?? status;
+
+/** What the gateway says of the delivery (Africa's Talking's words, SMPP receipts mapped to them). */
+export const DELIVERY_STATUS_LABELS: Readonly<Record<string, string>> = {
+  Success: 'Remis au téléphone',
+  Failed: 'Non remis',
+  Rejected: 'Refusé par le réseau',
+  Expired: 'Expiré sans être remis',
+  Sent: 'Parti vers le réseau',
+  Submitted: 'Transmis au réseau',
+  Buffered: 'En attente sur le réseau',
+};
+export const deliveryStatusLabel = (status: string | null | undefined): string => (status ? (DELIVERY_STATUS_LABELS[status] ?? status) : '');
+
+/** Why an SMS was sent (`sms_outbox.kind`). */
+export const SMS_KIND_LABELS: Readonly<Record<string, string>> = {
+  followup: 'Confirmation de signalement',
+  status_update: 'Suivi de signalement',
+  reply: 'Réponse à un SMS reçu',
+  optout_ack: 'Confirmation STOP / reprise',
+};
+export const smsKindLabel = (kind: string): string => SMS_KIND_LABELS[kind] ?? kind;
+
+/** Keywords an inbound SMS is recognised by (`sms_inbound.keyword`). */
+export const SMS_KEYWORD_LABELS: Readonly<Record<string, string>> = {
+  help: 'AIDE',
+  status: 'STATUT',
+  stop: 'STOP',
+  start: 'REPRISE',
+  station: 'BUREAU',
+};
+export const smsKeywordLabel = (keyword: string | null | undefined): string => (keyword ? (SMS_KEYWORD_LABELS[keyword] ?? keyword) : '');
+
+/** Technical details an SMS event may carry, as an operator reads them. */
+const SMS_EVENT_DETAILS: Readonly<Record<string, string>> = {
+  'interrupted during the gateway call': 'interrompu pendant l’appel à la passerelle',
+  DryRun: 'mode essai : rien n’est parti',
+};
+
+/** One line of an SMS's history: `delivery:Success`, `smpp_part_delivery:Failed`, or an outbox status. */
+export function smsEventLabel(status: string): string {
+  const [head, tail] = status.split(':', 2) as [string, string | undefined];
+  if (head === 'delivery' && tail) return `Accusé de remise : ${deliveryStatusLabel(tail)}`;
+  if (head === 'smpp_part_delivery' && tail) return `Accusé d’une partie : ${deliveryStatusLabel(tail)}`;
+  if (head === 'smpp_part') return 'Partie d’un SMS long envoyée';
+  return smsStatusLabel(status);
+}
+export const smsEventDetail = (detail: string | null | undefined): string => (detail ? (SMS_KIND_LABELS[detail] ?? SMS_EVENT_DETAILS[detail] ?? detail) : '');
+
+/**
+ * An SMS template key (`report:sms.report_ack`) as the French message it
+ * sends, with the message's values when they are known; the key only if the
+ * flows no longer have it.
+ */
+export function smsTemplateText(flows: CompiledFlows, template: string, vars?: Record<string, string> | null): string {
+  const text = flows.texts('fr', template, vars ?? {});
+  return text && text !== template ? text : 'Message retiré des menus';
+}
+
+/** A title longer than this (an information screen's first line is a paragraph) is cut at a word. */
+const TITLE_LENGTH = 48;
+function shorten(line: string, max: number): string {
+  if (line.length <= max) return line;
+  const cut = line.slice(0, max + 1).replace(/\s+\S*$/, '');
+  return `${(cut || line.slice(0, max)).replace(/[\s,.;:]+$/, '')}…`;
+}
+
+const titles = new WeakMap<CompiledFlows, Map<string, string>>();
+/**
+ * A screen's title, as a caller reads it: the first line of its French text
+ * (`vote.menu` → « Comment voter »). The node id only if the live flows no
+ * longer have the screen. Computed once per version of the flows.
+ */
+export function screenTitle(flows: CompiledFlows, nodeId: string | null | undefined, render: (nodeId: string) => string | undefined): string {
+  if (!nodeId) return '';
+  let map = titles.get(flows);
+  if (!map) titles.set(flows, (map = new Map()));
+  let title = map.get(nodeId);
+  if (title === undefined) {
+    const text = flows.nodes.has(nodeId) ? render(nodeId) : undefined;
+    // Rendered without a caller's answers: a {{value}} still in the text reads as « … ».
+    const line = text?.split('\n').find((l) => l.trim())?.trim().replace(/\{\{[^}]*\}\}/g, '…');
+    title = line ? shorten(line, TITLE_LENGTH) : `écran retiré (${nodeId})`;
+    map.set(nodeId, title);
+  }
+  return title;
+}
+
+/** A screen's kind in the flows, for the Menus page. */
+export const NODE_KIND_LABELS: Readonly<Record<string, string>> = {
+  menu: 'Menu',
+  info: 'Information',
+  input: 'Saisie libre',
+  choice: 'Choix',
+  confirm: 'Confirmation',
+  end: 'Fin d’appel',
+  pick: 'Liste à choisir',
+  lookup: 'Recherche',
+  branch: 'Aiguillage',
+};
+export const nodeKindLabel = (kind: string): string => NODE_KIND_LABELS[kind] ?? kind;
+
+/** The way an SMS left (`sms_outbox.transport`). */
+export const SMS_TRANSPORT_LABELS: Readonly<Record<string, string>> = {
+  'dry-run': 'mode essai (rien n’est envoyé)',
+  africastalking: 'Africa’s Talking',
+  smpp: 'SMPP (opérateur)',
+};
+export const smsTransportLabel = (transport: string | null | undefined): string => (transport ? (SMS_TRANSPORT_LABELS[transport] ?? transport) : '');
+
+/**
+ * The flow checker's problems as the Menus page shows them, in French. The
+ * checker and the CLI (`npm run flows`) keep their English; a message no
+ * pattern here knows is shown as the checker wrote it.
+ */
+const PROBLEM_MESSAGES: readonly [RegExp, (...m: string[]) => string][] = [
+  [/^target "(.+)" does not exist$/, (t) => `la cible "${t}" n’existe pas`],
+  [/^node "(.+)" cannot be reached from the entry flow$/, (n) => `l’écran "${n}" n’est accessible depuis aucun menu`],
+  [/^dead end: node "(.+)" (has no way forward and no navigation|never leads to an end)$/, (n, why) => `impasse : l’écran "${n}" ${why.startsWith('has') ? 'n’a ni suite ni navigation' : 'ne mène jamais à une fin d’appel'}`],
+  [/^text "(.+)" is missing in (.+)$/, (k, f) => `le texte "${k}" manque dans ${f}`],
+  [/^text "(.+)" is empty in (.+)$/, (k, f) => `le texte "${k}" est vide dans ${f}`],
+  [/^text "(.+)" \((\w+)\) uses unknown variable \{\{(.+)\}\}$/, (k, l, v) => `le texte "${k}" (${l}) utilise une variable inconnue {{${v}}}`],
+  [/^YAML: (.+)$/, (e) => `YAML illisible : ${e}`],
+  [/^variable (\S+) \((\w+)\) still holds its sample value (.+): set this deployment's own before going live$/, (v, l, s) => `la variable "${v}" (${l}) a encore sa valeur d’exemple ${s} : mettez celle de ce déploiement avant la mise en service`],
+  [/^variable (\S+) has no (\w+) value$/, (v, l) => `la variable "${v}" n’a pas de valeur en ${l}`],
+  [/^screen "(.+)" \((.+)\) takes (\d+) pages at its longest: the caller presses 98 (\d+) times to read it all$/, (n, l, p, k) => `l’écran "${n}" (${l}) fait jusqu’à ${p} pages : l’appelant tape 98 ${k} fois pour tout lire`],
+  [/^SMS (\S+) \((.+)\) takes (\d+) segments in (\S+)$/, (k, l, n, e) => `le SMS "${k}" (${l}) fait ${n} segments en ${e}`],
+  [/^(\d+) of (\d+) Bambara texts await a native speaker's review$/, (a, b) => `${a} textes bambara sur ${b} attendent la relecture d’un locuteur`],
+  [/^(\d+) of (\d+) variables \(Bambara values\) await a native speaker's review$/, (a, b) => `${a} variables sur ${b} (valeurs bambara) attendent la relecture d’un locuteur`],
+  [/^(\d+) of (\d+) SMS keyword lists await a native speaker's review$/, (a, b) => `${a} listes de mots-clés SMS sur ${b} attendent la relecture d’un locuteur`],
+  [/^the options of "(.+)" \((.+)\) leave no room for its text on their page: the caller reads it on the page before, then presses 98 \(shorten the options or the text\)$/, (n, l) => `les choix de "${n}" (${l}) ne laissent pas de place à son texte sur leur page : l’appelant le lit à la page d’avant, puis tape 98 (raccourcissez les choix ou le texte)`],
+  [/^a wrong key on page (\d+) of "(.+)" \((.+)\) shows the notice without (.+): the options fill the page \(shorten them\)$/, (p, n, l, o) => `une touche fausse à la page ${p} de "${n}" (${l}) affiche l’avertissement sans ${o} : les choix remplissent la page (raccourcissez-les)`],
+  [/^screen of "(.+)" \((.+)\) has a line too long for one screen$/, (n, l) => `l’écran "${n}" (${l}) a une ligne trop longue pour un écran`],
+  [/^unused texts: (.+)$/, (list) => `textes inutilisés : ${list}`],
+];
+const SPELLING_WORDS: readonly [RegExp, string][] = [
+  [/\bstandard spelling\b/g, 'orthographe standard'],
+  [/\bgsm7 spelling\b/g, 'orthographe GSM-7'],
+  [/\(bm, standard\)/g, '(bm, orthographe standard)'],
+  [/\(bm, gsm7\)/g, '(bm, orthographe GSM-7)'],
+];
+export function problemMessage(message: string): string {
+  for (const [pattern, say] of PROBLEM_MESSAGES) {
+    const m = pattern.exec(message);
+    if (m) return SPELLING_WORDS.reduce((text, [from, to]) => text.replace(from, to), say(...m.slice(1)));
+  }
+  return message;
+}
+
+/**
+ * A text cut where it names a code (a quoted node id or text key, `ns:key`,
+ * `{{variable}}`), so that a page shows each code in a `<code>` element.
+ */
+export function codeSegments(text: string): { text: string; code: boolean }[] {
+  const out: { text: string; code: boolean }[] = [];
+  let last = 0;
+  for (const m of text.matchAll(/"[^"\n]+"|\{\{[^}]+\}\}|\b[a-z_]+:[\w.:]+\b/g)) {
+    if (m.index > last) out.push({ text: text.slice(last, m.index), code: false });
+    out.push({ text: m[0].replace(/^"|"$/g, ''), code: true });
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) out.push({ text: text.slice(last), code: false });
+  return out;
+}

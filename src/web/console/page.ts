@@ -1,23 +1,80 @@
 /**
  * Renders a console page: its Eta template (escaped by default) inside the
- * layout, with the signed-in user and the session's CSRF token.
+ * layout, with the signed-in user, the session's CSRF token, and the helpers
+ * every page uses to show dates and stored codes in French.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Response } from 'express';
 import { Eta } from 'eta';
 import type { ConsoleLocals } from './console-auth.js';
-import { roleLabel } from './labels.js';
+import {
+  callOutcomeLabel,
+  deliveryStatusLabel,
+  languageLabel,
+  roleLabel,
+  smsEventDetail,
+  smsEventLabel,
+  smsKeywordLabel,
+  smsKindLabel,
+  smsStatusLabel,
+  smsTransportLabel,
+} from './labels.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const eta = new Eta({ views: join(here, '..', 'views'), autoEscape: true, cache: true });
 
-/** `2026-12-01 16:36:59` (UTC). */
-export const fmt = (d: Date | string | null) => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) : '');
+const DEFAULT_TIME_ZONE = 'Africa/Bamako';
+
+/**
+ * The zone the console shows times in: `CONSOLE_TIME_ZONE` (an IANA name),
+ * Africa/Bamako by default or when the name is unknown (one warning).
+ * TODO(lead): read it in src/config/config.ts with the rest of the config.
+ */
+function consoleTimeZone(): string {
+  const wanted = process.env.CONSOLE_TIME_ZONE?.trim();
+  if (!wanted) return DEFAULT_TIME_ZONE;
+  try {
+    new Intl.DateTimeFormat('fr-FR', { timeZone: wanted });
+    return wanted;
+  } catch {
+    process.emitWarning(`CONSOLE_TIME_ZONE "${wanted}" is not a time zone: the console shows ${DEFAULT_TIME_ZONE} time`);
+    return DEFAULT_TIME_ZONE;
+  }
+}
+
+export const TIME_ZONE = consoleTimeZone();
+const dateTime = new Intl.DateTimeFormat('fr-FR', { timeZone: TIME_ZONE, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const seconds = new Intl.DateTimeFormat('fr-FR', { timeZone: TIME_ZONE, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+
+/** `01/12/2026 16:36` in the console's time zone (the page footer names it). */
+export const fmt = (d: Date | string | null | undefined) => (d ? dateTime.format(new Date(d)).replace(',', '') : '');
+/** `01/12/2026 16:36:59`: for histories where seconds tell events apart. */
+export const fmtSeconds = (d: Date | string | null | undefined) => (d ? seconds.format(new Date(d)).replace(',', '') : '');
+const hourOfDay = new Intl.DateTimeFormat('fr-FR', { timeZone: TIME_ZONE, day: '2-digit', month: '2-digit', hour: '2-digit', hourCycle: 'h23' });
+/** `01/12 16 h`: an hour on a chart's axis. */
+export const fmtHour = (d: Date) => hourOfDay.format(d).replace(',', '');
+/** The zone as the footer names it: `heure de Bamako (GMT)`, or `fuseau Europe/Paris`. */
+export const timeZoneLabel = TIME_ZONE === DEFAULT_TIME_ZONE ? 'heure de Bamako (GMT)' : `fuseau ${TIME_ZONE}`;
+
+/** Helpers every view gets: dates, and the French words for stored codes. */
+const words = { fmt, fmtSeconds, timeZoneLabel, roleLabel, outcomeLabel: callOutcomeLabel, languageLabel, smsStatusLabel, deliveryStatusLabel, smsKindLabel, smsKeywordLabel, smsEventLabel, smsEventDetail, smsTransportLabel };
 
 export function page(res: Response, template: string, title: string, nav: string, data: Record<string, unknown> = {}): void {
   const locals = res.locals as ConsoleLocals;
-  const common = { user: locals.session?.user, csrf: locals.session?.csrfToken ?? '', fmt, roleLabel };
-  const body = eta.render(`./${template}`, { ...common, ...data });
+  const common = { user: locals.session?.user, csrf: locals.session?.csrfToken ?? '', ...words };
+  const body = eta.render(`./${template}`, { ...common, title, ...data });
   res.type('html').send(eta.render('./layout', { ...common, title, nav, body }));
+}
+
+/** The 403 page for a signed-in account whose role does not open this page: in the layout, in French. */
+export function forbiddenPage(res: Response): void {
+  res.status(403);
+  page(res, 'forbidden', 'Accès réservé', '', {});
+}
+
+/** A page that only says what went wrong (a record that does not exist): in the layout, in French. */
+export function messagePage(res: Response, status: number, title: string, message: string): void {
+  res.status(status);
+  page(res, 'message', title, '', { message });
 }

@@ -2,13 +2,14 @@
  * The browser phone: runs the real engine on the live flows, statelessly,
  * with the real lookups (polling stations).
  * The session travels with the page (it is plain data); nothing is recorded
- * and effects are only shown.
+ * and effects are only shown. This is the page's "one flow" mode; a whole
+ * call from a number goes through the real runtime (simulator-phone.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { start, step } from '../../engine/step.js';
-import type { Session } from '../../engine/types.js';
+import type { Effect, Session } from '../../engine/types.js';
 import type { FlowRegistry } from '../../flows/flow-registry.js';
 import { settle, type Lookup } from '../../runtime/lookups.js';
 
@@ -41,8 +42,24 @@ const body = z.union([
  * NINA number. Anyone allowed to use the simulator could otherwise find where
  * any voter is registered; a NINA typed here is always "not in the list".
  */
-function withoutNina(lookup: Lookup): Lookup {
+export function withoutNina(lookup: Lookup): Lookup {
   return (request) => (request.source === 'station_by_nina' ? Promise.resolve({ kind: 'not_found' }) : lookup(request));
+}
+
+/** What the engine's effects would do, in words (the page shows these instead of JSON). */
+export function effectsInWords(effects: readonly Effect[]): string[] {
+  return effects.map((e) => {
+    switch (e.type) {
+      case 'set_language':
+        return `langue : ${e.lang === 'bm' ? 'bambara' : 'français'}`;
+      case 'save_report': {
+        const how = e.contact === 'no_number' ? 'sans numéro' : e.contact === 'sms' ? 'avec SMS discret' : 'numéro gardé, sans SMS';
+        return `Signalement ${e.ref} (${how}) : serait enregistré, rien n'est gardé dans ce mode`;
+      }
+      case 'send_sms':
+        return `SMS discret (${e.ref}) : serait mis en file, rien n'est envoyé dans ce mode`;
+    }
+  });
 }
 
 export function simulatorStep(registry: FlowRegistry, realLookup: Lookup): RequestHandler {
@@ -72,6 +89,6 @@ export function simulatorStep(registry: FlowRegistry, realLookup: Lookup): Reque
       }
       result = await settle(pinned, step(pinned, session, parsed.data.input, now), lookup, now);
     }
-    res.json({ session: result.session, screen: result.screen, effects: result.effects, node: result.session.node });
+    res.json({ session: result.session, screen: result.screen, effects: result.effects, words: effectsInWords(result.effects), node: result.session.node });
   };
 }
