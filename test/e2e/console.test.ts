@@ -3,13 +3,14 @@
  * playwright-core), on real PostgreSQL and Redis: an operator's election
  * night and an admin's live menu edit. Screenshots go to test/artifacts/.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { addUser } from '../../src/store/user-store.js';
 import { converse, startHarness, type Harness } from '../support/harness.js';
+import { contentCopy } from '../support/content.js';
 import { launchChromium } from '../support/browser.js';
 import { waitFor } from '../support/wait.js';
 
@@ -53,11 +54,7 @@ async function fileReport(phone: string, description: string, session: string, p
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
-  const dir = mkdtempSync(join(tmpdir(), 'kalata-console-'));
-  flowsDir = join(dir, 'flows');
-  localesDir = join(dir, 'locales');
-  cpSync('flows', flowsDir, { recursive: true });
-  cpSync('locales', localesDir, { recursive: true });
+  ({ FLOWS_DIR: flowsDir, LOCALES_DIR: localesDir } = contentCopy('kalata-console-'));
   h = await startHarness('console', { env: { FLOWS_DIR: flowsDir, LOCALES_DIR: localesDir }, context: { worker: true, smsRelayEveryMs: 200 } });
   await addUser(h.ctx.db, 'awa', 'operator', PASSWORD);
   await addUser(h.ctx.db, 'moussa', 'admin', PASSWORD);

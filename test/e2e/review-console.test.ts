@@ -7,13 +7,14 @@
  * file. No page may log an error (a CSP violation included). Screenshots go
  * to test/artifacts/.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { addUser } from '../../src/store/user-store.js';
 import { converse, startHarness, type Harness } from '../support/harness.js';
+import { contentCopy } from '../support/content.js';
 import { launchChromium } from '../support/browser.js';
 import { waitFor } from '../support/wait.js';
 
@@ -49,11 +50,7 @@ const bmVote = () => JSON.parse(readFileSync(join(localesDir, 'bm', 'vote.json')
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
-  const dir = mkdtempSync(join(tmpdir(), 'kalata-review-e2e-'));
-  flowsDir = join(dir, 'flows');
-  localesDir = join(dir, 'locales');
-  cpSync('flows', flowsDir, { recursive: true });
-  cpSync('locales', localesDir, { recursive: true });
+  ({ FLOWS_DIR: flowsDir, LOCALES_DIR: localesDir } = contentCopy('kalata-review-e2e-'));
   h = await startHarness('review_console', { env: { FLOWS_DIR: flowsDir, LOCALES_DIR: localesDir } });
   await addUser(h.ctx.db, 'awa', 'operator', PASSWORD);
   await addUser(h.ctx.db, 'kadia', 'admin', PASSWORD);

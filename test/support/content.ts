@@ -7,15 +7,21 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** FLOWS_DIR and LOCALES_DIR of a fresh copy whose short code is `*555*1#`. */
-export function deployedContent(): { FLOWS_DIR: string; LOCALES_DIR: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'kalata-content-'));
+/** FLOWS_DIR and LOCALES_DIR of a fresh copy of the repo's content, for a test that edits it. */
+export function contentCopy(prefix = 'kalata-content-'): { FLOWS_DIR: string; LOCALES_DIR: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   cpSync('flows', join(dir, 'flows'), { recursive: true });
   cpSync('locales', join(dir, 'locales'), { recursive: true });
-  const variables = join(dir, 'flows', 'variables.yaml');
+  return { FLOWS_DIR: join(dir, 'flows'), LOCALES_DIR: join(dir, 'locales') };
+}
+
+/** FLOWS_DIR and LOCALES_DIR of a fresh copy whose short code is `*555*1#`. */
+export function deployedContent(): { FLOWS_DIR: string; LOCALES_DIR: string } {
+  const content = contentCopy();
+  const variables = join(content.FLOWS_DIR, 'variables.yaml');
   const text = readFileSync(variables, 'utf8');
   const deployed = text.replace(/^( {2}(?:fr|bm): )"\*384\*123#"$/gm, '$1"*555*1#"');
   if (deployed === text) throw new Error('flows/variables.yaml: the sample short code was not found');
   writeFileSync(variables, deployed);
-  return { FLOWS_DIR: join(dir, 'flows'), LOCALES_DIR: join(dir, 'locales') };
+  return content;
 }
