@@ -11,7 +11,7 @@ describe('bench CPU accounting', () => {
   it("counts a busy child that exits during the measurement in its parent's time, as the shell itself counts it", async () => {
     // The shell waits for a line, runs a fixed amount of work in a child that exits, reports its
     // children's CPU time (`times`), then sleeps: no wall-clock guess about the machine's load.
-    const parent = spawn('sh', ['-c', 'read go; awk "BEGIN{for(i=0;i<4000000;i++)s+=i}"; times; sleep 30'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const parent = spawn('sh', ['-c', 'read go; awk "BEGIN{for(i=0;i<4000000;i++)s+=i}"; times; exec sleep 30'], { stdio: ['pipe', 'pipe', 'ignore'] });
     try {
       let out = '';
       const reported = new Promise<number>((resolve) => {
