@@ -9,7 +9,7 @@
  *   node --import tsx bench/smpp-throughput.ts [messages=2000] [concurrency=16] [window=10]
  */
 import { runSmsWorker } from './sms-worker-run.js';
-import { SMSC_LOGIN, startTestSmsc } from '../test/support/smsc.js';
+import { smscEnv, startTestSmsc } from '../test/support/smsc.js';
 
 const total = Number(process.argv[2] ?? 2000);
 const concurrency = Number(process.argv[3] ?? 16);
@@ -20,16 +20,7 @@ const { seconds, sentRows } = await runSmsWorker({
   name: 'smpp',
   total,
   concurrency,
-  env: {
-    SMS_TRANSPORT: 'smpp',
-    SMPP_HOST: '127.0.0.1',
-    SMPP_PORT: String(smsc.port),
-    SMPP_SYSTEM_ID: SMSC_LOGIN.systemId,
-    SMPP_PASSWORD: SMSC_LOGIN.password,
-    SMPP_SOURCE_ADDR: 'KALATA',
-    SMPP_THROUGHPUT: '0',
-    SMPP_WINDOW: String(window),
-  },
+  env: { ...smscEnv(smsc), SMPP_WINDOW: String(window) },
 });
 console.log(
   JSON.stringify({

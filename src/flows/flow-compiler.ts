@@ -151,16 +151,14 @@ function resolveNode(
     if (params.length !== source.params) out.problems.push({ ...at(['params']), severity: 'error', message: `source "${name}" takes ${source.params} answer(s)` });
     return source;
   };
+  // Lookup and branch nodes are never shown: no text of their own, no effects, no navigation.
+  const unseen = { id, flow, text: COMMON_TEXTS.unavailable, effects: [], nav: false } as const;
   if (raw.type === 'lookup') {
     const params = raw.params ?? [];
     for (const v of lookupSource(raw.source, params, 'found', 'lookup')?.provides ?? []) out.lookupVars.add(v);
-    // Never shown: a lookup node hands the step to the shell and moves on.
+    // The step goes to the shell, which looks the answer up and moves on.
     return {
-      id,
-      flow,
-      text: COMMON_TEXTS.unavailable,
-      effects: [],
-      nav: false,
+      ...unseen,
       kind: 'lookup',
       source: raw.source,
       params,
@@ -170,13 +168,9 @@ function resolveNode(
     };
   }
   if (raw.type === 'branch') {
-    // Never shown: the engine goes straight on by the answer.
+    // The engine goes straight on by the answer.
     return {
-      id,
-      flow,
-      text: COMMON_TEXTS.unavailable,
-      effects: [],
-      nav: false,
+      ...unseen,
       kind: 'branch',
       on: raw.on,
       cases: Object.fromEntries(Object.entries(raw.cases).map(([value, t]) => [value, target(t, ['cases', value])])),

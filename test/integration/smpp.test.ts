@@ -20,7 +20,7 @@ import { createSmppTransport, mapSubmitStatus } from '../../src/sms/smpp/smpp-tr
 import { measureSms, renderSms, SMS_TEXTS } from '../../src/sms/sms-text.js';
 import { insertSms } from '../../src/store/sms-store.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { SMSC_LOGIN, startTestSmsc, type SmscSubmit, type TestSmsc } from '../support/smsc.js';
+import { smscEnv, SMSC_LOGIN, startTestSmsc, type SmscSubmit, type TestSmsc } from '../support/smsc.js';
 import { waitFor } from '../support/wait.js';
 
 const E = smpp.errors;
@@ -97,16 +97,7 @@ const citizen = (phone: string, text: string, extra: Record<string, unknown> = {
 beforeAll(async () => {
   smsc = await startTestSmsc();
   h = await startHarness('smpp', {
-    env: {
-      SMS_TRANSPORT: 'smpp',
-      SMPP_HOST: '127.0.0.1',
-      SMPP_PORT: String(smsc.port),
-      SMPP_SYSTEM_ID: SMSC_LOGIN.systemId,
-      SMPP_PASSWORD: SMSC_LOGIN.password,
-      SMPP_SOURCE_ADDR: 'KALATA',
-      SMPP_WINDOW: '4',
-      SMPP_THROUGHPUT: '0',
-    },
+    env: { ...smscEnv(smsc), SMPP_WINDOW: '4' },
     context: {
       worker: true,
       smsAttempts: 4,

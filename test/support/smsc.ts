@@ -58,6 +58,19 @@ export interface TestSmsc {
 const GOOD = { systemId: 'kalata', password: 'pw4smsc' };
 export const SMSC_LOGIN = GOOD;
 
+/** The settings that send Kalata's SMS to this server (no pace unless a test sets one). */
+export function smscEnv(smsc: { port: number }): Record<string, string> {
+  return {
+    SMS_TRANSPORT: 'smpp',
+    SMPP_HOST: '127.0.0.1',
+    SMPP_PORT: String(smsc.port),
+    SMPP_SYSTEM_ID: SMSC_LOGIN.systemId,
+    SMPP_PASSWORD: SMSC_LOGIN.password,
+    SMPP_SOURCE_ADDR: 'KALATA',
+    SMPP_THROUGHPUT: '0',
+  };
+}
+
 function concatOf(udh: Buffer[] | undefined) {
   const ie = udh?.find((x) => x[0] === 0x00);
   return ie ? { reference: ie[2]!, total: ie[3]!, index: ie[4]! } : undefined;
