@@ -96,7 +96,7 @@ describe('access control', () => {
     expect(reveal.status).toBe(403);
     const noToken = await fetch(`${h.base}/reports/${report.id}/status`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: 'status=verifying' });
     expect(noToken.status).toBe(403);
-    expect(await noToken.text()).toBe('invalid or missing CSRF token');
+    expect(await noToken.text()).toBe('Jeton de formulaire absent ou périmé : rechargez la page et recommencez.');
     const wrongToken = await fetch(`${h.base}/reports/${report.id}/status`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: '_csrf=forged&status=verifying' });
     expect(wrongToken.status).toBe(403);
     const status = await h.ctx.db.selectFrom('reports').select('status').where('id', '=', report.id).executeTakeFirstOrThrow();

@@ -243,7 +243,7 @@ describe('small faults answer 4xx with a reason, never 500', () => {
     const logged = h.logs.length;
     const res = await login('amina', PASSWORD, '198.51.100.22', { origin: 'http://[not a url' });
     expect(res.status).toBe(400);
-    expect(await res.text()).toBe('malformed Origin header');
+    expect(await res.text()).toBe('En-tête Origin illisible.');
     expect(h.logs.slice(logged).join('')).not.toContain('request failed');
   });
 

@@ -214,7 +214,7 @@ describe.each([['PostgreSQL', false], ['PGlite', true]] as const)('on %s', (_nam
     const asOperator = await upload('nina,centre_code,station\n', '', { cookie: `kalata=${theirs.token}`, 'x-csrf-token': theirs.csrfToken });
     expect(asOperator.status).toBe(403);
     const noToken = await upload('nina,centre_code,station\n', '', { 'x-csrf-token': 'forged' });
-    expect([noToken.status, await noToken.text()]).toEqual([403, 'invalid or missing CSRF token']);
+    expect([noToken.status, await noToken.text()]).toEqual([403, 'Jeton de formulaire absent ou périmé : rechargez la page et recommencez.']);
     const form = await upload('csv=x', '', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(form.status).toBe(415);
     // Refused on its declared length, before its body.
