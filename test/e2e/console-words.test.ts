@@ -19,62 +19,10 @@ import { addUser } from '../../src/store/user-store.js';
 import { converse, startHarness, type Harness } from '../support/harness.js';
 import { launchChromium } from '../support/browser.js';
 import { waitFor } from '../support/wait.js';
+import { pattern, RAW_CODES, visibleText } from '../support/console-pages.js';
 
 const artifacts = join(process.cwd(), 'test', 'artifacts');
 const PASSWORD = 'a-long-test-password';
-
-/**
- * Stored codes that must never reach an operator's eyes, matched as whole
- * words (a code like `sent` is left out: it is also a French word in
- * « absent »… and the scan would only find false alarms).
- */
-const RAW_CODES = [
-  // call outcomes and languages
-  'completed',
-  'too_many_invalid',
-  'abandoned',
-  ' fr ',
-  ' bm ',
-  // SMS statuses, delivery statuses and kinds
-  'pending',
-  'queued',
-  'retrying',
-  'dry_run',
-  'dry-run',
-  'opted_out',
-  'Success',
-  'Rejected',
-  'Expired',
-  'Submitted',
-  'Buffered',
-  'followup',
-  'status_update',
-  'optout_ack',
-  // report codes: types, regions, statuses, contact choices
-  'vote_buying',
-  'bamako',
-  'verifying',
-  'dismissed',
-  'escalated',
-  'no_sms',
-  'no_number',
-  // template keys and node ids
-  'report:sms',
-  'sms:',
-  'main.home',
-  'main.language',
-  'vote.menu',
-  'report.submitted',
-  'where_to_check',
-  // English the console once showed
-  'not allowed for your role',
-  'no such',
-];
-
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-/** A code as a whole word: ` fr ` keeps its spaces; the others touch no letter, digit, `_`, `.` or `:` (a prefix like `sms:` only at its start). */
-const pattern = (code: string) =>
-  code.startsWith(' ') ? new RegExp(escape(code)) : new RegExp(`(?<![\\p{L}\\p{N}_.:-])${escape(code)}${/\w$/.test(code) ? '(?![\\p{L}\\p{N}_-])' : ''}`, 'u');
 
 let h: Harness;
 let browser: Browser;
@@ -85,24 +33,6 @@ let ref: string;
 let problems: string[] = [];
 
 const until = (check: () => Promise<boolean>, what: string) => waitFor(what, check, (ok) => ok, 20_000);
-
-/** The text a person sees, without the places a code is shown on purpose. */
-async function visibleText(p: Page): Promise<string> {
-  return (await p.evaluate(`(() => {
-    const body = document.body.cloneNode(true);
-    for (const el of body.querySelectorAll('code, script, #sim-screen, #sim-meta, #sim-effects')) el.remove();
-    // A detached clone has no layout: innerText on it reads like textContent, so put it back for a moment.
-    const box = document.createElement('div');
-    box.setAttribute('hidden', '');
-    document.body.appendChild(box);
-    box.appendChild(body);
-    box.removeAttribute('hidden');
-    // {{placeholders}} in texts to review are shown on purpose: the reviewer must keep them.
-    const text = body.innerText.replace(/\{\{[^}]*\}\}/g, '{{…}}');
-    box.remove();
-    return text;
-  })()`)) as string;
-}
 
 /** Visits a page, waits for it to settle, screenshots it, and returns the codes it shows. */
 async function visit(path: string, shot: string, ready?: () => Promise<void>): Promise<string[]> {
