@@ -5,12 +5,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { builtScriptArgs, removeBuilt } from '../support/built.js';
 import { freshDatabase, freshRedisPrefix } from '../support/databases.js';
+import { startHoldingProxy, type HoldingProxy } from '../support/holding-proxy.js';
+import { waitFor } from '../support/wait.js';
 
 interface Proc {
   child: ChildProcess;
@@ -19,7 +22,10 @@ interface Proc {
 }
 
 let databaseUrl: string;
+/** what every process of this file runs with */
+let env: Record<string, string>;
 const procs: Proc[] = [];
+const proxies: HoldingProxy[] = [];
 
 async function startProcess(script: 'start:web' | 'start:worker', env: Record<string, string>, ready: RegExp): Promise<Proc> {
   const child = spawn(process.execPath, await builtScriptArgs(script), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -52,7 +58,7 @@ async function at(base: string, fields: Record<string, string>): Promise<string>
 
 beforeAll(async () => {
   databaseUrl = await freshDatabase('processes');
-  const env = {
+  env = {
     DATABASE_URL: databaseUrl,
     REDIS_URL: process.env.TEST_REDIS_URL!,
     DATA_DIR: mkdtempSync(join(tmpdir(), 'kalata-procs-')),
@@ -78,6 +84,7 @@ afterAll(async () => {
         }),
     ),
   );
+  await Promise.all(proxies.map((p) => p.close()));
   removeBuilt();
 });
 
@@ -192,5 +199,155 @@ describe('a web process killed (SIGKILL) right after a reply', () => {
     } finally {
       await client.end();
     }
+  });
+});
+
+/** The statement that writes a turn with a fraud report: its reports are a JSON parameter. */
+const REPORT_STATEMENT = /"ref":"KA-[0-9A-Z]{7}"/;
+/** Language, report, SMS, type, region, place, description: the next input ('1') sends the report. */
+const TO_CONFIRM = ['1', '2', '1', '1', '1', '5', 'Kati', 'Urne bourrée'];
+/**
+ * How long a broken process (one that replied before its commit) is given to
+ * show it while the commit is held. Not a limit on the passing run, which
+ * cannot reply until the release; under the database's 2.5 s query timeout.
+ */
+const GRACE_MS = 1000;
+
+/** A web process whose PostgreSQL is reached through a holding proxy. */
+async function slowDatabaseWeb(): Promise<{ web: Proc; proxy: HoldingProxy }> {
+  const proxy = await startHoldingProxy(Number(new URL(databaseUrl).port));
+  proxies.push(proxy);
+  const viaProxy = new URL(databaseUrl);
+  viaProxy.port = String(proxy.port);
+  const web = await startProcess('start:web', { ...env, DATABASE_URL: viaProxy.toString() }, /A first call/);
+  return { web, proxy };
+}
+
+/** Plays a call up to the report's confirmation screen; returns the fields for the next request. */
+async function toConfirmation(base: string, sessionId: string, phoneNumber: string): Promise<Record<string, string>> {
+  const call = { sessionId, serviceCode: '*384*123#', phoneNumber };
+  const typed: string[] = [];
+  await at(base, { ...call, text: '' });
+  let last = '';
+  for (const input of TO_CONFIRM) {
+    typed.push(input);
+    last = await at(base, { ...call, text: typed.join('*') });
+  }
+  expect(last).toMatch(/^CON Envoyer ce signalement\?/);
+  return { ...call, text: [...typed, '1'].join('*') };
+}
+
+/** Sends a request and notes in `events` when its reply arrives. */
+function send(base: string, fields: Record<string, string>, events: string[]): Promise<{ status: number; body: string }> {
+  return fetch(`${base}/ussd/africastalking`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() }).then(async (res) => {
+    const body = await res.text();
+    events.push('reply');
+    return { status: res.status, body };
+  });
+}
+
+/** Resolves after `ms`, or as soon as `events` holds something. */
+async function graceOrEvent(events: string[], ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (events.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+}
+
+async function reportsOfCall(sessionId: string): Promise<{ steps: number; refs: string[] }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const call = await client.query('select id, steps from calls where gateway_session_id = $1', [sessionId]);
+    const reports = await client.query('select ref from reports where call_id = $1', [call.rows[0].id]);
+    return { steps: call.rows[0].steps, refs: reports.rows.map((r: { ref: string }) => r.ref) };
+  } finally {
+    await client.end();
+  }
+}
+
+const exited = (p: Proc) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve({ code: p.child.exitCode, signal: p.child.signalCode });
+    p.child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+
+const refuses = (base: string) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(Number(new URL(base).port), '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+
+describe('a web process whose database is slow (the report statement held by a proxy)', () => {
+  it('answers the caller only after PostgreSQL has answered the statement that records the report', async () => {
+    const { web, proxy } = await slowDatabaseWeb();
+    const sessionId = 'ATUid_slow_commit';
+    const last = await toConfirmation(web.base!, sessionId, '+22376300101');
+    const events: string[] = [];
+    const holding = proxy.holdNext(REPORT_STATEMENT);
+    const reply = send(web.base!, last, events);
+    await holding;
+    await graceOrEvent(events, GRACE_MS);
+    expect(events).toEqual([]); // no reply while the report's statement waits
+    await proxy.release().then(() => events.push('statement answered'));
+    const { status, body } = await reply;
+    expect(events).toEqual(['statement answered', 'reply']);
+    expect(status).toBe(200);
+    const ref = /^END Merci\. Votre référence: (KA-[0-9A-Z]{7})/.exec(body)?.[1];
+    expect(ref).toBeDefined();
+    expect(await reportsOfCall(sessionId)).toEqual({ steps: 10, refs: [ref] });
+  });
+
+  it('killed (SIGKILL) in the middle of that commit: the caller holds no reference, and no report was half-written', async () => {
+    const { web, proxy } = await slowDatabaseWeb();
+    const sessionId = 'ATUid_kill_mid_commit';
+    const last = await toConfirmation(web.base!, sessionId, '+22376300102');
+    const events: string[] = [];
+    const holding = proxy.holdNext(REPORT_STATEMENT);
+    const reply = send(web.base!, last, events).catch((err: Error) => ({ status: 0, body: `(${err.message})` }));
+    await holding;
+    await graceOrEvent(events, GRACE_MS);
+    expect(events).toEqual([]);
+    web.child.kill('SIGKILL');
+    expect(await exited(web)).toEqual({ code: null, signal: 'SIGKILL' });
+    const answer = await reply;
+    // The caller got no answer, so no reference; the gateway would tell them the call failed.
+    expect(answer.status).toBe(0);
+    expect(answer.body).not.toMatch(/KA-/);
+    // The proxy sees the dead process's connection close: what it held is dropped, never sent.
+    await proxy.heldClosed();
+    await expect(proxy.release()).rejects.toThrow('closed its connection');
+    // The turn was never recorded: the first nine steps are, without a report.
+    expect(await reportsOfCall(sessionId)).toEqual({ steps: 9, refs: [] });
+  });
+});
+
+describe('a web process told to stop (SIGTERM) with a request in flight', () => {
+  it('refuses new connections, finishes that request with its reply and its commit, then exits 0', async () => {
+    const { web, proxy } = await slowDatabaseWeb();
+    const sessionId = 'ATUid_sigterm_in_flight';
+    const last = await toConfirmation(web.base!, sessionId, '+22376300103');
+    const events: string[] = [];
+    const holding = proxy.holdNext(REPORT_STATEMENT);
+    const reply = send(web.base!, last, events);
+    await holding;
+    const exit = exited(web);
+    web.child.kill('SIGTERM');
+    // serve.ts: server.close() stops listening at once; the requests in flight finish.
+    await waitFor('the stopping process to refuse new connections', () => refuses(web.base!), (refused) => refused);
+    expect(web.child.exitCode).toBeNull();
+    expect(events).toEqual([]);
+    await proxy.release().then(() => events.push('statement answered'));
+    const { status, body } = await reply;
+    expect(events).toEqual(['statement answered', 'reply']);
+    expect(status).toBe(200);
+    const ref = /^END Merci\. Votre référence: (KA-[0-9A-Z]{7})/.exec(body)?.[1];
+    expect(ref).toBeDefined();
+    const began = performance.now();
+    expect(await exit).toEqual({ code: 0, signal: null });
+    console.log(`SIGTERM: exited ${Math.round(performance.now() - began)} ms after its last reply`);
+    expect(await reportsOfCall(sessionId)).toEqual({ steps: 10, refs: [ref] });
   });
 });
