@@ -16,6 +16,9 @@ import * as reportContact from './2026-12-01-004-report-contact.js';
 import * as setupTokens from './2026-12-01-005-setup-tokens.js';
 import * as receiptIndex from './2026-12-01-006-receipt-index.js';
 import * as simulatedReports from './2026-12-01-007-simulated-reports.js';
+import * as callbacks from './2026-12-01-008-callbacks.js';
+import * as reportTriage from './2026-12-01-009-report-triage.js';
+import * as contentVersions from './2026-12-01-010-content-versions.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-24-001-calls-and-reports': callsAndReports,
@@ -31,4 +34,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01-005-setup-tokens': setupTokens,
   '2026-12-01-006-receipt-index': receiptIndex,
   '2026-12-01-007-simulated-reports': simulatedReports,
+  '2026-12-01-008-callbacks': callbacks,
+  '2026-12-01-009-report-triage': reportTriage,
+  '2026-12-01-010-content-versions': contentVersions,
 };

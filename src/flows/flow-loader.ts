@@ -23,6 +23,8 @@ export interface ParsedFile<T> {
 export const VARIABLES_FILE = 'variables.yaml';
 export const KEYWORDS_FILE = 'keywords.yaml';
 export const TERMINOLOGY_FILE = 'terminology.yaml';
+/** Which incident types come first in triage: read by src/flows/triage.ts, not a flow. */
+export const TRIAGE_FILE = 'triage.yaml';
 
 function locator(doc: Document, lines: LineCounter): Locate {
   return (path) => {
@@ -105,6 +107,7 @@ export function loadFlowFiles(dir: string, root = process.cwd()): LoadedFlowFile
     if (name === VARIABLES_FILE) variables = parseYamlFile(path, variablesFileSchema, problems, root);
     else if (name === KEYWORDS_FILE) keywords = parseYamlFile(path, keywordsFileSchema, problems, root);
     else if (name === TERMINOLOGY_FILE) terminology = parseYamlFile(path, terminologyFileSchema, problems, root);
+    else if (name === TRIAGE_FILE) continue;
     else flows.push(parseYamlFile(path, flowFileSchema, problems, root));
   }
   return { flows, variables, keywords, terminology, problems };

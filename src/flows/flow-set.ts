@@ -23,6 +23,7 @@ import { SAMPLE_REF } from './screen-report.js';
 import type { ResolvedFlows } from './flow-compiler.js';
 import type { LoadedFlowFiles } from './flow-loader.js';
 import { terminologyProblems } from './terminology.js';
+import { INCIDENT_FIELD, parseTriageFile, triageProblems, type TriageFile } from './triage.js';
 
 export interface FlowSetOptions {
   flowsDir: string;
@@ -51,6 +52,8 @@ export interface FlowCheck {
   keywords: KeywordTable;
   /** every SMS template in each language and Bambara spelling */
   smsReport: SmsRow[];
+  /** flows/triage.yaml when it parsed: the incident types the reports list puts first or last */
+  triage?: TriageFile;
 }
 
 export interface SmsRow {
@@ -126,6 +129,7 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
   const files = loadFlowFiles(options.flowsDir, root);
   const locales = loadLocales(options.localesDir, root);
   const problems: Problem[] = [...files.problems, ...locales.problems];
+  const triageFile = parseTriageFile(options.flowsDir, problems, root);
   const variablesDef = files.variables?.data ?? {};
   const variables: FlowCheck['variables'] = { fr: {}, bm: {} };
   for (const [name, value] of Object.entries(variablesDef)) {
@@ -138,10 +142,12 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
   problems.push(...validateFlows(resolved, locales, files.variables, relative(root, options.flowsDir)));
   problems.push(...sampleValueProblems(files.variables, options.production ?? false));
   const keywords = keywordTable(files, problems);
+  if (triageFile) problems.push(...triageProblems(triageFile, new Set(resolved.choiceLabels.get(INCIDENT_FIELD)?.keys() ?? [])));
+  const triage = triageFile?.data;
   if (files.terminology?.data) {
     problems.push(...terminologyProblems({ terminology: files.terminology.data, locales, variables: files.variables, keywords: files.keywords }));
   }
-  if (hasErrors(problems)) return { problems, report: [], variables, keywords, smsReport: [] };
+  if (hasErrors(problems)) return { problems, report: [], variables, keywords, smsReport: [], ...(triage ? { triage } : {}) };
 
   const hash = versionHash(files.flows.map((f) => f.content), files.variables?.content ?? '', locales.sources, options);
   const report: ScreenRow[] = [];
@@ -166,7 +172,7 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
     report.push(...lint.rows);
     problems.push(...lint.problems);
   }
-  return { flows: hasErrors(problems) ? undefined : live, problems, report, variables, keywords, smsReport };
+  return { flows: hasErrors(problems) ? undefined : live, problems, report, variables, keywords, smsReport, ...(triage ? { triage } : {}) };
 }
 
 /** Loads the flows for the server: throws a FlowValidationError listing every error. */

@@ -5,6 +5,8 @@
  */
 import { sql } from 'kysely';
 import type { Db } from './database.js';
+import { NO_TRIAGE, type Triage } from '../flows/triage.js';
+import { CLAIM_ENDS_AT, OPEN_STATUSES } from './triage-store.js';
 
 export const PAGE_SIZE = 50;
 
@@ -88,18 +90,54 @@ export interface ReportFilters {
   page?: number;
   /** also the simulator's test reports (left out by default) */
   simulated?: boolean;
+  /** `mine`: the reports `who` holds; `none`: open reports nobody holds; `taken`: reports someone holds */
+  claim?: 'mine' | 'none' | 'taken';
+  /** the signed-in account, for `claim: 'mine'` */
+  who?: string;
+  /** `priority` (default): open reports first, urgent first, then oldest first; `recent`: newest first */
+  sort?: 'priority' | 'recent';
 }
 
-export async function listReports(db: Db, f: ReportFilters) {
+const inList = (values: readonly string[]) => (values.length ? sql`reports.incident in (${sql.join(values.map((v) => sql`${v}`))})` : sql`false`);
+
+/**
+ * A report's priority in SQL: the one set by hand, or the one its incident
+ * type gives in flows/triage.yaml (`urgent`, `low`, otherwise `normal`).
+ */
+export function prioritySql(triage: Triage) {
+  return sql<string>`coalesce(reports.priority, case when ${inList(triage.urgent)} then 'urgent' when ${inList(triage.low)} then 'low' else 'normal' end)`;
+}
+
+/**
+ * The reports list. By default it is the triage queue: reports still to work
+ * on (new, verifying) before the finished ones, urgent before normal before
+ * low, and the oldest first, so that nobody's report waits behind later ones.
+ */
+export async function listReports(db: Db, f: ReportFilters, triage: Triage = NO_TRIAGE) {
   const page = Math.max(1, f.page ?? 1);
-  let q = db.selectFrom('reports').select(['id', 'ref', 'created_at', 'incident', 'region', 'status', 'language', 'fields', 'contact', 'simulated']);
+  const priority = prioritySql(triage);
+  let q = db
+    .selectFrom('reports')
+    .select(['id', 'ref', 'created_at', 'incident', 'region', 'status', 'language', 'fields', 'contact', 'simulated', 'claimed_by', 'claimed_at', 'priority'])
+    .select(priority.as('effective_priority'));
   if (!f.simulated) q = q.where('simulated', '=', false);
   if (f.region) q = q.where('region', '=', f.region);
   if (f.incident) q = q.where('incident', '=', f.incident);
   if (f.status) q = q.where('status', '=', f.status);
   if (f.from) q = q.where('created_at', '>=', new Date(f.from));
   if (f.to) q = q.where('created_at', '<', new Date(new Date(f.to).getTime() + 24 * 3600 * 1000));
-  const rows = await q.orderBy('created_at', 'desc').limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE).execute();
+  if (f.claim === 'mine') q = q.where('claimed_by', '=', f.who ?? '');
+  else if (f.claim === 'none') q = q.where('claimed_by', 'is', null).where('status', 'in', OPEN_STATUSES);
+  else if (f.claim === 'taken') q = q.where('claimed_by', 'is not', null);
+  q =
+    f.sort === 'recent'
+      ? q.orderBy('created_at', 'desc').orderBy('id', 'desc')
+      : q
+          .orderBy(sql`case when reports.status in (${sql.join(OPEN_STATUSES.map((v) => sql`${v}`))}) then 0 else 1 end`)
+          .orderBy(sql`case ${priority} when 'urgent' then 0 when 'normal' then 1 else 2 end`)
+          .orderBy('created_at', 'asc')
+          .orderBy('id', 'asc');
+  const rows = await q.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE).execute();
   return { rows: rows.slice(0, PAGE_SIZE), page, hasNext: rows.length > PAGE_SIZE };
 }
 
@@ -112,16 +150,64 @@ export async function reportDetail(db: Db, id: string) {
   return { report, history, call, sms };
 }
 
-/** Moves a report along the workflow; returns false if the move is not allowed. */
-export async function changeReportStatus(db: Db, id: string, to: string, who: string, note: string | null): Promise<{ ok: boolean; from?: string }> {
-  return db.transaction().execute(async (trx) => {
-    const current = await trx.selectFrom('reports').select('status').where('id', '=', id).forUpdate().executeTakeFirst();
-    if (!current) return { ok: false };
-    const allowed = to === current.status ? note !== null : REPORT_TRANSITIONS[current.status]?.includes(to);
-    if (!allowed) return { ok: false, from: current.status };
-    await trx.updateTable('reports').set({ status: to }).where('id', '=', id).execute();
-    await trx.insertInto('report_events').values({ report_id: id, user_name: who, from_status: current.status, to_status: to, note }).execute();
-    return { ok: true, from: current.status };
+/** Who acts on a report: the signed-in account. */
+export interface Actor {
+  name: string;
+  role: string;
+}
+
+export type StatusChange =
+  | {
+      ok: true;
+      from: string;
+      /** the report became the actor's (it was open and nobody held it) */
+      claimed: boolean;
+      /** the report reached a final status: whoever held it no longer does */
+      released: boolean;
+      /** a note with no change of status */
+      noteOnly: boolean;
+    }
+  | { ok: false; reason: 'missing' }
+  | { ok: false; reason: 'not_allowed'; from: string }
+  | { ok: false; reason: 'held'; from: string; holder: string; since: Date };
+
+/**
+ * Moves a report along the workflow (REPORT_TRANSITIONS), with the claims:
+ * - nobody holds it: anyone may change it, and a report left open (new,
+ *   verifying) becomes theirs, so that two operators do not both pick it up;
+ * - the actor holds it: allowed;
+ * - another operator holds it: refused (`held`, with who and since when),
+ *   unless the actor is an admin (a supervisor's decision, audited by the
+ *   route), in which case the holder keeps it while it stays open;
+ * - a final status (verified, dismissed, escalated) ends whoever's claim.
+ * The same status with a note adds the note only (anyone may, as with
+ * addReportNote).
+ */
+export async function changeReportStatus(db: Db, id: string, to: string, who: Actor, note: string | null): Promise<StatusChange> {
+  return db.transaction().execute(async (trx): Promise<StatusChange> => {
+    const current = await trx.selectFrom('reports').select(['status', 'claimed_by', 'claimed_at']).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!current) return { ok: false, reason: 'missing' };
+    const from = current.status;
+    if (to === from) {
+      if (note === null) return { ok: false, reason: 'not_allowed', from };
+      await trx.insertInto('report_events').values({ report_id: id, user_name: who.name, kind: 'note', note }).execute();
+      return { ok: true, from, claimed: false, released: false, noteOnly: true };
+    }
+    if (!REPORT_TRANSITIONS[from]?.includes(to)) return { ok: false, reason: 'not_allowed', from };
+    const holder = current.claimed_by;
+    if (holder && holder !== who.name && who.role !== 'admin') return { ok: false, reason: 'held', from, holder, since: current.claimed_at! };
+    const ends = CLAIM_ENDS_AT.includes(to);
+    const claims = !holder && !ends && OPEN_STATUSES.includes(to);
+    if (claims) await trx.insertInto('report_events').values({ report_id: id, user_name: who.name, kind: 'claim' }).execute();
+    await trx
+      .updateTable('reports')
+      .set({ status: to, ...(claims ? { claimed_by: who.name, claimed_at: sql<Date>`now()` } : {}), ...(ends ? { claimed_by: null, claimed_at: null } : {}) })
+      .where('id', '=', id)
+      .execute();
+    await trx.insertInto('report_events').values({ report_id: id, user_name: who.name, kind: 'status', from_status: from, to_status: to, note }).execute();
+    const released = ends && holder !== null;
+    if (released) await trx.insertInto('report_events').values({ report_id: id, user_name: holder, kind: 'release', detail: 'final' }).execute();
+    return { ok: true, from, claimed: claims, released, noteOnly: false };
   });
 }
 
@@ -153,37 +239,6 @@ export async function smsDetail(db: Db, id: string) {
   if (!message) return undefined;
   const events = await db.selectFrom('sms_events').select(['created_at', 'status', 'detail']).where('message_id', '=', id).orderBy('id').execute();
   return { message, events };
-}
-
-export async function analytics(db: Db, sinceHours = 48) {
-  const since = new Date(Date.now() - sinceHours * 3600 * 1000);
-  const perHour = await db
-    .selectFrom('calls')
-    .select([sql<Date>`date_trunc('hour', started_at)`.as('hour'), (eb) => eb.fn.countAll<string>().as('n')])
-    .where('started_at', '>=', since)
-    .groupBy(sql`1`)
-    .orderBy(sql`1`)
-    .execute();
-  const languages = await db.selectFrom('calls').select(['language', (eb) => eb.fn.countAll<string>().as('n')]).where('started_at', '>=', since).groupBy('language').execute();
-  // Topics: the screens callers opened, one count per call.
-  const topics = await db
-    .selectFrom('call_steps')
-    .innerJoin('calls', 'calls.id', 'call_steps.call_id')
-    .select(['call_steps.node', sql<string>`count(distinct call_steps.call_id)`.as('n')])
-    .where('calls.started_at', '>=', since)
-    .groupBy('call_steps.node')
-    .orderBy(sql`2`, 'desc')
-    .execute();
-  const regions = await db.selectFrom('reports').select(['region', (eb) => eb.fn.countAll<string>().as('n')]).where('created_at', '>=', since).where('simulated', '=', false).groupBy('region').orderBy(sql`2`, 'desc').execute();
-  const incidents = await db.selectFrom('reports').select(['incident', (eb) => eb.fn.countAll<string>().as('n')]).where('created_at', '>=', since).where('simulated', '=', false).groupBy('incident').orderBy(sql`2`, 'desc').execute();
-  return {
-    /** hours as instants: the console labels them in its own time zone */
-    perHour: perHour.map((r) => ({ hour: new Date(r.hour), n: Number(r.n) })),
-    languages: languages.map((r) => ({ label: r.language, n: Number(r.n) })),
-    topics: topics.map((r) => ({ label: r.node, n: Number(r.n) })),
-    regions: regions.map((r) => ({ label: r.region ?? '?', n: Number(r.n) })),
-    incidents: incidents.map((r) => ({ label: r.incident ?? '?', n: Number(r.n) })),
-  };
 }
 
 export interface AuditFilters {

@@ -61,6 +61,35 @@ export interface ReportsTable {
   simulated: Generated<boolean>;
   status: Generated<string>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** the account name of the operator who holds it (triage); null: nobody */
+  claimed_by: string | null;
+  claimed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** `urgent`, `normal` or `low` set by hand; null: the one its incident type gives (flows/triage.yaml) */
+  priority: string | null;
+}
+
+/** Call-back requests (migration 008): see src/store/callback-store.ts. */
+export interface CallbacksTable {
+  id: Generated<string>;
+  call_id: string | null;
+  phone_hash: string;
+  /** null once the outcome is recorded, or past PHONE_RETENTION_DAYS */
+  phone_enc: string | null;
+  language: string;
+  /** the choice the caller made (`voter`, `report`, `other`), if the flow asked */
+  topic: string | null;
+  /** `waiting`, `claimed` or `done` */
+  status: Generated<string>;
+  claimed_by: string | null;
+  claimed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** `reached`, `no_answer`, `wrong_number` or `refused`, once done */
+  outcome: string | null;
+  note: string | null;
+  /** asked from the console's simulator: left out of the queue and counts unless asked */
+  simulated: Generated<boolean>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  done_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface CallersTable {
@@ -171,9 +200,14 @@ export interface ReportEventsTable {
   id: Generated<string>;
   report_id: string;
   user_name: string | null;
+  /** `status`, `note`, `claim`, `release`, `takeover` or `priority` */
+  kind: Generated<string>;
   from_status: string | null;
-  to_status: string;
+  /** set for a status change; null for the other kinds */
+  to_status: string | null;
   note: string | null;
+  /** what the event changed besides the status: a priority (`normal -> urgent`), the holder an admin took over from */
+  detail: string | null;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
@@ -253,6 +287,7 @@ export interface Database {
   calls: CallsTable;
   call_steps: CallStepsTable;
   reports: ReportsTable;
+  callbacks: CallbacksTable;
   callers: CallersTable;
   sms_outbox: SmsOutboxTable;
   sms_events: SmsEventsTable;

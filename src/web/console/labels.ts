@@ -29,6 +29,13 @@ export const AUDIT_ACTIONS: Readonly<Record<string, string>> = {
   change_role: 'Rôle changé',
   reset_password: 'Mot de passe réinitialisé (lien créé)',
   set_password: 'Mot de passe choisi (par lien)',
+  claim_report: 'Signalement pris en charge',
+  release_report: 'Signalement rendu',
+  take_over_report: 'Signalement repris par un administrateur',
+  report_priority: 'Priorité de signalement changée',
+  report_note: 'Note ajoutée à un signalement',
+  reveal_callback_number: 'Numéro d’une demande de rappel affiché',
+  export_analytics: 'Export des analyses (CSV)',
 };
 
 export const auditActionLabel = (action: string): string => AUDIT_ACTIONS[action] ?? action;
@@ -49,6 +56,43 @@ export const REPORT_STATUS_LABELS: Readonly<Record<string, string>> = {
   escalated: 'Transmis',
 };
 export const reportStatusLabel = (status: string): string => REPORT_STATUS_LABELS[status] ?? status;
+
+/** A report's priority in triage (`urgent` first): by hand, or from its incident type (flows/triage.yaml). */
+export const PRIORITY_LABELS: Readonly<Record<string, string>> = {
+  urgent: 'Urgente',
+  normal: 'Normale',
+  low: 'Basse',
+};
+export const priorityLabel = (priority: string | null | undefined): string => (priority ? (PRIORITY_LABELS[priority] ?? priority) : 'Automatique (selon le type)');
+
+/** What a line of a report's history records (`report_events.kind`). */
+export const REPORT_EVENT_LABELS: Readonly<Record<string, string>> = {
+  status: 'Statut changé',
+  note: 'Note',
+  claim: 'Pris en charge',
+  release: 'Rendu',
+  takeover: 'Repris par un administrateur',
+  priority: 'Priorité changée',
+};
+export const reportEventLabel = (kind: string): string => REPORT_EVENT_LABELS[kind] ?? kind;
+
+/**
+ * What a history line changed, in words: `new -> verifying` as « Nouveau →
+ * En vérification », a priority `normal -> urgent` as « Normale → Urgente »,
+ * the holder an admin took a report from, the end of a claim at a final status.
+ */
+export function reportEventDetail(event: { kind: string; from_status: string | null; to_status: string | null; detail: string | null }): string {
+  if (event.kind === 'status') return `${event.from_status ? `${reportStatusLabel(event.from_status)} → ` : ''}${event.to_status ? reportStatusLabel(event.to_status) : ''}`;
+  if (event.kind === 'priority' && event.detail) {
+    const [from, to] = event.detail.split(' -> ') as [string, string | undefined];
+    const say = (p: string | undefined) => (p === 'auto' || !p ? 'automatique' : priorityLabel(p));
+    return `${say(from)} → ${say(to)}`;
+  }
+  if (event.kind === 'takeover') return event.detail ? `à ${event.detail}` : '';
+  if (event.kind === 'release' && event.detail === 'final') return 'fin de la prise en charge : statut final';
+  if (event.kind === 'release' && event.detail?.startsWith('by:')) return `par ${event.detail.slice(3)}`;
+  return '';
+}
 
 /** What a report keeps of the caller's number, as the caller chose it on the phone. */
 export const REPORT_CONTACT_LABELS: Readonly<Record<string, { short: string; long: string }>> = {
@@ -177,7 +221,7 @@ export function screenTitle(flows: CompiledFlows, nodeId: string | null | undefi
     const text = flows.nodes.has(nodeId) ? render(nodeId) : undefined;
     // Rendered without a caller's answers: a {{value}} still in the text reads as « … ».
     const line = text?.split('\n').find((l) => l.trim())?.trim().replace(/\{\{[^}]*\}\}/g, '…');
-    title = line ? shorten(line, TITLE_LENGTH) : `écran retiré (${nodeId})`;
+    title = line ? shorten(line, TITLE_LENGTH) : 'Écran retiré des menus';
     map.set(nodeId, title);
   }
   return title;
@@ -229,6 +273,8 @@ const PROBLEM_MESSAGES: readonly [RegExp, (...m: string[]) => string][] = [
   [/^a wrong key on page (\d+) of "(.+)" \((.+)\) shows the notice without (.+): the options fill the page \(shorten them\)$/, (p, n, l, o) => `une touche fausse à la page ${p} de "${n}" (${l}) affiche l’avertissement sans ${o} : les choix remplissent la page (raccourcissez-les)`],
   [/^screen of "(.+)" \((.+)\) has a line too long for one screen$/, (n, l) => `l’écran "${n}" (${l}) a une ligne trop longue pour un écran`],
   [/^unused texts: (.+)$/, (list) => `textes inutilisés : ${list}`],
+  [/^triage: (urgent|low) "(.+)" is not an incident type of the flows \((.*)\)$/, (list, code, known) => `tri : le type "${code}" (${list === 'urgent' ? 'urgents' : 'peu urgents'}) n’est pas un type d’incident des menus (types : ${known})`],
+  [/^triage: "(.+)" is listed twice \((\w+) and (\w+)\)$/, (code) => `tri : le type "${code}" est dans deux listes`],
 ];
 const SPELLING_WORDS: readonly [RegExp, string][] = [
   [/\bstandard spelling\b/g, 'orthographe standard'],

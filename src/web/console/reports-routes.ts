@@ -1,22 +1,44 @@
 /**
- * Fraud reports: the filtered list, its CSV export (audited), one report's
- * page, a change of status (with the author's SMS if asked and possible), and
- * an admin's audited look at the kept number.
+ * Fraud reports: the triage queue (urgent first, then oldest), its CSV export
+ * (audited), one report's page, and what operators do with a report: claim it
+ * (« Je m’en occupe »), give it back, an admin's take-over, a priority set by
+ * hand, a note, a change of status (with the author's SMS if asked and
+ * possible), and an admin's audited look at the kept number. Every action is
+ * audited; the claim rules are in changeReportStatus and triage-store.ts.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { AppContext } from '../../context.js';
 import { changeReportStatus, listReports, REPORT_TRANSITIONS, reportDetail, type ReportFilters } from '../../store/console-queries.js';
+import { addReportNote, claimReport, NOTE_MAX_LENGTH, OPEN_STATUSES, releaseReport, setReportPriority, takeOverReport, triageCounts } from '../../store/triage-store.js';
 import { insertSms, isOptedOut } from '../../store/sms-store.js';
 import { audit } from '../../store/user-store.js';
 import { reportStatusKey } from '../../sms/sms-text.js';
+import { currentTriage, isPriority, priorityOf, PRIORITIES } from '../../flows/triage.js';
 import { decryptText, maskPhone } from '../../privacy/phone.js';
 import { requireRole, signedIn, verifyCsrf } from './console-auth.js';
 import { csvRow } from './csv.js';
 import { reportWords } from './flow-words.js';
-import { messagePage, page } from './page.js';
+import { priorityLabel, PRIORITY_LABELS, reportEventDetail, reportEventLabel } from './labels.js';
+import { messagePage, page, TIME_ZONE } from './page.js';
 import { date, pageOf, queryOf, ROW_ID, str } from './query.js';
 
-function reportFilters(q: Request['query']): ReportFilters {
+const clock = new Intl.DateTimeFormat('fr-FR', { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const day = new Intl.DateTimeFormat('fr-FR', { timeZone: TIME_ZONE, day: '2-digit', month: '2-digit' });
+
+/** When a claim began, as a sentence ends: « à 21:40 » today, « le 30/11 à 21:40 » before. */
+export function atTime(d: Date | string, now = new Date()): string {
+  const when = new Date(d);
+  const sameDay = day.format(when) === day.format(now);
+  return `${sameDay ? '' : `le ${day.format(when)} `}à ${clock.format(when)}`;
+}
+/** Since when, in a list: « 21:40 » today, « 30/11 21:40 » before. */
+export function sinceTime(d: Date | string, now = new Date()): string {
+  return atTime(d, now).replace(/^le /, '').replace('à ', '');
+}
+
+const CLAIM_FILTERS = ['mine', 'none', 'taken'] as const;
+
+function reportFilters(q: Request['query'], who: string): ReportFilters {
   const f: ReportFilters = { page: pageOf(q) };
   for (const k of ['region', 'incident', 'status'] as const) {
     const v = str(q[k]);
@@ -27,7 +49,17 @@ function reportFilters(q: Request['query']): ReportFilters {
   if (from) f.from = from;
   if (to) f.to = to;
   if (['1', 'true'].includes(str(q.simulated) ?? '')) f.simulated = true;
+  const claim = ['1', 'true'].includes(str(q.mine) ?? '') ? 'mine' : str(q.claim);
+  if ((CLAIM_FILTERS as readonly string[]).includes(claim ?? '')) f.claim = claim as ReportFilters['claim'];
+  if (f.claim === 'mine') f.who = who;
+  if (str(q.sort) === 'recent') f.sort = 'recent';
   return f;
+}
+
+/** The filters as the address keeps them (`mine=1` for « Mes signalements »), without the account name. */
+function filterQuery(f: ReportFilters): string {
+  const { who: _who, claim, ...rest } = f;
+  return queryOf({ ...rest, ...(claim === 'mine' ? { mine: '1' } : claim ? { claim } : {}) });
 }
 
 export function createReportRoutes(ctx: AppContext): Router {
@@ -36,21 +68,33 @@ export function createReportRoutes(ctx: AppContext): Router {
   const operator = requireRole('operator');
   const admin = requireRole('admin');
   const form = express.urlencoded({ extended: false, limit: '16kb' });
-  const words = () => reportWords(ctx.flows.live());
+  const words = () => ({ ...reportWords(ctx.flows.live()), priorityLabel, eventLabel: reportEventLabel, eventDetail: reportEventDetail, atTime, sinceTime });
+  const triage = () => currentTriage(ctx.config.flowsDir);
 
   router.get('/reports', operator, async (req, res) => {
-    const f = reportFilters(req.query);
-    const list = await listReports(db, f);
-    page(res, 'reports', 'Signalements', 'reports', { ...list, f, query: queryOf({ ...f }), ...words() });
+    const who = signedIn(res);
+    const f = reportFilters(req.query, who.name);
+    const [list, counts] = await Promise.all([listReports(db, f, triage()), triageCounts(db, who.name)]);
+    page(res, 'reports', f.claim === 'mine' ? 'Mes signalements' : 'Signalements', 'reports', {
+      ...list,
+      f,
+      counts,
+      query: filterQuery({ ...f, page: undefined }),
+      priorities: PRIORITY_LABELS,
+      open: OPEN_STATUSES,
+      ...words(),
+    });
   });
   router.get('/reports.csv', operator, async (req, res) => {
-    const f = reportFilters(req.query);
-    await audit(db, signedIn(res), 'export_reports', undefined, queryOf({ ...f }));
+    const who = signedIn(res);
+    const f = reportFilters(req.query, who.name);
+    await audit(db, who, 'export_reports', undefined, filterQuery({ ...f, page: undefined }));
     res.type('text/csv; charset=utf-8').attachment('kalata-signalements.csv');
-    let out = csvRow(['ref', 'created_at', 'status', 'incident', 'region', 'place', 'description', 'language', 'contact']);
+    let out = csvRow(['ref', 'created_at', 'status', 'incident', 'region', 'place', 'description', 'language', 'contact', 'priority', 'claimed_by', 'claimed_at']);
+    const t = triage();
     for (let page = 1; page <= 200; page++) {
-      const list = await listReports(db, { ...f, page });
-      for (const r of list.rows) out += csvRow([r.ref, r.created_at, r.status, r.incident, r.region, r.fields.place, r.fields.description, r.language, r.contact]);
+      const list = await listReports(db, { ...f, page }, t);
+      for (const r of list.rows) out += csvRow([r.ref, r.created_at, r.status, r.incident, r.region, r.fields.place, r.fields.description, r.language, r.contact, r.effective_priority, r.claimed_by, r.claimed_at]);
       if (!list.hasNext) break;
     }
     res.send(out);
@@ -59,26 +103,111 @@ export function createReportRoutes(ctx: AppContext): Router {
     const id = String(req.params.id);
     const found = ROW_ID.test(id) ? await reportDetail(db, id) : undefined;
     if (!found) return messagePage(res, 404, 'Signalement introuvable', 'Aucun signalement ne porte ce numéro.');
-    page(res, 'report', `Signalement ${found.report.ref}`, 'reports', { ...found, next: REPORT_TRANSITIONS[found.report.status] ?? [], revealed: null, message: null, ...words(), ...extra });
+    const { report } = found;
+    page(res, 'report', `Signalement ${report.ref}`, 'reports', {
+      ...found,
+      next: REPORT_TRANSITIONS[report.status] ?? [],
+      isOpen: OPEN_STATUSES.includes(report.status),
+      priority: priorityOf(triage(), report.incident, report.priority),
+      typePriority: priorityOf(triage(), report.incident),
+      priorities: PRIORITIES,
+      noteMax: NOTE_MAX_LENGTH,
+      revealed: null,
+      message: null,
+      ...words(),
+      ...extra,
+    });
   };
+  const refused = async (req: Request, res: Response, status: number, message: string) => {
+    res.status(status);
+    await showReport(req, res, { message, messageClass: 'error' });
+  };
+  const heldMessage = (holder: string, since: Date) => `Déjà pris par ${holder} ${atTime(since)}.`;
+
   router.get('/reports/:id', operator, async (req, res) => {
     await audit(db, signedIn(res), 'view_report', String(req.params.id).slice(0, 20));
     await showReport(req, res);
   });
+
+  router.post('/reports/:id/claim', form, operator, verifyCsrf, async (req, res) => {
+    const id = String(req.params.id);
+    const who = signedIn(res);
+    const r = ROW_ID.test(id) ? await claimReport(db, id, who.name) : ({ ok: false, reason: 'missing' } as const);
+    if (!r.ok) {
+      if (r.reason === 'missing') return messagePage(res, 404, 'Signalement introuvable', 'Aucun signalement ne porte ce numéro.');
+      if (r.reason === 'held') return await refused(req, res, 409, heldMessage(r.holder, r.since));
+      return await refused(req, res, 409, 'Ce signalement est traité (statut final) : il n’y a plus rien à prendre en charge.');
+    }
+    if (!r.already) await audit(db, who, 'claim_report', id);
+    await showReport(req, res, { message: r.already ? 'Vous vous en occupez déjà.' : 'Vous vous en occupez : les autres le voient.', messageClass: 'ok' });
+  });
+  router.post('/reports/:id/release', form, operator, verifyCsrf, async (req, res) => {
+    const id = String(req.params.id);
+    const who = signedIn(res);
+    const r = ROW_ID.test(id) ? await releaseReport(db, id, who.name) : ({ ok: false, reason: 'missing' } as const);
+    if (!r.ok) {
+      if (r.reason === 'missing') return messagePage(res, 404, 'Signalement introuvable', 'Aucun signalement ne porte ce numéro.');
+      if (r.reason === 'held') return await refused(req, res, 409, `Ce signalement est pris par ${r.holder} ${atTime(r.since)} : seul ${r.holder} peut le rendre.`);
+      return await refused(req, res, 409, 'Personne ne s’occupe de ce signalement.');
+    }
+    await audit(db, who, 'release_report', id);
+    await showReport(req, res, { message: 'Signalement rendu : il est de nouveau « non pris ».', messageClass: 'ok' });
+  });
+  router.post('/reports/:id/takeover', form, admin, verifyCsrf, async (req, res) => {
+    const id = String(req.params.id);
+    const who = signedIn(res);
+    const r = ROW_ID.test(id) ? await takeOverReport(db, id, who.name) : ({ ok: false, reason: 'missing' } as const);
+    if (!r.ok) {
+      if (r.reason === 'missing') return messagePage(res, 404, 'Signalement introuvable', 'Aucun signalement ne porte ce numéro.');
+      return await refused(req, res, 409, 'Ce signalement est traité (statut final) : il n’y a plus rien à reprendre.');
+    }
+    if (r.from !== who.name) await audit(db, who, r.from ? 'take_over_report' : 'claim_report', id, r.from ? `repris à ${r.from}` : undefined);
+    await showReport(req, res, { message: r.from && r.from !== who.name ? `Vous avez repris ce signalement à ${r.from}.` : 'Vous vous en occupez.', messageClass: 'ok' });
+  });
+  router.post('/reports/:id/priority', form, operator, verifyCsrf, async (req, res) => {
+    const id = String(req.params.id);
+    const who = signedIn(res);
+    const wanted = String((req.body as Record<string, unknown>).priority ?? '');
+    if (wanted !== 'auto' && !isPriority(wanted)) return await refused(req, res, 400, 'Choisissez une priorité dans la liste.');
+    const priority = isPriority(wanted) ? wanted : null;
+    const r = ROW_ID.test(id) ? await setReportPriority(db, id, who.name, priority) : ({ ok: false } as const);
+    if (!r.ok) return messagePage(res, 404, 'Signalement introuvable', 'Aucun signalement ne porte ce numéro.');
+    if (r.changed) await audit(db, who, 'report_priority', id, `${r.from ?? 'auto'} -> ${priority ?? 'auto'}`);
+    await showReport(req, res, { message: r.changed ? `Priorité enregistrée : ${priority ? priorityLabel(priority) : 'automatique (selon le type)'}.` : 'La priorité était déjà celle-là.', messageClass: 'ok' });
+  });
+  router.post('/reports/:id/note', form, operator, verifyCsrf, async (req, res) => {
+    const id = String(req.params.id);
+    const who = signedIn(res);
+    const text = String((req.body as Record<string, unknown>).text ?? '').trim();
+    if (!text) return await refused(req, res, 400, 'La note est vide.');
+    const added = ROW_ID.test(id) ? await addReportNote(db, id, who.name, text) : false;
+    if (!added) return messagePage(res, 404, 'Signalement introuvable', 'Aucun signalement ne porte ce numéro.');
+    await audit(db, who, 'report_note', id);
+    await showReport(req, res, { message: 'Note ajoutée à l’historique.', messageClass: 'ok' });
+  });
+
   router.post('/reports/:id/status', form, operator, verifyCsrf, async (req, res) => {
     const b = req.body as Record<string, string | undefined>;
     const id = String(req.params.id);
     const to = String(b.status ?? '');
-    const note = b.note?.trim() ? b.note.trim().slice(0, 1000) : null;
+    const note = b.note?.trim() ? b.note.trim().slice(0, NOTE_MAX_LENGTH) : null;
     const who = signedIn(res);
-    const changed = ROW_ID.test(id) ? await changeReportStatus(db, id, to, who.name, note) : { ok: false };
+    const changed = ROW_ID.test(id) ? await changeReportStatus(db, id, to, who, note) : ({ ok: false, reason: 'missing' } as const);
     if (!changed.ok) {
-      res.status(409);
-      return await showReport(req, res, { message: 'Ce changement de statut n’est pas permis.', messageClass: 'error' });
+      if (changed.reason === 'missing') return messagePage(res, 404, 'Signalement introuvable', 'Aucun signalement ne porte ce numéro.');
+      if (changed.reason === 'held') {
+        return await refused(req, res, 409, `${heldMessage(changed.holder, changed.since)} Seul ${changed.holder} ou un administrateur peut changer son statut ; vous pouvez ajouter une note.`);
+      }
+      return await refused(req, res, 409, 'Ce changement de statut n’est pas permis.');
+    }
+    if (changed.noteOnly) {
+      await audit(db, who, 'report_note', id);
+      return await showReport(req, res, { message: 'Note ajoutée à l’historique.', messageClass: 'ok' });
     }
     await audit(db, who, 'report_status', id, `${changed.from} -> ${to}`);
-    let message = 'Statut enregistré.';
-    if (b.notify === '1' && to !== changed.from) {
+    if (changed.claimed) await audit(db, who, 'claim_report', id, 'avec le changement de statut');
+    let message = changed.claimed ? 'Statut enregistré. Vous vous en occupez maintenant.' : changed.released ? 'Statut enregistré. Traitement terminé : la prise en charge s’arrête.' : 'Statut enregistré.';
+    if (b.notify === '1') {
       const report = await db.selectFrom('reports').select(['ref', 'phone_hash', 'phone_enc', 'language']).where('id', '=', id).executeTakeFirstOrThrow();
       if (!report.phone_enc || !report.phone_hash) {
         // Filed without SMS or without a number, or the number is past its retention.
