@@ -129,6 +129,8 @@ const envSchema = z.object({
   SESSION_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   PHONE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
+  // A call-back request nobody has claimed after this many minutes is flagged late in the console.
+  CALLBACK_ANSWER_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(30),
   TRUST_PROXY: z
     .string()
     .default('loopback')
@@ -177,6 +179,8 @@ export interface Config {
   readonly phoneRetentionDays: number;
   /** how long a dropped call can be continued; 0: never */
   readonly resumeWindowSeconds: number;
+  /** a call-back request nobody has claimed after this many minutes is late (console, dashboard) */
+  readonly callbackAnswerMinutes: number;
   readonly logLevel: Env['LOG_LEVEL'];
   /** prefix of every Redis key (sessions, locks, queue), so deployments can share a server */
   readonly redisPrefix: string;
@@ -285,6 +289,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimitPerIp: e.RATE_LIMIT_PER_IP,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     resumeWindowSeconds: e.RESUME_WINDOW_SECONDS,
+    callbackAnswerMinutes: e.CALLBACK_ANSWER_MINUTES,
     phoneRetentionDays: e.PHONE_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
     redisPrefix: e.REDIS_PREFIX,

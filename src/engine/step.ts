@@ -84,6 +84,9 @@ class Step {
         const fields: Record<string, string> = {};
         for (const f of spec.fields) fields[f] = answers[f] ?? '';
         this.effects.push({ type: 'save_report', ref, lang, fields, contact: spec.contact });
+      } else if (spec.type === 'request_callback') {
+        // The choice value only (voter, report, other): never anything the caller typed.
+        this.effects.push({ type: 'request_callback', ref, lang, topic: spec.topic ? (answers[spec.topic] ?? null) : null });
       } else if (!noSms) {
         // The reference and what lookups found: the outbox never copies what the caller typed.
         const vars: Record<string, string> = { ref };

@@ -26,7 +26,12 @@ export const REPORT_CONTACTS: readonly ReportContact[] = ['sms', 'no_sms', 'no_n
 export type EffectSpec =
   | { type: 'save_report'; fields: readonly string[]; contact: ReportContact }
   /** `vars`: answers a lookup set, copied into the message (never what the caller typed) */
-  | { type: 'send_sms'; template: TextKey; vars: readonly string[] };
+  | { type: 'send_sms'; template: TextKey; vars: readonly string[] }
+  /**
+   * the caller asks to be called back by an adviser (on an end node);
+   * `topic`: the field of a choice answer saying what about, if the flow asks
+   */
+  | { type: 'request_callback'; topic?: string };
 
 export interface Validation {
   min: number;
@@ -241,7 +246,9 @@ export interface Screen {
 export type Effect =
   | { type: 'set_language'; lang: Lang }
   | { type: 'save_report'; ref: string; lang: Lang; fields: Record<string, string>; contact: ReportContact }
-  | { type: 'send_sms'; ref: string; lang: Lang; template: TextKey; vars: Record<string, string> };
+  | { type: 'send_sms'; ref: string; lang: Lang; template: TextKey; vars: Record<string, string> }
+  /** a call-back request: the shell keeps the number (encrypted) for an adviser, at most one waiting per number */
+  | { type: 'request_callback'; ref: string; lang: Lang; topic: string | null };
 
 export type EngineEvent =
   | { type: 'entered'; node: string }

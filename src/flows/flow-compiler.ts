@@ -65,6 +65,16 @@ export const COMMON_TEXTS: CommonTexts & { yes: TextKey; no: TextKey; continue: 
 
 export const MAX_INVALID = 3;
 
+/**
+ * Lookups the USSD runtime answers itself, from the caller's own records
+ * (beside the data catalog of lookup-sources.ts, which station-lookups.ts
+ * answers): they need the caller's pseudonym, which only the runtime holds.
+ */
+export const CALLER_SOURCES: Readonly<Record<string, LookupSource>> = Object.freeze({
+  /** found while a call-back request from this number is waiting or being handled (see store/callback-store.ts) */
+  callback_open: { kind: 'found', params: 0, provides: [] },
+});
+
 function qualifyKey(flow: string, key: string): TextKey {
   return key.includes(':') ? key : `${flow}:${key}`;
 }
@@ -143,9 +153,10 @@ function resolveNode(
   };
   /** The catalog's entry for a pick's or a lookup's source, checked for its kind and its number of answers. */
   const lookupSource = (name: string, params: readonly string[], kind: LookupSource['kind'], noun: string) => {
-    const source = LOOKUP_SOURCES[name];
+    const source = LOOKUP_SOURCES[name] ?? CALLER_SOURCES[name];
     if (!source || source.kind !== kind) {
-      out.problems.push({ ...at(['source']), severity: 'error', message: `no ${noun} source "${name}" (known: ${sourcesOfKind(kind).join(', ')})` });
+      const known = [...sourcesOfKind(kind), ...Object.keys(CALLER_SOURCES).filter((n) => CALLER_SOURCES[n]!.kind === kind)];
+      out.problems.push({ ...at(['source']), severity: 'error', message: `no ${noun} source "${name}" (known: ${known.join(', ')})` });
       return undefined;
     }
     if (params.length !== source.params) out.problems.push({ ...at(['params']), severity: 'error', message: `source "${name}" takes ${source.params} answer(s)` });
@@ -177,11 +188,11 @@ function resolveNode(
       otherwise: target(raw.otherwise, ['otherwise']),
     };
   }
-  const effects: EffectSpec[] = (raw.effects ?? []).map((e, i) =>
-    'save_report' in e
-      ? { type: 'save_report', fields: e.save_report.fields, contact: e.save_report.contact ?? 'sms' }
-      : { type: 'send_sms', template: key(e.send_sms.template, ['effects', i, 'send_sms', 'template']), vars: e.send_sms.vars ?? [] },
-  );
+  const effects: EffectSpec[] = (raw.effects ?? []).map((e, i): EffectSpec => {
+    if ('save_report' in e) return { type: 'save_report', fields: e.save_report.fields, contact: e.save_report.contact ?? 'sms' };
+    if ('request_callback' in e) return { type: 'request_callback', ...(e.request_callback.topic ? { topic: e.request_callback.topic } : {}) };
+    return { type: 'send_sms', template: key(e.send_sms.template, ['effects', i, 'send_sms', 'template']), vars: e.send_sms.vars ?? [] };
+  });
   const base = { id, flow, text: key(raw.text, ['text']), effects, nav: raw.nav ?? true };
   switch (raw.type) {
     case 'menu':

@@ -22,6 +22,9 @@ const effect = z.union([
   }),
   // `vars`: values a lookup found (never what the caller typed), for the template.
   z.strictObject({ send_sms: z.strictObject({ template: textKey, vars: z.array(nodeId).optional() }) }),
+  // On an end node: keep the caller's number (encrypted) for an adviser to call back.
+  // `topic`: a choice's field saying what about (its value only, never typed text).
+  z.strictObject({ request_callback: z.strictObject({ topic: nodeId.optional() }) }),
 ]);
 
 const base = {

@@ -141,6 +141,24 @@ export function validateFlows(
     }
   }
 
+  // A call-back request ends the call (the caller is told what happens next),
+  // once per node, and its topic is a choice's answer: a value from a list,
+  // never something the caller typed.
+  for (const [id, node] of nodes) {
+    const requests = node.effects.filter((e) => e.type === 'request_callback');
+    if (!requests.length) continue;
+    const at = resolved.nodeSources.get(id)!;
+    if (node.kind !== 'end') problems.push(problem(at, `request_callback on "${id}": only an end node may ask for a call-back`));
+    if (requests.length > 1) problems.push(problem(at, `request_callback on "${id}": one request per node`));
+    for (const r of requests) {
+      if (r.topic === undefined) continue;
+      if (!resolved.choiceLabels.has(r.topic)) {
+        const typed = resolved.inputFields.has(r.topic) ? ' (it is typed on an input: a topic comes from a choice)' : '';
+        problems.push(problem(at, `request_callback topic "${r.topic}" is no choice's answer${typed}`));
+      }
+    }
+  }
+
   // Every text in both languages, non-empty, with known placeholders. The
   // engine's own texts are reported in the locale file that lacks them.
   // The SMS code sends (BUREAU by SMS) may use anything a lookup source provides.

@@ -68,8 +68,8 @@ async function withSpool<T>(config: Config, db: Db, secrets: Secrets, use: (spoo
 function report(s: RotationSummary): void {
   const names = s.rotated.join(' and ');
   console.log(s.dryRun ? `dry run: ${names} would be rotated (rolled back: nothing changed)` : `rotated ${names} in one transaction`);
-  const rewritten = s.resealed.reports + s.resealed.sms_outbox + s.resealed.sms_optout_numbers;
-  console.log(`  encrypted numbers rewritten: ${rewritten} (reports ${s.resealed.reports}, SMS ${s.resealed.sms_outbox}, opt-outs ${s.resealed.sms_optout_numbers})`);
+  const rewritten = s.resealed.reports + s.resealed.sms_outbox + s.resealed.sms_optout_numbers + s.resealed.callbacks;
+  console.log(`  encrypted numbers rewritten: ${rewritten} (reports ${s.resealed.reports}, SMS ${s.resealed.sms_outbox}, opt-outs ${s.resealed.sms_optout_numbers}, call-backs ${s.resealed.callbacks})`);
   if (s.forgotten) console.log(`  encrypted numbers deleted, unreadable: ${s.forgotten}`);
   if (s.rotated.includes('PHONE_HASH_KEY')) {
     console.log(`  callers re-keyed from a number still kept: ${s.pseudonyms.rekeyed}`);

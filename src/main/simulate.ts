@@ -50,6 +50,8 @@ runMain(async () => {
   let stations: Lookup | undefined;
   let unavailable = false;
   const lookup: Lookup = async (request) => {
+    // A terminal is no caller's phone: no call-back request is open for it.
+    if (request.source === 'callback_open') return { kind: 'not_found' };
     if (unavailable) return { kind: 'failed' };
     if (!stations) {
       try {

@@ -3,9 +3,10 @@
  * (`npm run keys -- rotate`; see docs/threat-model.md, "Changing a key").
  *
  * - Encrypted numbers (`reports.phone_enc`, `sms_outbox.phone_enc`,
- *   `sms_optout_numbers.phone_enc`) are decrypted under the old
+ *   `sms_optout_numbers.phone_enc`, `callbacks.phone_enc`) are decrypted under the old
  *   DATA_ENCRYPTION_KEY and sealed again under the new one.
- * - Pseudonyms (`phone_hash` on calls, reports, callers, SMS and opt-outs)
+ * - Pseudonyms (`phone_hash` on calls, reports, callers, SMS, opt-outs and
+ *   call-back requests)
  *   cannot be recomputed from the old HMAC. Where a number is still kept
  *   (decrypted from any of the columns above), every row with that caller's
  *   old pseudonym gets the new one, as if the caller had always been known
@@ -42,11 +43,13 @@ const SEALED = [
   { table: 'sms_outbox', id: 'id' },
   // Keyed by the pseudonym itself, which follows sms_optouts (on update cascade).
   { table: 'sms_optout_numbers', id: 'phone_hash' },
+  // Call-back requests keep the number until their outcome is recorded.
+  { table: 'callbacks', id: 'id' },
 ] as const;
 type SealedTable = (typeof SEALED)[number]['table'];
 
 /** Tables whose `phone_hash` is a pseudonym under PHONE_HASH_KEY (sms_optout_numbers follows sms_optouts). */
-const PSEUDONYMS = ['calls', 'reports', 'callers', 'sms_outbox', 'sms_inbound', 'sms_optouts'] as const;
+const PSEUDONYMS = ['calls', 'reports', 'callers', 'sms_outbox', 'sms_inbound', 'sms_optouts', 'callbacks'] as const;
 
 /**
  * Every column that looks like it holds a keyed value, and what it is. A new
@@ -56,11 +59,15 @@ const KNOWN_COLUMNS: Record<string, 'sealed' | 'pseudonym' | 'nina' | 'not keyed
   'reports.phone_enc': 'sealed',
   'sms_outbox.phone_enc': 'sealed',
   'sms_optout_numbers.phone_enc': 'sealed',
+  'callbacks.phone_enc': 'sealed',
   ...Object.fromEntries(PSEUDONYMS.map((t) => [`${t}.phone_hash`, 'pseudonym'])),
   'sms_optout_numbers.phone_hash': 'pseudonym',
   'voter_assignments.nina_hash': 'nina',
   'calls.flow_hash': 'not keyed',
   'flow_versions.hash': 'not keyed',
+  // content hashes of a menus version and of its compiled flows (migration 010), under no key
+  'content_versions.hash': 'not keyed',
+  'content_versions.flows_hash': 'not keyed',
   'users.password_hash': 'not keyed',
   'console_sessions.id_hash': 'not keyed',
   // SHA-256 of a random one-time link token, under no key
@@ -225,7 +232,7 @@ export async function rotateKeys(db: Db, options: RotationOptions): Promise<Rota
     if (options.otherConnections !== 'ignore') await refuseOtherConnections(trx);
     await refuseUnknownColumns(trx);
     // Nothing else writes these while the numbers are moved.
-    await sql`lock table calls, reports, callers, sms_outbox, sms_inbound, sms_optouts, sms_optout_numbers, voter_assignments, key_fingerprints in exclusive mode`.execute(trx);
+    await sql`lock table calls, reports, callers, sms_outbox, sms_inbound, sms_optouts, sms_optout_numbers, callbacks, voter_assignments, key_fingerprints in exclusive mode`.execute(trx);
     await verifyOldKeys(trx, options.from, lost, rotated);
 
     const voters = Number((await trx.selectFrom('voter_assignments').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
@@ -305,7 +312,7 @@ export async function rotateKeys(db: Db, options: RotationOptions): Promise<Rota
     }
 
     // 3. The numbers, sealed again (and their rows' pseudonyms made from the number itself).
-    const resealed: Record<SealedTable, number> = { reports: 0, sms_outbox: 0, sms_optout_numbers: 0 };
+    const resealed: Record<SealedTable, number> = { reports: 0, sms_outbox: 0, sms_optout_numbers: 0, callbacks: 0 };
     let forgotten = 0;
     for (const { table, id } of SEALED) {
       const rows = sealed.filter((s) => s.table === table);
@@ -364,7 +371,7 @@ export async function rotateKeys(db: Db, options: RotationOptions): Promise<Rota
         user_name: null,
         action: 'rotate_keys',
         target: rotated.join(','),
-        detail: `resealed ${resealed.reports + resealed.sms_outbox + resealed.sms_optout_numbers}, forgotten ${forgotten}, pseudonyms re-keyed ${pseudonyms.rekeyed}, unlinked ${pseudonyms.unlinked}, voters dropped ${summary.votersDropped}`,
+        detail: `resealed ${resealed.reports + resealed.sms_outbox + resealed.sms_optout_numbers + resealed.callbacks}, forgotten ${forgotten}, pseudonyms re-keyed ${pseudonyms.rekeyed}, unlinked ${pseudonyms.unlinked}, voters dropped ${summary.votersDropped}`,
       })
       .execute();
     return summary;

@@ -12,6 +12,7 @@ import type { Secrets } from '../privacy/secrets.js';
 import { callStartFacts, recordTurn, ReferenceTakenError, type CallStartFacts, type CallStartKey, type OutboxRow, type ReportRow, type StepRow, type TurnRecord } from '../store/call-log-store.js';
 import type { TurnSpool } from '../store/turn-spool.js';
 import type { Db } from '../store/database.js';
+import { hasOpenCallback, insertCallback, type NewCallback } from '../store/callback-store.js';
 import { RateLimitedError, SessionBusyError, type ResumeRecord, type ResumeUpdate, type SessionStore, type StoredCall } from '../store/session-store.js';
 import type { Logger } from '../logger.js';
 import { settle, type Lookup } from './lookups.js';
@@ -77,6 +78,14 @@ export interface UssdRuntimeDeps {
   deadlineMs?: number;
   /** queues SMS once their rows are committed; the outbox relay catches up if this fails */
   enqueueSms?: (ids: readonly string[]) => Promise<void>;
+  /**
+   * writes a turn that asks for a call-back, with its requests, in one
+   * transaction (default: recordTurn and insertCallback in a transaction on `db`);
+   * returns the ids of the SMS the turn queued
+   */
+  writeTurnWithCallbacks?: (turn: TurnRecord, callbacks: NewCallback[]) => Promise<string[]>;
+  /** the console's simulator: its call-back requests are marked, and only its own ones count as waiting */
+  simulated?: boolean;
   now?: () => number;
 }
 
@@ -93,6 +102,27 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
   const log = deps.logger.child({ subsystem: 'ussd' });
   const writeTurn = deps.writeTurn ?? ((turn: TurnRecord) => recordTurn(deps.db, turn));
   const startFacts = deps.callStartFacts ?? (async (key: CallStartKey) => (await callStartFacts(deps.db, [key]))[0]!);
+  const simulated = deps.simulated === true;
+  const writeWithCallbacks =
+    deps.writeTurnWithCallbacks ??
+    ((turn: TurnRecord, callbacks: NewCallback[]) =>
+      deps.db.transaction().execute(async (trx) => {
+        // The turn first: the request points at its call. A reference taken rolls both back.
+        const ids = await recordTurn(trx, turn);
+        for (const c of callbacks) await insertCallback(trx, c);
+        return ids;
+      }));
+  /**
+   * The lookups of this caller's turn: whether a call-back request from this
+   * number is open is answered here (it needs the pseudonym); the rest goes
+   * to the data lookups.
+   */
+  const lookupFor =
+    (phoneHash: string): Lookup =>
+    async (request) => {
+      if (request.source !== 'callback_open') return deps.lookup ? deps.lookup(request) : { kind: 'failed' };
+      return (await hasOpenCallback(deps.db, phoneHash, simulated)) ? { kind: 'found', values: {} } : { kind: 'not_found' };
+    };
 
   const say = (lang: Lang, key: (flows: CompiledFlows) => string, end = true): UssdReply => {
     const flows = deps.flows.live();
@@ -102,11 +132,19 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
   const sessionOver = (lang: Lang = deps.defaultLanguage) => say(lang, (f) => f.common.sessionOver);
 
   /** Runs the turn's engine steps on a session, or from the start of a new call, answering the engine's lookups. */
-  async function compute(flows: CompiledFlows, from: { stored?: StoredCall; startLang?: Lang; languageKnown?: boolean; resume?: ResumePoint }, inputs: string[], ref: string, callId: string, at: number) {
+  async function compute(
+    flows: CompiledFlows,
+    from: { stored?: StoredCall; startLang?: Lang; languageKnown?: boolean; resume?: ResumePoint },
+    inputs: string[],
+    ref: string,
+    callId: string,
+    at: number,
+    lookup: Lookup,
+  ) {
     const steps: { input: string | null; result: StepResult }[] = [];
     const advance = async (session: Session, input: string) => {
       const typedAt = flows.nodes.get(session.node);
-      const result = await settle(flows, step(flows, session, input, at), deps.lookup, at);
+      const result = await settle(flows, step(flows, session, input, at), lookup, at);
       // What is typed on a private input (a NINA number), or once the caller chose to
       // leave no number, is never recorded.
       const hidden = (typedAt?.kind === 'input' && typedAt.private) || isPrivateCall(flows, result.session);
@@ -118,7 +156,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       // A fresh reference replaces the minted one only while nothing was filed under it.
       await advance({ ...from.stored.session, ref }, inputs[0]!);
     } else {
-      result = await settle(flows, start(flows, { id: callId, ref, lang: from.startLang!, languageKnown: from.languageKnown!, ...(from.resume ? { resume: from.resume } : {}) }, at), deps.lookup, at);
+      result = await settle(flows, start(flows, { id: callId, ref, lang: from.startLang!, languageKnown: from.languageKnown!, ...(from.resume ? { resume: from.resume } : {}) }, at), lookup, at);
       steps.push({ input: null, result });
       for (const input of inputs) {
         if (result.session.ended) break;
@@ -188,7 +226,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
         from.resume = resumable.point;
       }
     } else {
-      const pinned = deps.flows.get(stored!.session.flowHash);
+      const pinned = deps.flows.get(stored!.session.flowHash) ?? (await deps.flows.resolve(stored!.session.flowHash));
       if (!pinned) {
         log.warn({ session: turn.gatewaySessionId }, 'flow version of the session is gone');
         return { reply: apology(stored!.session.lang) };
@@ -202,11 +240,12 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
     // The gateway's text form, before the engine lays the screens out (a folded screen holds 182 characters).
     flows = withTextForm(flows, turn.textForm);
     let ref = stored?.session.ref ?? mintRef();
+    const lookup = lookupFor(phoneHash);
     for (let attempt = 1; ; attempt++) {
-      const steps = await compute(flows, from, typed, ref, callId, at);
+      const steps = await compute(flows, from, typed, ref, callId, at, lookup);
       const last = steps[steps.length - 1]!.result;
       const session = last.session;
-      const reply: UssdReply = { text: last.screen.text, end: last.screen.end, ...(last.screen.end ? {} : { expects: expectedAnswer(flows, session) }) };
+      let reply: UssdReply = { text: last.screen.text, end: last.screen.end, ...(last.screen.end ? {} : { expects: expectedAnswer(flows, session) }) };
       const firstSeq = stored?.seq ?? 0;
       // Time to compute the answer (session load and engine); the writes below come after.
       const latencyMs = performance.now() - began;
@@ -220,7 +259,8 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
         at: new Date(at),
       }));
       const effects = steps.flatMap((s) => s.result.effects);
-      const { reports, sms, language } = effectRecords(effects, turn.phone, phoneHash, deps.secrets);
+      const { reports, sms, language, callbacks: requested } = effectRecords(effects, turn.phone, phoneHash, deps.secrets);
+      const callbacks = requested.map((c) => ({ ...c, callId, simulated }));
       const record: TurnRecord = {
         call: {
           id: callId,
@@ -246,7 +286,8 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       };
       let smsIds: string[] = [];
       try {
-        smsIds = await writeTurn(record);
+        // A call-back request is written with its turn, in one transaction (a rare turn: it skips the group commit).
+        smsIds = callbacks.length ? await writeWithCallbacks(record, callbacks) : await writeTurn(record);
       } catch (err) {
         if (err instanceof ReferenceTakenError && attempt < 3) {
           log.warn({ call: callId }, 'report reference already taken: minting another');
@@ -256,6 +297,12 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
         if (err instanceof ReferenceTakenError || !deps.spool) throw err;
         // The database is away: the caller goes on, and the turn waits in Redis.
         log.warn({ err: (err as Error).message, call: callId }, 'database unavailable: turn spooled');
+        // The spool keeps turns, not call-back requests: the caller is not told it was recorded,
+        // but gets the apology (ask again later); the number is never logged.
+        if (callbacks.length) {
+          log.error({ call: callId }, 'call-back request not recorded: database unavailable; the caller was told to try again');
+          reply = apology(session.lang);
+        }
         await deps.spool.push(record);
       }
 
@@ -274,6 +321,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       };
       // A report without a number is not tied to the call, not even in the logs.
       for (const r of reports) log.info(r.callLinked ? { call: callId, ref: r.ref } : { ref: r.ref }, 'fraud report filed');
+      if (callbacks.length) log.info({ call: callId }, 'call-back requested');
       if (smsIds.length && deps.enqueueSms) {
         // Not awaited: the caller's reply never waits on the queue.
         deps.enqueueSms(smsIds).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'SMS left for the outbox relay'));
@@ -374,6 +422,7 @@ function privateScreenColumns(screen: Screen): Pick<StepRow, 'screen' | 'screenL
 function effectRecords(effects: readonly Effect[], phone: string, phoneHash: string, secrets: Secrets) {
   const reports: ReportRow[] = [];
   const sms: OutboxRow[] = [];
+  const callbacks: Omit<NewCallback, 'callId'>[] = [];
   let language: Lang | undefined;
   let phoneEnc: string | undefined;
   const sealed = () => (phoneEnc ??= encryptText(secrets.dataEncryptionKey, phone));
@@ -395,6 +444,10 @@ function effectRecords(effects: readonly Effect[], phone: string, phoneHash: str
           filing: randomUUID(),
         });
         break;
+      case 'request_callback':
+        // The number, encrypted, for the adviser who calls back; the topic is a choice's value.
+        callbacks.push({ phoneHash, phoneEnc: sealed(), language: effect.lang, topic: effect.topic });
+        break;
       case 'send_sms':
         // Never for a report filed without the number for it (the engine already drops these).
         if (effects.some((e) => e.type === 'save_report' && e.ref === effect.ref && e.contact !== 'sms')) break;
@@ -410,5 +463,5 @@ function effectRecords(effects: readonly Effect[], phone: string, phoneHash: str
         break;
     }
   }
-  return { reports, sms, language };
+  return { reports, sms, language, callbacks };
 }

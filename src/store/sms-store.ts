@@ -6,6 +6,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from './database.js';
+import { forgetOldCallbackNumbers } from './callback-store.js';
 
 export type SmsStatus = 'pending' | 'queued' | 'sending' | 'retrying' | 'sent' | 'dry_run' | 'failed' | 'opted_out';
 
@@ -240,5 +241,7 @@ export async function forgetOldNumbers(db: Db, olderThanDays: number): Promise<n
     .where('phone_enc', 'is not', null)
     .where('status', 'in', FINAL as SmsStatus[])
     .executeTakeFirst();
-  return Number(reports.numUpdatedRows) + Number(sms.numUpdatedRows);
+  // Call-back requests: the number of a request past the retention goes too (still open, it is closed as expired).
+  const callbacks = await forgetOldCallbackNumbers(db, olderThanDays);
+  return Number(reports.numUpdatedRows) + Number(sms.numUpdatedRows) + callbacks;
 }

@@ -134,7 +134,7 @@ describe('npm run simulate', () => {
     expect(run('src/main/simulate.ts', ['--lang', 'fr', '--flow', 'report']).stdout).toMatch(/Signaler une fraude\. L'appel est enregistré/);
     const bad = run('src/main/simulate.ts', ['--flow', 'nope']);
     expect(bad.status).toBe(1);
-    expect(bad.stderr.trim()).toBe('kalata: no flow "nope"; flows: main, report, stations, vote');
+    expect(bad.stderr.trim()).toBe('kalata: no flow "nope"; flows: callback, main, report, stations, vote');
   });
 });
 

@@ -199,7 +199,7 @@ describe.each(backends)('npm run keys -- rotate, on %s', (_name, embedded) => {
       rotated: ['PHONE_HASH_KEY', 'DATA_ENCRYPTION_KEY'],
       dryRun: false,
       // the report's copy, and the two opt-outs' (the outbox forgot its own)
-      resealed: { reports: 1, sms_outbox: 0, sms_optout_numbers: 2 },
+      resealed: { reports: 1, sms_outbox: 0, sms_optout_numbers: 2, callbacks: 0 },
       forgotten: 0,
       pseudonyms: { rekeyed: 2, unlinked: 1 },
       optouts: { rekeyed: 2, unlinked: 0 },

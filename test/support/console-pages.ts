@@ -34,6 +34,16 @@ export const RAW_CODES = [
   'optout_ack',
   // report codes: types, regions, statuses, contact choices
   'vote_buying',
+  // call-back statuses and outcomes
+  'waiting',
+  'claimed',
+  'no_answer',
+  'wrong_number',
+  'reached',
+  'expired',
+  'callback_topic',
+  'callback:',
+  'reveal_callback_number',
   'bamako',
   'verifying',
   'dismissed',

@@ -289,7 +289,9 @@ describe('the real flows', () => {
     const dir = join(REPO, 'flows');
     const ids: string[] = [];
     for (const name of readdirSync(dir).filter((f) => f.endsWith('.yaml') && !['variables.yaml', 'keywords.yaml', 'terminology.yaml'].includes(f))) {
-      const flow = parse(readFileSync(join(dir, name), 'utf8')) as { id: string; nodes: Record<string, unknown> };
+      const flow = parse(readFileSync(join(dir, name), 'utf8')) as { id?: string; nodes?: Record<string, unknown> };
+      // Files that are not flows (triage.yaml) have no nodes.
+      if (!flow.id || !flow.nodes) continue;
       for (const node of Object.keys(flow.nodes)) ids.push(`${flow.id}.${node}`);
     }
     return ids.sort();
@@ -304,7 +306,7 @@ describe('the real flows', () => {
   it('have a report row for every node the caller can see, in fr, bm standard and bm gsm7', () => {
     // Lookup and branch nodes are never shown: the shell answers a lookup, a branch goes straight on.
     const lookups = [...check.flows!.nodes.values()].filter((n) => n.kind === 'lookup' || n.kind === 'branch').map((n) => n.id);
-    expect(lookups).toEqual(['report.filed', 'stations.voter_list', 'stations.nina_lookup', 'stations.centre_lookup']);
+    expect(lookups).toEqual(['callback.check', 'report.filed', 'stations.voter_list', 'stations.nina_lookup', 'stations.centre_lookup']);
     const ids = nodeIdsInYaml().filter((id) => !lookups.includes(id));
     expect(ids.length).toBeGreaterThan(10);
     for (const [lang, spelling] of [
@@ -377,5 +379,52 @@ describe('branch nodes (go on by an earlier answer)', () => {
     expectError(withBranch('    type: branch\n    on: mood\n    cases: { stay: help, stya: bye }\n    otherwise: bye'), 'flows/main.yaml', /branch "main\.route": no choice saving "mood" has the value "stya" \(known: stay, leave\)/);
     expectError(withBranch('    type: branch\n    on: nothing\n    cases: { stay: help }\n    otherwise: bye'), 'flows/main.yaml', /branch "main\.route" goes by "nothing", which no choice saves/);
     expectError(withBranch('    type: branch\n    on: mood\n    cases: { stay: help }\n    otherwise: route'), 'flows/main.yaml', /branch "main\.route" leads to another branch "main\.route"/);
+  });
+});
+
+describe('call-back requests (request_callback)', () => {
+  /**
+   * The valid fixture with home's "bye" option leading to a topic choice, a
+   * name input and a check of open requests, then `node` (a node made of
+   * `body`, with the effect on it) ending the call.
+   */
+  function withCallback(body: string, extra = ''): FlowCheck {
+    const root = mkdtempSync(join(tmpdir(), 'kalata-callback-'));
+    cpSync(join(FIXTURES, 'valid'), root, { recursive: true });
+    const file = join(root, 'flows', 'main.yaml');
+    const yaml = readFileSync(file, 'utf8').replace('- { label: home.bye, next: bye }', '- { label: home.bye, next: open }');
+    writeFileSync(
+      file,
+      `${yaml}\n\n  open:\n    type: lookup\n    source: callback_open\n    found: bye\n    not_found: topic\n\n  topic:\n    type: choice\n    text: home.title\n    save: topic\n    items:\n      - { value: voter, label: home.help }\n      - { value: other, label: home.bye }\n    next: name\n\n  name:\n    type: input\n    text: home.title\n    save: name\n    validate: { max: 20 }\n    error: home.title\n    next: asked\n\n  asked:\n${body}\n${extra}`,
+    );
+    return checkTree(root);
+  }
+
+  it('compiles one on an end node, with a choice as its topic, and the engine emits it with the choice value only', () => {
+    const check = withCallback('    type: end\n    text: bye.text\n    effects:\n      - request_callback: { topic: topic }');
+    expect(errorLines(check)).toEqual([]);
+    const flows = check.flows!;
+    expect(flows.nodes.get('main.asked')!.effects).toEqual([{ type: 'request_callback', topic: 'topic' }]);
+    // The lookup of open requests is the runtime's: here, none.
+    let r = start(flows, { id: 's', ref: 'KA-1', lang: 'bm', languageKnown: true }, 0);
+    r = step(flows, r.session, '2', 0);
+    expect(r.lookup).toMatchObject({ source: 'callback_open', params: {} });
+  });
+
+  it('refuses one on a node that is not an end, twice on a node, and a topic no choice gives (or typed text)', () => {
+    expectError(
+      withCallback('    type: info\n    text: bye.text\n    next: bye\n    effects:\n      - request_callback: {}'),
+      'flows/main.yaml',
+      /request_callback on "main\.asked": only an end node may ask for a call-back/,
+    );
+    expectError(
+      withCallback('    type: end\n    text: bye.text\n    effects:\n      - request_callback: {}\n      - request_callback: { topic: topic }'),
+      'flows/main.yaml',
+      /request_callback on "main\.asked": one request per node/,
+    );
+    expectError(withCallback('    type: end\n    text: bye.text\n    effects:\n      - request_callback: { topic: name }'), 'flows/main.yaml', /request_callback topic "name" is no choice's answer \(it is typed on an input/);
+    expectError(withCallback('    type: end\n    text: bye.text\n    effects:\n      - request_callback: { topic: mood }'), 'flows/main.yaml', /request_callback topic "mood" is no choice's answer/);
+    // An unknown key in the effect is the schema's to refuse.
+    expect(errorLines(withCallback('    type: end\n    text: bye.text\n    effects:\n      - request_callback: { when: today }'))).not.toEqual([]);
   });
 });

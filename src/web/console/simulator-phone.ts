@@ -32,6 +32,7 @@ import type { Db } from '../../store/database.js';
 import { createSessionStore } from '../../store/session-store.js';
 import { addSmsEvent } from '../../store/sms-store.js';
 import type { Lookup } from '../../runtime/lookups.js';
+import { insertCallback, type NewCallback } from '../../store/callback-store.js';
 import { findNinaLike } from '../../sms/nina-in-text.js';
 import { fmtSeconds } from './page.js';
 import { withoutNina } from './simulator.js';
@@ -78,7 +79,7 @@ export async function closeAsSimulated(db: Executor, flows: FlowRegistry, ids: r
 const timeOf = (d: Date | string) => fmtSeconds(d).split(' ')[1] ?? '';
 
 /** What a turn did, in words (the page shows these instead of JSON). */
-export function turnEffectsInWords(record: TurnRecord): string[] {
+export function turnEffectsInWords(record: TurnRecord, callbacks: readonly { added: boolean }[] = []): string[] {
   const words: string[] = [];
   if (record.language) words.push(`langue : ${record.language.language === 'bm' ? 'bambara' : 'français'}`);
   for (const r of record.reports) {
@@ -86,6 +87,9 @@ export function turnEffectsInWords(record: TurnRecord): string[] {
     words.push(`Signalement ${r.ref} enregistré (${how})`);
   }
   for (const m of record.sms) words.push(`SMS discret mis en file (${m.ref}) : simulé, il ne part jamais`);
+  for (const c of callbacks) {
+    words.push(c.added ? 'Demande de rappel mise dans la file des rappels (marquée essai du simulateur)' : 'Demande de rappel non ajoutée : une autre attend déjà pour ce numéro');
+  }
   return words;
 }
 
@@ -112,6 +116,8 @@ export function createSimulatorPhone({ ctx, lookup: realLookup }: SimulatorPhone
   const sessions = createSessionStore(ctx.redis, { prefix: `${ctx.redisPrefix}sim:`, ttlSeconds: ctx.config.sessionTtlSeconds });
   /** What each call's last turn did, taken by the request that ran it. */
   const lastTurn = new Map<string, TurnRecord>();
+  /** The call-back requests of each call's last turn, and whether each was added. */
+  const lastCallbacks = new Map<string, { added: boolean }[]>();
 
   // One runtime per language: the page's language is the caller's, as if chosen on an earlier call.
   const runtimes = new Map<Lang, UssdRuntime>();
@@ -135,6 +141,20 @@ export function createSimulatorPhone({ ctx, lookup: realLookup }: SimulatorPhone
             // A turn finished after its deadline is never taken: keep the map small.
             if (lastTurn.size > 1000) lastTurn.clear();
             lastTurn.set(turn.call.gatewaySessionId, turn);
+            return ids;
+          }),
+        // Its call-back requests are marked too (left out of the queue unless asked), in the turn's transaction.
+        simulated: true,
+        writeTurnWithCallbacks: (turn: TurnRecord, callbacks: NewCallback[]) =>
+          ctx.db.transaction().execute(async (trx) => {
+            const ids = await recordTurn(trx as unknown as Db, { ...turn, reports: turn.reports.map((r) => ({ ...r, simulated: true })) });
+            await closeAsSimulated(trx, ctx.flows, ids);
+            const added: { added: boolean }[] = [];
+            for (const c of callbacks) added.push({ added: await insertCallback(trx as unknown as Db, { ...c, simulated: true }) });
+            if (lastTurn.size > 1000) lastTurn.clear();
+            if (lastCallbacks.size > 1000) lastCallbacks.clear();
+            lastTurn.set(turn.call.gatewaySessionId, turn);
+            lastCallbacks.set(turn.call.gatewaySessionId, added);
             return ids;
           }),
         callStartFacts: async (key) => ({ ...(await callStartFacts(ctx.db, [key]))[0]!, remembered: lang }),
@@ -214,14 +234,16 @@ export function createSimulatorPhone({ ctx, lookup: realLookup }: SimulatorPhone
       },
     });
     const record = lastTurn.get(callId);
+    const callbacks = lastCallbacks.get(callId) ?? [];
     lastTurn.delete(callId);
+    lastCallbacks.delete(callId);
     const m = measure(reply.text);
     res.json({
       call: callId,
       seq: dialing ? 0 : seq,
       screen: { text: reply.text, end: reply.end, length: m.length, encoding: m.encoding },
       node: record?.call.lastNode ?? '',
-      effects: record ? turnEffectsInWords(record) : [],
+      effects: record ? turnEffectsInWords(record, callbacks) : [],
     });
   };
 

@@ -43,7 +43,9 @@ const body = z.union([
  * any voter is registered; a NINA typed here is always "not in the list".
  */
 export function withoutNina(lookup: Lookup): Lookup {
-  return (request) => (request.source === 'station_by_nina' ? Promise.resolve({ kind: 'not_found' }) : lookup(request));
+  return (request) =>
+    // A call-back request is never filed in this mode (nothing is kept): none is ever waiting either.
+    request.source === 'station_by_nina' || request.source === 'callback_open' ? Promise.resolve({ kind: 'not_found' }) : lookup(request);
 }
 
 /** What the engine's effects would do, in words (the page shows these instead of JSON). */
@@ -58,6 +60,8 @@ export function effectsInWords(effects: readonly Effect[]): string[] {
       }
       case 'send_sms':
         return `SMS discret (${e.ref}) : serait mis en file, rien n'est envoyé dans ce mode`;
+      case 'request_callback':
+        return `Demande de rappel par un conseiller : serait mise dans la file des rappels, rien n'est gardé dans ce mode`;
     }
   });
 }
