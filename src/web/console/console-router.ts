@@ -19,6 +19,8 @@ import { createAccountRoutes } from './accounts-routes.js';
 import { createAnalyticsRoutes } from './analytics-routes.js';
 import { createAuditRoutes } from './audit-routes.js';
 import { createCallRoutes } from './calls-routes.js';
+import { createCallbackRoutes } from './callbacks-routes.js';
+import { callbackCounts } from '../../store/callback-store.js';
 import { createDashboardRoutes } from './dashboard-routes.js';
 import { createLoginRoutes } from './login-routes.js';
 import { createMenuRoutes } from './menus-routes.js';
@@ -45,9 +47,10 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
 
   router.use(createLoginRoutes(ctx, limits));
   router.use(createSimulatorRoutes(ctx));
-  router.use(createDashboardRoutes(ctx));
+  router.use(createDashboardRoutes(ctx, { callbacks: () => callbackCounts(ctx.db, { lateAfterMinutes: ctx.config.callbackAnswerMinutes }) }));
   router.use(createCallRoutes(ctx));
   router.use(createReportRoutes(ctx));
+  router.use(createCallbackRoutes(ctx));
   router.use(createSmsRoutes(ctx));
   router.use(createAnalyticsRoutes(ctx));
   router.use(createMenuRoutes(ctx, publisher));
