@@ -32,7 +32,10 @@ import { startSmsWorker, type SmsWorker } from './queue/sms-worker.js';
 import { createStationImportQueue, type StationImportQueue } from './queue/station-import-queue.js';
 import { startStationImportWorker } from './queue/station-import-worker.js';
 import { createMetrics, type Metrics } from './web/metrics.js';
-import { DEFAULT_KEYWORDS, flowOptions, loadContent } from './flows/flow-set.js';
+import { checkFlows, DEFAULT_KEYWORDS, flowOptions } from './flows/flow-set.js';
+import { FlowValidationError } from './flows/problems.js';
+import { readContentDirs } from './content/content-files.js';
+import { createLiveContent, type LiveContent } from './content/live-content.js';
 import { createFlowPublisher, type FlowPublisher } from './flows/flow-publisher.js';
 import { audit } from './store/user-store.js';
 
@@ -60,6 +63,8 @@ export interface AppContext {
   readonly lookup: Lookup;
   /** validates edited flows and publishes them live */
   readonly publisher: FlowPublisher;
+  /** the content versions this process follows (absent when a test brings its own flows) */
+  readonly content?: LiveContent;
   /** turns kept in Redis while the database is down */
   readonly spool: TurnSpool;
   /** where the embedded services run, for the start-up banner */
@@ -121,10 +126,11 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const embedded: AppContext['embedded'] = {};
   try {
     // Flows first: an invalid flow stops the process before anything starts.
-    const content = overrides.flows
-      ? { flows: overrides.flows, keywords: overrides.keywords ?? DEFAULT_KEYWORDS }
-      : loadContent(flowOptions(config));
-    const { flows, keywords } = content;
+    // The files on disk: the first version of an empty database, or (in development) the developer's edits.
+    const diskCheck = overrides.flows ? undefined : checkFlows(flowOptions(config));
+    if (diskCheck && !diskCheck.flows) throw new FlowValidationError(diskCheck.problems);
+    const flows = overrides.flows ?? diskCheck!.flows!;
+    let keywords = overrides.flows ? (overrides.keywords ?? DEFAULT_KEYWORDS) : diskCheck!.keywords;
     const secrets = overrides.secrets ?? loadSecrets(config);
 
     let redis = overrides.redis;
@@ -171,6 +177,27 @@ export async function createContext(config: Config, overrides: ContextOverrides 
 
     const registry = createFlowRegistry(flows);
     const prefix = overrides.redisPrefix ?? config.redisPrefix;
+    // Menus as versioned content: this process runs the live version and follows every publish.
+    // (A test that brings its own flows runs just those.)
+    let liveContent: LiveContent | undefined;
+    if (diskCheck) {
+      const live = createLiveContent({
+        db,
+        redis,
+        subscriber: () => redis!.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }),
+        prefix,
+        registry,
+        options: flowOptions(config),
+        logger,
+        onLive: (_version, check) => {
+          keywords = check.keywords;
+        },
+      });
+      registry.setLoader(live.load);
+      await live.start({ files: readContentDirs(flowOptions(config)), check: diskCheck }, { diskWins: !config.production, author: 'fichiers au démarrage' });
+      cleanups.push(live.follow());
+      liveContent = live;
+    }
     const sessions = createSessionStore(redis, {
       prefix,
       ttlSeconds: config.sessionTtlSeconds,
@@ -313,10 +340,11 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       registry,
       db: database,
       logger,
+      ...(liveContent ? { live: liveContent } : {}),
       // Every publication is in the audit log, whoever or whatever made it.
       onPublish: (hash, by) => audit(database, undefined, 'publish_flows', hash, `published by ${by}`),
     });
-    const inboundSms = createInboundSms({ db: database, flows: registry, secrets, keywords, logger, enqueueSms });
+    const inboundSms = createInboundSms({ db: database, flows: registry, secrets, keywords: () => keywords, logger, enqueueSms });
     inboundForSmpp = inboundSms;
     smppSession?.start();
     return {
@@ -328,7 +356,10 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       secrets,
       redisPrefix: prefix,
       ussd,
-      keywords,
+      get keywords() {
+        return keywords;
+      },
+      ...(liveContent ? { content: liveContent } : {}),
       sms,
       stationImports,
       ...(smsWorker ? { smsWorker } : {}),

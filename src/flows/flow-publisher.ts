@@ -10,6 +10,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from '../logger.js';
 import type { Db } from '../store/database.js';
 import type { FlowRegistry } from './flow-registry.js';
+import { readContentDirs } from '../content/content-files.js';
+import type { LiveContent } from '../content/live-content.js';
 import { checkFlows, type FlowCheck, type FlowSetOptions } from './flow-set.js';
 import { hasErrors } from './problems.js';
 
@@ -32,12 +34,21 @@ export interface FlowPublisher {
   watch(options?: { publish: boolean }): () => void;
 }
 
-export function createFlowPublisher(deps: { options: FlowSetOptions; registry: FlowRegistry; db: Db; logger: Logger; onPublish?: (hash: string, by: string) => Promise<void> }): FlowPublisher {
+export function createFlowPublisher(deps: {
+  options: FlowSetOptions;
+  registry: FlowRegistry;
+  db: Db;
+  logger: Logger;
+  onPublish?: (hash: string, by: string) => Promise<void>;
+  /** when the process follows content versions: a publish is a new version, live on every process */
+  live?: LiveContent;
+}): FlowPublisher {
   const log = deps.logger.child({ subsystem: 'flows' });
   let lastCheck: FlowCheck | undefined;
   let running: Promise<PublishResult> | undefined;
 
   async function doReload(by: string): Promise<PublishResult> {
+    if (deps.live) return reloadAsVersion(deps.live, by);
     const check = checkFlows(deps.options);
     lastCheck = check;
     if (!check.flows || hasErrors(check.problems)) {
@@ -51,6 +62,23 @@ export function createFlowPublisher(deps: { options: FlowSetOptions; registry: F
     await deps.onPublish?.(hash, by);
     deps.registry.publish(check.flows);
     log.info({ hash, by }, 'flows published');
+    return { published: true, hash, check };
+  }
+
+  /** The files on disk become a new content version, which every process follows. */
+  async function reloadAsVersion(live: LiveContent, by: string): Promise<PublishResult> {
+    const result = await live.publish(readContentDirs(deps.options), { author: by });
+    const { check } = result;
+    lastCheck = check;
+    if (result.kind === 'refused') {
+      log.warn({ errors: result.problems.filter((p) => p.severity === 'error').length }, 'edited flows rejected: the live flows stay');
+      return { published: false, check };
+    }
+    const hash = check.flows!.hash;
+    if (result.kind !== 'published') return { published: false, hash, check };
+    await deps.db.insertInto('flow_versions').values({ hash, published_by: by }).onConflict((oc) => oc.column('hash').doNothing()).execute();
+    await deps.onPublish?.(hash, by);
+    log.info({ hash, by, version: result.id }, 'flows published');
     return { published: true, hash, check };
   }
 

@@ -39,7 +39,8 @@ export interface InboundDeps {
   db: Db;
   flows: FlowRegistry;
   secrets: Secrets;
-  keywords: KeywordTable;
+  /** the keywords, or where to read the live ones (they change with a published content version) */
+  keywords: KeywordTable | (() => KeywordTable);
   logger: Logger;
   enqueueSms?: (ids: readonly string[]) => Promise<void>;
   /** seconds between two "message not understood" replies to one number (default 3600) */
@@ -78,7 +79,14 @@ export const REPLIES_PER_HOUR = 5;
 export const STATION_LOOKUPS_PER_HOUR = 5;
 
 export function createInboundSms(deps: InboundDeps) {
-  const match = createKeywordMatcher(deps.keywords);
+  const tableNow = typeof deps.keywords === 'function' ? deps.keywords : () => deps.keywords as KeywordTable;
+  // One matcher per table: rebuilt only when a new version brings other keywords.
+  let matcherOf: { table: KeywordTable; match: ReturnType<typeof createKeywordMatcher> } | undefined;
+  const match = (text: string) => {
+    const table = tableNow();
+    if (matcherOf?.table !== table) matcherOf = { table, match: createKeywordMatcher(table) };
+    return matcherOf.match(text);
+  };
   const log = deps.logger.child({ subsystem: 'sms.inbound' });
   const fallbackEvery = deps.fallbackEverySeconds ?? 3600;
 
