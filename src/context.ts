@@ -38,6 +38,7 @@ import { readContentDirs } from './content/content-files.js';
 import { createLiveContent, type LiveContent } from './content/live-content.js';
 import { createFlowPublisher, type FlowPublisher } from './flows/flow-publisher.js';
 import { audit } from './store/user-store.js';
+import { withTimeout } from './with-timeout.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -99,20 +100,6 @@ export interface ContextOverrides {
   smpp?: Partial<Pick<SmppSessionOptions, 'enquireLinkMs' | 'responseTimeoutMs' | 'bindWaitMs' | 'reconnectMinMs' | 'reconnectMaxMs' | 'throttledPauseMs'>> & { partRetryMs?: number };
   /** how often spooled turns are written to the database (default 2 s) */
   spoolDrainEveryMs?: number;
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from './database.js';
+import { withTimeout as within } from '../with-timeout.js';
 
 /** A chart bucket: 15 minutes. */
 export const BUCKET_MS = 15 * 60 * 1000;
@@ -141,20 +142,6 @@ export interface DashboardSources {
   now?: () => number;
   /** the longest a database part may take (default 3 s) */
   timeoutMs?: number;
-}
-
-async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function timed(check: () => Promise<unknown>, ms: number): Promise<CheckResult> {
