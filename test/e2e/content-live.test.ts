@@ -7,38 +7,24 @@
  * keeps the version it started on, whichever process serves it. An invalid
  * publish changes nothing; a rollback reaches every process.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { builtScriptArgs, removeBuilt } from '../support/built.js';
+import { removeBuilt } from '../support/built.js';
 import { contentCopy } from '../support/content.js';
 import { freshDatabase, freshRedisPrefix } from '../support/databases.js';
 import { waitFor } from '../support/wait.js';
+import { startProcess as startKalataProcess, stopAll, type Proc } from '../support/processes.js';
 
-interface Proc {
-  child: ChildProcess;
-  output: string;
-  base?: string;
-}
 
 const procs: Proc[] = [];
 let env: Record<string, string>;
 let client: pg.Client;
 
-async function startProcess(script: 'start:web' | 'start:worker', ready: RegExp): Promise<Proc> {
-  const child = spawn(process.execPath, await builtScriptArgs(script), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc: Proc = { child, output: '' };
-  procs.push(proc);
-  child.stdout!.on('data', (d: Buffer) => (proc.output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (proc.output += d.toString()));
-  await waitFor(`${script} to start`, async () => (child.exitCode !== null ? 'exited' : ready.test(proc.output) ? 'ready' : ''), (s) => s !== '', 45_000);
-  if (child.exitCode !== null) throw new Error(`${script} exited:\n${proc.output}`);
-  proc.base = /running on (http:\/\/localhost:\d+)/.exec(proc.output)?.[1];
-  return proc;
-}
+const startProcess = (script: 'start:web' | 'start:worker', ready: RegExp) => startKalataProcess(procs, script, env, ready);
 
 async function at(base: string, sessionId: string, text: string, phoneNumber = '+22376400001'): Promise<string> {
   const post = () => fetch(`${base}/ussd/africastalking`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ sessionId, serviceCode: '*384*123#', phoneNumber, text }).toString() });
@@ -91,16 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.end();
-  await Promise.all(
-    procs.map(
-      (p) =>
-        new Promise<void>((resolve) => {
-          if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
-          p.child.once('exit', () => resolve());
-          p.child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await stopAll(procs);
   removeBuilt();
 });
 

@@ -3,23 +3,18 @@
  * deployment: two web processes (no sticky sessions) and one SMS worker, as
  * real child processes started like `npm run start:web` / `start:worker`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { builtScriptArgs, removeBuilt } from '../support/built.js';
+import { removeBuilt } from '../support/built.js';
 import { freshDatabase, freshRedisPrefix } from '../support/databases.js';
 import { startHoldingProxy, type HoldingProxy } from '../support/holding-proxy.js';
 import { waitFor } from '../support/wait.js';
+import { startProcess as startKalataProcess, stopAll, type Proc } from '../support/processes.js';
 
-interface Proc {
-  child: ChildProcess;
-  output: string;
-  base?: string;
-}
 
 let databaseUrl: string;
 /** what every process of this file runs with */
@@ -27,28 +22,7 @@ let env: Record<string, string>;
 const procs: Proc[] = [];
 const proxies: HoldingProxy[] = [];
 
-async function startProcess(script: 'start:web' | 'start:worker', env: Record<string, string>, ready: RegExp): Promise<Proc> {
-  const child = spawn(process.execPath, await builtScriptArgs(script), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc: Proc = { child, output: '' };
-  procs.push(proc);
-  child.stdout!.on('data', (d: Buffer) => (proc.output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (proc.output += d.toString()));
-  return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => reject(new Error(`${script} did not start:\n${proc.output}`)), 45_000);
-    const check = setInterval(() => {
-      if (ready.test(proc.output)) {
-        clearInterval(check);
-        clearTimeout(deadline);
-        proc.base = /running on (http:\/\/localhost:\d+)/.exec(proc.output)?.[1];
-        resolve(proc);
-      } else if (child.exitCode !== null) {
-        clearInterval(check);
-        clearTimeout(deadline);
-        reject(new Error(`${script} exited:\n${proc.output}`));
-      }
-    }, 100);
-  });
-}
+const startProcess = (script: 'start:web' | 'start:worker', env: Record<string, string>, ready: RegExp) => startKalataProcess(procs, script, env, ready);
 
 async function at(base: string, fields: Record<string, string>): Promise<string> {
   const res = await fetch(`${base}/ussd/africastalking`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
@@ -74,16 +48,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(
-    procs.map(
-      (p) =>
-        new Promise<void>((resolve) => {
-          if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
-          p.child.once('exit', () => resolve());
-          p.child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await stopAll(procs);
   await Promise.all(proxies.map((p) => p.close()));
   removeBuilt();
 });
