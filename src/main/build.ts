@@ -2,7 +2,7 @@
  * `npm run build`: the JavaScript the long-running processes run (`npm start`,
  * `start:web`, `start:worker`, the Docker image). Each TypeScript file of
  * `src/` and `migrations/` becomes one file under `dist/`, in the same place;
- * the console's templates and assets are copied beside them.
+ * the console's templates, assets and catalogues are copied beside them.
  *
  * Why not run the sources with tsx, as the commands do: tsx's loader runs in a
  * thread of its own for the life of the process, about 40 MB of memory for
@@ -42,7 +42,7 @@ export async function buildDist(root = process.cwd(), out = join(root, 'dist')):
       sourcemap: 'linked',
       logLevel: 'warning',
     });
-    for (const dir of ['src/web/views', 'src/web/assets']) cpSync(join(root, dir), join(fresh, dir), { recursive: true });
+    for (const dir of ['src/web/views', 'src/web/assets', 'src/web/locales']) cpSync(join(root, dir), join(fresh, dir), { recursive: true });
     const old = join(dirname(out), `.${basename(out)}-old-${unique}`);
     try {
       renameSync(out, old);

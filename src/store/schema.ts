@@ -161,6 +161,8 @@ export interface UsersTable {
   name: string;
   role: 'operator' | 'admin';
   password_hash: string;
+  /** the console's language for this account */
+  language: ColumnType<'fr' | 'en', 'fr' | 'en' | undefined, 'fr' | 'en'>;
   /** set while the account is disabled: it cannot sign in, and its sessions are gone */
   disabled_at: NullableTimestamp;
   last_login_at: NullableTimestamp;

@@ -178,9 +178,15 @@ export async function checkPassword(db: Db, name: string, password: string): Pro
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** The languages the console is written in: French first, English second. */
+export const CONSOLE_LANGUAGES = ['fr', 'en'] as const;
+export type ConsoleLanguage = (typeof CONSOLE_LANGUAGES)[number];
+
 export interface ConsoleSession {
   user: User;
   csrfToken: string;
+  /** the language this account reads the console in */
+  language: ConsoleLanguage;
 }
 
 /** Opens a new session (a fresh id at every login); returns the cookie token. */
@@ -201,11 +207,16 @@ export async function findSession(db: Db, token: string): Promise<ConsoleSession
   const row = await db
     .selectFrom('console_sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
-    .select(['u.id', 'u.name', 'u.role', 'u.disabled_at', 's.csrf_token', 's.expires_at'])
+    .select(['u.id', 'u.name', 'u.role', 'u.language', 'u.disabled_at', 's.csrf_token', 's.expires_at'])
     .where('s.id_hash', '=', hashToken(token))
     .executeTakeFirst();
   if (!row || row.disabled_at !== null || new Date(row.expires_at) < new Date()) return undefined;
-  return { user: { id: row.id, name: row.name, role: row.role }, csrfToken: row.csrf_token };
+  return { user: { id: row.id, name: row.name, role: row.role }, csrfToken: row.csrf_token, language: row.language };
+}
+
+/** The language an account reads the console in, from its next page on. */
+export async function setConsoleLanguage(db: Db, userId: string, language: ConsoleLanguage): Promise<void> {
+  await db.updateTable('users').set({ language }).where('id', '=', userId).execute();
 }
 
 export async function closeSession(db: Db, token: string): Promise<void> {

@@ -16,12 +16,14 @@ import type { AppContext } from '../../context.js';
 import type { FlowPublisher } from '../../flows/flow-publisher.js';
 import { consoleHeaders, createLoginLimiter, createSemaphore, loadSession, sameOriginOnly } from './console-auth.js';
 import { createAccountRoutes } from './accounts-routes.js';
+import { consoleLanguage } from './console-i18n.js';
 import { createAnalyticsRoutes } from './analytics-routes.js';
 import { createAuditRoutes } from './audit-routes.js';
 import { createCallRoutes } from './calls-routes.js';
 import { createCallbackRoutes } from './callbacks-routes.js';
 import { callbackCounts } from '../../store/callback-store.js';
 import { createDashboardRoutes } from './dashboard-routes.js';
+import { createEditorRoutes } from './editor-routes.js';
 import { createLoginRoutes } from './login-routes.js';
 import { createMenuRoutes } from './menus-routes.js';
 import { createReportRoutes } from './reports-routes.js';
@@ -41,7 +43,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
 
   router.use('/assets', express.static(join(here, '..', 'assets'), { maxAge: '1h' }));
   router.get('/assets/chart.umd.min.js', (_req, res) => res.sendFile(chartJsFile, { maxAge: '1d' }));
-  router.use(consoleHeaders(production), sameOriginOnly, loadSession(ctx.db, production));
+  router.use(consoleHeaders(production), sameOriginOnly, loadSession(ctx.db, production), consoleLanguage());
   // One limiter and one cap on Argon2 checks for every password the console checks (sign-in, links).
   const limits = { limiter: createLoginLimiter(ctx.redis, ctx.redisPrefix), passwordChecks: createSemaphore(4) };
 
@@ -54,6 +56,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   router.use(createSmsRoutes(ctx));
   router.use(createAnalyticsRoutes(ctx));
   router.use(createMenuRoutes(ctx, publisher));
+  router.use(createEditorRoutes(ctx));
   router.use(createStationRoutes(ctx));
   router.use(createReviewRoutes(ctx, publisher));
   router.use(createAccountRoutes(ctx, limits));

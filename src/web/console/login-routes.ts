@@ -1,12 +1,14 @@
 /**
- * Signing in and out. Every attempt is counted before its password is
- * checked (src/web/console/console-auth.ts has the limits), and a sign-in
- * always opens a new session.
+ * Signing in and out, and the language an account reads the console in.
+ * Every attempt is counted before its password is checked
+ * (src/web/console/console-auth.ts has the limits), and a sign-in always
+ * opens a new session.
  */
 import express, { type Response, type Router } from 'express';
 import type { AppContext } from '../../context.js';
-import { audit, checkPassword, closeSession, openSession } from '../../store/user-store.js';
+import { audit, checkPassword, closeSession, CONSOLE_LANGUAGES, openSession, setConsoleLanguage, type ConsoleLanguage } from '../../store/user-store.js';
 import { addressKey, createInFlightCap, requireRole, safeNext, setSessionCookie, SESSION_TTL_MS, verifyCsrf, type ConsoleLocals, type createLoginLimiter, type createSemaphore } from './console-auth.js';
+import { t } from './console-i18n.js';
 import { page } from './page.js';
 import { CONTROL } from './query.js';
 
@@ -72,6 +74,17 @@ export function createLoginRoutes(ctx: AppContext, { limiter, passwordChecks }: 
     } finally {
       mine();
     }
+  });
+  // The header's language button: the account reads every page in that language from now on.
+  router.post('/language', form, requireRole('operator'), verifyCsrf, async (req, res) => {
+    const b = req.body as Record<string, string | undefined>;
+    const wanted = String(b.language ?? '');
+    if (!(CONSOLE_LANGUAGES as readonly string[]).includes(wanted)) {
+      res.status(400).type('text/plain').send(t('Langue inconnue : choisissez français (fr) ou anglais (en).'));
+      return;
+    }
+    await setConsoleLanguage(db, (res.locals as ConsoleLocals).session!.user.id, wanted as ConsoleLanguage);
+    res.redirect(303, safeNext(b.next));
   });
   router.post('/logout', form, requireRole('operator'), verifyCsrf, async (req, res) => {
     await closeSession(db, (res.locals as ConsoleLocals).token!);

@@ -1,13 +1,15 @@
 /**
  * Renders a console page: its Eta template (escaped by default) inside the
  * layout, with the signed-in user, the session's CSRF token, and the helpers
- * every page uses to show dates and stored codes in French.
+ * every page uses to show dates and stored codes in the reader's language.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Response } from 'express';
 import { Eta } from 'eta';
+import { CONSOLE_LANGUAGES, type ConsoleLanguage } from '../../store/user-store.js';
 import type { ConsoleLocals } from './console-auth.js';
+import { clientCatalogue, language, t } from './console-i18n.js';
 import {
   callOutcomeLabel,
   deliveryStatusLabel,
@@ -44,25 +46,36 @@ function consoleTimeZone(): string {
 }
 
 export const TIME_ZONE = consoleTimeZone();
-const dateTime = new Intl.DateTimeFormat('fr-FR', { timeZone: TIME_ZONE, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-const seconds = new Intl.DateTimeFormat('fr-FR', { timeZone: TIME_ZONE, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+
+/** One formatter per console language and shape, made once. */
+function formatter(options: Intl.DateTimeFormatOptions): (d: Date) => string {
+  const made = Object.fromEntries(
+    CONSOLE_LANGUAGES.map((lang) => [lang, new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'fr-FR', { timeZone: TIME_ZONE, hourCycle: 'h23', ...options })]),
+  ) as Record<ConsoleLanguage, Intl.DateTimeFormat>;
+  return (d) => made[language()].format(d).replace(',', '');
+}
+const dateTime = formatter({ day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+const seconds = formatter({ day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const hourOfDay = formatter({ day: '2-digit', month: '2-digit', hour: '2-digit' });
 
 /** `01/12/2026 16:36` in the console's time zone (the page footer names it). */
-export const fmt = (d: Date | string | null | undefined) => (d ? dateTime.format(new Date(d)).replace(',', '') : '');
+export const fmt = (d: Date | string | null | undefined) => (d ? dateTime(new Date(d)) : '');
 /** `01/12/2026 16:36:59`: for histories where seconds tell events apart. */
-export const fmtSeconds = (d: Date | string | null | undefined) => (d ? seconds.format(new Date(d)).replace(',', '') : '');
-const hourOfDay = new Intl.DateTimeFormat('fr-FR', { timeZone: TIME_ZONE, day: '2-digit', month: '2-digit', hour: '2-digit', hourCycle: 'h23' });
-/** `01/12 16 h`: an hour on a chart's axis. */
-export const fmtHour = (d: Date) => hourOfDay.format(d).replace(',', '');
+export const fmtSeconds = (d: Date | string | null | undefined) => (d ? seconds(new Date(d)) : '');
+/** `01/12 16 h` (`01/12 16:00` in English): an hour on a chart's axis. */
+export const fmtHour = (d: Date) => hourOfDay(d) + (language() === 'en' ? ':00' : '');
 /** The zone as the footer names it: `heure de Bamako (GMT)`, or `fuseau Europe/Paris`. */
-export const timeZoneLabel = TIME_ZONE === DEFAULT_TIME_ZONE ? 'heure de Bamako (GMT)' : `fuseau ${TIME_ZONE}`;
+export const timeZoneLabel = (): string => (TIME_ZONE === DEFAULT_TIME_ZONE ? t('heure de Bamako (GMT)') : t('fuseau {{zone}}', { zone: TIME_ZONE }));
 
-/** Helpers every view gets: dates, and the French words for stored codes. */
-const words = { fmt, fmtSeconds, timeZoneLabel, roleLabel, outcomeLabel: callOutcomeLabel, languageLabel, smsStatusLabel, deliveryStatusLabel, smsKindLabel, smsKeywordLabel, smsEventLabel, smsEventDetail, smsTransportLabel };
+/** Helpers every view gets: the reader's words (`t`), dates, and the words for stored codes. */
+const words = { t, fmt, fmtSeconds, timeZoneLabel, roleLabel, outcomeLabel: callOutcomeLabel, languageLabel, smsStatusLabel, deliveryStatusLabel, smsKindLabel, smsKeywordLabel, smsEventLabel, smsEventDetail, smsTransportLabel };
 
 export function page(res: Response, template: string, title: string, nav: string, data: Record<string, unknown> = {}): void {
   const locals = res.locals as ConsoleLocals;
-  const common = { user: locals.session?.user, csrf: locals.session?.csrfToken ?? '', ...words };
+  const lang = language();
+  // Where the language button brings the reader back to: this page, if it was opened with a GET.
+  const here = res.req.method === 'GET' ? res.req.originalUrl : '/';
+  const common = { user: locals.session?.user, csrf: locals.session?.csrfToken ?? '', lang, here, clientText: clientCatalogue(lang), ...words };
   const body = eta.render(`./${template}`, { ...common, title, ...data });
   res.type('html').send(eta.render('./layout', { ...common, title, nav, body }));
 }
@@ -70,7 +83,7 @@ export function page(res: Response, template: string, title: string, nav: string
 /** The 403 page for a signed-in account whose role does not open this page: in the layout, in French. */
 export function forbiddenPage(res: Response): void {
   res.status(403);
-  page(res, 'forbidden', 'Accès réservé', '', {});
+  page(res, 'forbidden', t('Accès réservé'), '', {});
 }
 
 /** A page that only says what went wrong (a record that does not exist): in the layout, in French. */

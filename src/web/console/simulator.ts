@@ -66,7 +66,11 @@ export function effectsInWords(effects: readonly Effect[]): string[] {
   });
 }
 
-export function simulatorStep(registry: FlowRegistry, realLookup: Lookup): RequestHandler {
+/**
+ * One step of a simulated call on `registry`'s flows: the live ones, or (the
+ * menu editor's preview) a draft's, given as a registry of its own.
+ */
+export function simulatorStep(registry: Pick<FlowRegistry, 'live' | 'get'>, realLookup: Lookup): RequestHandler {
   const lookup = withoutNina(realLookup);
   return async (req, res) => {
     const parsed = body.safeParse(req.body);
