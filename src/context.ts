@@ -34,6 +34,8 @@ import { startStationImportWorker } from './queue/station-import-worker.js';
 import { createMetrics, type Metrics } from './web/metrics.js';
 import { checkFlows, DEFAULT_KEYWORDS, flowOptions } from './flows/flow-set.js';
 import { FlowValidationError } from './flows/problems.js';
+import { createDeliveryReports, type DeliveryReports } from './sms/delivery-reports.js';
+import { currentTriage, freezeTriage, type Triage } from './flows/triage.js';
 import { readContentDirs } from './content/content-files.js';
 import { createLiveContent, type LiveContent } from './content/live-content.js';
 import { createFlowPublisher, type FlowPublisher } from './flows/flow-publisher.js';
@@ -50,6 +52,8 @@ export interface AppContext {
   readonly redisPrefix: string;
   readonly ussd: UssdRuntime;
   readonly keywords: KeywordTable;
+  /** the incident types the reports list puts first or last: the live version's flows/triage.yaml */
+  readonly triage: Triage;
   readonly sms: SmsQueue;
   /** console imports of polling stations, run by the worker role */
   readonly stationImports: StationImportQueue;
@@ -59,6 +63,8 @@ export interface AppContext {
   /** the SMPP bind, in a worker process when SMS_TRANSPORT=smpp */
   readonly smppSession?: SmppSession;
   readonly inboundSms: (message: InboundSms) => Promise<InboundResult>;
+  /** records what a gateway says became of an SMS */
+  readonly deliveryReports: DeliveryReports;
   readonly metrics: Metrics;
   /** answers the engine's lookups (polling stations) */
   readonly lookup: Lookup;
@@ -118,6 +124,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     if (diskCheck && !diskCheck.flows) throw new FlowValidationError(diskCheck.problems);
     const flows = overrides.flows ?? diskCheck!.flows!;
     let keywords = overrides.flows ? (overrides.keywords ?? DEFAULT_KEYWORDS) : diskCheck!.keywords;
+    // A test that brings its own flows has no version: its triage is the file beside them, as on disk.
+    let triage: Triage | undefined = overrides.flows ? undefined : freezeTriage(diskCheck!.triage);
     const secrets = overrides.secrets ?? loadSecrets(config);
 
     let redis = overrides.redis;
@@ -178,6 +186,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
         logger,
         onLive: (_version, check) => {
           keywords = check.keywords;
+          triage = freezeTriage(check.triage);
         },
       });
       registry.setLoader(live.load);
@@ -346,6 +355,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       get keywords() {
         return keywords;
       },
+      get triage() {
+        return triage ?? currentTriage(config.flowsDir);
+      },
       ...(liveContent ? { content: liveContent } : {}),
       sms,
       stationImports,
@@ -353,6 +365,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       smsTransport,
       ...(smppSession ? { smppSession } : {}),
       inboundSms,
+      deliveryReports: createDeliveryReports(database),
       metrics,
       lookup,
       publisher,

@@ -2,8 +2,9 @@
  * Triage as data (`flows/triage.yaml`): which incident types the reports list
  * puts first (`urgent`: threats and violence) or last (`low`). The codes are
  * the values of the flows' `incident` choice; `flows:check` reports any other
- * code at its line and column. The console reads the file when it changes; a
- * file that does not check keeps the last good one.
+ * code at its line and column. The console applies the live version's file
+ * (AppContext.triage); with flows a test brings, the file beside them, read
+ * again when it changes (a file that does not check keeps the last good one).
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +37,10 @@ export interface Triage {
   low: readonly string[];
 }
 export const NO_TRIAGE: Triage = Object.freeze({ urgent: Object.freeze([]), low: Object.freeze([]) });
+
+/** The triage a checked triage.yaml gives (none when the content has no such file). */
+export const freezeTriage = (file: TriageFile | undefined): Triage =>
+  file ? Object.freeze({ urgent: Object.freeze([...file.urgent]), low: Object.freeze([...file.low]) }) : NO_TRIAGE;
 
 /** A report's priority when nobody set one by hand: the one its incident type gives. */
 export function priorityOf(triage: Triage, incident: string | null | undefined, manual?: string | null): Priority {
@@ -101,7 +106,7 @@ export function currentTriage(dir: string): Triage {
   if (known && known.mtimeMs === stat.mtimeMs && known.size === stat.size) return known.triage;
   const problems: Problem[] = [];
   const parsed = parseYamlFile(path, triageFileSchema, problems, dir);
-  const triage = parsed.data ? Object.freeze({ urgent: Object.freeze([...parsed.data.urgent]), low: Object.freeze([...parsed.data.low]) }) : (known?.triage ?? NO_TRIAGE);
+  const triage = parsed.data ? freezeTriage(parsed.data) : (known?.triage ?? NO_TRIAGE);
   cache.set(dir, { ...stat, triage });
   return triage;
 }

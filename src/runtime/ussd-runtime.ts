@@ -9,7 +9,7 @@ import type { CompiledFlows, Effect, Lang, ResumePoint, Screen, Session, StepRes
 import type { FlowRegistry } from '../flows/flow-registry.js';
 import { encryptText, maskPhone, pseudonymizePhone } from '../privacy/phone.js';
 import type { Secrets } from '../privacy/secrets.js';
-import { callStartFacts, recordTurn, ReferenceTakenError, type CallStartFacts, type CallStartKey, type OutboxRow, type ReportRow, type StepRow, type TurnRecord } from '../store/call-log-store.js';
+import { callStartFacts, recordCallEnd, recordTurn, ReferenceTakenError, type CallStartFacts, type CallStartKey, type OutboxRow, type ReportRow, type StepRow, type TurnRecord } from '../store/call-log-store.js';
 import type { TurnSpool } from '../store/turn-spool.js';
 import type { Db } from '../store/database.js';
 import { hasOpenCallback, insertCallback, type NewCallback } from '../store/callback-store.js';
@@ -89,9 +89,30 @@ export interface UssdRuntimeDeps {
   now?: () => number;
 }
 
+/**
+ * What a gateway reports when a call is over: its own status, and what it
+ * measured (duration, steps, cost, the error it saw), already sanitized.
+ */
+export interface CallEnd {
+  channel: string;
+  gatewaySessionId: string;
+  status: string;
+  durationMs: number | null;
+  hops: number | null;
+  cost: string | null;
+  error: string | null;
+}
+
 export interface UssdRuntime {
   /** Never throws: a failure is answered with a localized apology. */
   handle(turn: UssdTurn): Promise<UssdReply>;
+  /**
+   * Closes the call the gateway says is over, with its outcome (a call the
+   * engine did not finish is abandoned). Idempotent; false for a session
+   * never recorded. Throws when the database is away: a channel decides
+   * whether its gateway should retry.
+   */
+  end(report: CallEnd): Promise<boolean>;
   /** the localized END a caller gets when something failed, in the gateway's text form */
   apology(lang?: Lang, form?: TextForm): UssdReply;
 }
@@ -385,6 +406,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
 
   return {
     handle,
+    end: (report) => recordCallEnd(deps.db, report),
     apology: (lang, form = 'as_written') => {
       const reply = apology(lang);
       return { ...reply, text: applyTextForm(reply.text, form) };

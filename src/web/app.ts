@@ -64,12 +64,12 @@ export function createApp(ctx: AppContext): Express {
       serviceCodes: ctx.config.serviceCodes,
       defaultCountry: ctx.config.defaultCountry,
       textForm: ctx.config.textForms.hubtel,
-      sessionEnds: createHubtelSessionEnds({ db: ctx.db, redis: ctx.redis, prefix: ctx.redisPrefix, ttlSeconds: ctx.config.sessionTtlSeconds }),
+      sessionEnds: createHubtelSessionEnds({ runtime: ctx.ussd, redis: ctx.redis, prefix: ctx.redisPrefix, ttlSeconds: ctx.config.sessionTtlSeconds }),
     }),
   );
-  app.post(telcoPath('/ussd/africastalking/events', secret), requireSecret(secret), parseAtForm, atSessionEndHandler(ctx.db, ctx.logger));
+  app.post(telcoPath('/ussd/africastalking/events', secret), requireSecret(secret), parseAtForm, atSessionEndHandler(ctx.ussd, ctx.logger));
   app.post(telcoPath('/sms/africastalking/inbound', secret), requireSecret(secret), parseAtForm, atInboundSmsHandler(ctx.inboundSms, ctx.logger, ctx.config.defaultCountry));
-  app.post(telcoPath('/sms/africastalking/delivery', secret), requireSecret(secret), parseAtForm, atDeliveryReportHandler(ctx.db, ctx.logger));
+  app.post(telcoPath('/sms/africastalking/delivery', secret), requireSecret(secret), parseAtForm, atDeliveryReportHandler(ctx.deliveryReports, ctx.logger));
 
   // A gateway misconfigured to GET gets told, rather than a bare 404.
   for (const path of ['/ussd/africastalking', '/ussd/hubtel', '/ussd/africastalking/events', '/sms/africastalking/inbound', '/sms/africastalking/delivery']) {

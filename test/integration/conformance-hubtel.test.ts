@@ -243,7 +243,7 @@ describe('a Hubtel handler set to plain ASCII (Hubtel\'s docs warn against speci
         logger: h.ctx.logger,
         serviceCodes: [],
         defaultCountry: 'ML',
-        sessionEnds: createHubtelSessionEnds({ db: h.ctx.db, redis: h.ctx.redis, prefix: h.ctx.redisPrefix, ttlSeconds: 60 }),
+        sessionEnds: createHubtelSessionEnds({ runtime: h.ctx.ussd, redis: h.ctx.redis, prefix: h.ctx.redisPrefix, ttlSeconds: 60 }),
         textForm: 'ascii',
       }),
     );

@@ -1,8 +1,8 @@
 /**
  * `POST /ussd/africastalking/events`: AT's end-of-session notification
  * (`sessionId, serviceCode, networkCode, phoneNumber, status, durationInMillis,
- * hopsCount, input, lastAppResponse, errorMessage, cost, date`). It closes the
- * call record with the telco's own outcome. Always answered 200 once read:
+ * hopsCount, input, lastAppResponse, errorMessage, cost, date`). The runtime
+ * closes the call record with the telco's own outcome. Always answered 200 once read:
  * a repeat is harmless, an unknown session is noted. What the caller typed
  * (`input`, `lastAppResponse`) and the number are never logged or stored here.
  */
@@ -10,8 +10,7 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../../logger.js';
 import { sanitizeText } from '../../runtime/sanitize.js';
-import type { Db } from '../../store/database.js';
-import { recordCallEnd } from '../../store/call-log-store.js';
+import type { UssdRuntime } from '../../runtime/ussd-runtime.js';
 import { formField, optionalFormField, readForm } from './form.js';
 import { CHANNEL } from './ussd-request.js';
 
@@ -26,13 +25,13 @@ const schema = z.object({
 
 const int = (v: string | undefined) => (v && /^\d+$/.test(v) ? Math.min(Number(v), 2_147_483_647) : null);
 
-export function atSessionEndHandler(db: Db, logger: Logger): RequestHandler {
+export function atSessionEndHandler(runtime: Pick<UssdRuntime, 'end'>, logger: Logger): RequestHandler {
   const log = logger.child({ subsystem: 'channel.africastalking' });
   return async (req, res) => {
     const b = readForm(req, res, schema);
     if (!b) return;
     try {
-      const known = await recordCallEnd(db, {
+      const known = await runtime.end({
         channel: CHANNEL,
         gatewaySessionId: b.sessionId,
         status: sanitizeText(b.status),

@@ -13,9 +13,8 @@ import { formField, optionalFormField, readForm } from './form.js';
 import type { Logger } from '../../logger.js';
 import { toE164 } from '../phone-number.js';
 import { sanitizeText } from '../../runtime/sanitize.js';
+import type { DeliveryReports } from '../../sms/delivery-reports.js';
 import type { InboundResult, InboundSms } from '../../sms/inbound-sms.js';
-import type { Db } from '../../store/database.js';
-import { deliveryStatusKind, recordDelivery } from '../../store/sms-store.js';
 
 const inboundSchema = z.object({
   id: formField('id', 128),
@@ -79,15 +78,15 @@ export function atInboundSmsHandler(handle: (m: InboundSms) => Promise<InboundRe
   };
 }
 
-export function atDeliveryReportHandler(db: Db, logger: Logger): RequestHandler {
+export function atDeliveryReportHandler(record: DeliveryReports, logger: Logger): RequestHandler {
   const log = logger.child({ subsystem: 'channel.africastalking.sms' });
   return async (req, res) => {
     const b = readForm(req, res, deliverySchema);
     if (!b) return;
     try {
-      const known = await recordDelivery(db, { gatewayMessageId: b.id, status: sanitizeText(b.status), failureReason: b.failureReason ? sanitizeText(b.failureReason) : null });
-      if (!known) log.info({ gatewayMessageId: b.id, status: b.status }, 'delivery report for an unknown message, recorded');
-      else if (deliveryStatusKind(b.status) === 'unknown') log.info({ gatewayMessageId: b.id, status: b.status }, 'delivery status outside AT\'s list: recorded, message unchanged');
+      const outcome = await record({ gatewayMessageId: b.id, status: sanitizeText(b.status), failureReason: b.failureReason ? sanitizeText(b.failureReason) : null });
+      if (outcome === 'unknown_message') log.info({ gatewayMessageId: b.id, status: b.status }, 'delivery report for an unknown message, recorded');
+      else if (outcome === 'unknown_status') log.info({ gatewayMessageId: b.id, status: b.status }, 'delivery status outside AT\'s list: recorded, message unchanged');
       res.status(200).type('text/plain').send('ok');
     } catch (err) {
       log.error({ err }, 'delivery report not recorded');

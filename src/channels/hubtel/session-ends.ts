@@ -7,8 +7,7 @@
  * instead of carrying the call on.
  */
 import type { Redis } from 'ioredis';
-import { recordCallEnd } from '../../store/call-log-store.js';
-import type { Db } from '../../store/database.js';
+import type { UssdRuntime } from '../../runtime/ussd-runtime.js';
 import { CHANNEL } from './ussd-request.js';
 
 export interface HubtelSessionEnds {
@@ -19,7 +18,8 @@ export interface HubtelSessionEnds {
 }
 
 export interface HubtelSessionEndsOptions {
-  db: Db;
+  /** closes the call record (the runtime's `end`) */
+  runtime: Pick<UssdRuntime, 'end'>;
   redis: Redis;
   /** the deployment's Redis key prefix */
   prefix: string;
@@ -29,7 +29,7 @@ export interface HubtelSessionEndsOptions {
 
 /**
  * @example
- * const ends = createHubtelSessionEnds({ db, redis, prefix: 'kalata:', ttlSeconds: 300 });
+ * const ends = createHubtelSessionEnds({ runtime: ctx.ussd, redis, prefix: 'kalata:', ttlSeconds: 300 });
  * await ends.close('8d440a43a98b4614b9df22b79c8190b8', 'Release');
  */
 export function createHubtelSessionEnds(options: HubtelSessionEndsOptions): HubtelSessionEnds {
@@ -39,7 +39,7 @@ export function createHubtelSessionEnds(options: HubtelSessionEndsOptions): Hubt
       // Both are tried, whichever fails: the mark stops the call, the record reports it.
       const [marked, recorded] = await Promise.allSettled([
         options.redis.set(key(gatewaySessionId), status, 'EX', Math.max(1, options.ttlSeconds)),
-        recordCallEnd(options.db, { channel: CHANNEL, gatewaySessionId, status, durationMs: null, hops: null, cost: null, error: null }),
+        options.runtime.end({ channel: CHANNEL, gatewaySessionId, status, durationMs: null, hops: null, cost: null, error: null }),
       ]);
       if (marked.status === 'rejected') throw marked.reason;
       if (recorded.status === 'rejected') throw recorded.reason;
