@@ -18,6 +18,16 @@ function isProxyAddress(item: string): boolean {
   return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)) || (family === 4 && isIP(bits) === 4);
 }
 
+/** Whether this Node knows the IANA zone (`Africa/Bamako`): a zone it does not know would show times wrongly. */
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function trustProxyValue(value: string): string | number | boolean {
   if (value === 'true' || value === 'false') return value === 'true';
   return /^\d+$/.test(value) ? Number(value) : value;
@@ -131,6 +141,13 @@ const envSchema = z.object({
   RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
   // A call-back request nobody has claimed after this many minutes is flagged late in the console.
   CALLBACK_ANSWER_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(30),
+  // The zone the console shows times in (an IANA name): refused at start-up when Node does not know it.
+  CONSOLE_TIME_ZONE: z
+    .string()
+    .trim()
+    .default('')
+    .transform((zone) => zone || 'Africa/Bamako')
+    .refine((zone) => isTimeZone(zone), 'an IANA time zone name, such as Africa/Bamako or Europe/Paris'),
   TRUST_PROXY: z
     .string()
     .default('loopback')
@@ -181,6 +198,8 @@ export interface Config {
   readonly resumeWindowSeconds: number;
   /** a call-back request nobody has claimed after this many minutes is late (console, dashboard) */
   readonly callbackAnswerMinutes: number;
+  /** the IANA zone the console shows dates and hours in */
+  readonly consoleTimeZone: string;
   readonly logLevel: Env['LOG_LEVEL'];
   /** prefix of every Redis key (sessions, locks, queue), so deployments can share a server */
   readonly redisPrefix: string;
@@ -290,6 +309,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     resumeWindowSeconds: e.RESUME_WINDOW_SECONDS,
     callbackAnswerMinutes: e.CALLBACK_ANSWER_MINUTES,
+    consoleTimeZone: e.CONSOLE_TIME_ZONE,
     phoneRetentionDays: e.PHONE_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
     redisPrefix: e.REDIS_PREFIX,

@@ -31,6 +31,13 @@ describe('config', () => {
     expect(loadConfig({ DEFAULT_COUNTRY: '' }).defaultCountry).toBe('ML');
   });
 
+  it('reads CONSOLE_TIME_ZONE as an IANA zone, Bamako when empty, and refuses a zone Node does not know', () => {
+    expect(loadConfig({}).consoleTimeZone).toBe('Africa/Bamako');
+    expect(loadConfig({ CONSOLE_TIME_ZONE: ' ' }).consoleTimeZone).toBe('Africa/Bamako');
+    expect(loadConfig({ CONSOLE_TIME_ZONE: 'Europe/Paris' }).consoleTimeZone).toBe('Europe/Paris');
+    expect(() => loadConfig({ CONSOLE_TIME_ZONE: 'Mali/Bamako' })).toThrow(/invalid CONSOLE_TIME_ZONE="Mali\/Bamako": an IANA time zone/);
+  });
+
   it('is frozen', () => {
     const c = loadConfig({});
     expect(Object.isFrozen(c)).toBe(true);
