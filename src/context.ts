@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import type { Config } from './config/config.js';
+import { ConfigError, type Config } from './config/config.js';
 import type { CompiledFlows } from './engine/types.js';
 import { createFlowRegistry, type FlowRegistry } from './flows/flow-registry.js';
 import { createLogger, type Logger } from './logger.js';
@@ -123,6 +123,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     const diskCheck = overrides.flows ? undefined : checkFlows(flowOptions(config));
     if (diskCheck && !diskCheck.flows) throw new FlowValidationError(diskCheck.problems);
     const flows = overrides.flows ?? diskCheck!.flows!;
+    if (!flows.languages.includes(config.defaultLanguage)) {
+      throw new ConfigError(`invalid DEFAULT_LANGUAGE=${JSON.stringify(config.defaultLanguage)}: the languages of flows/languages.yaml are ${flows.languages.join(', ')}`);
+    }
     let keywords = overrides.flows ? (overrides.keywords ?? DEFAULT_KEYWORDS) : diskCheck!.keywords;
     // A test that brings its own flows has no version: its triage is the file beside them, as on disk.
     let triage: Triage | undefined = overrides.flows ? undefined : freezeTriage(diskCheck!.triage);

@@ -123,12 +123,14 @@ const envSchema = z.object({
   ),
   FLOWS_DIR: z.string().default('./flows'),
   LOCALES_DIR: z.string().default('./locales'),
-  DEFAULT_LANGUAGE: z.enum(['fr', 'bm']).default('fr'),
+  // A code of flows/languages.yaml (checked against the content at start-up).
+  DEFAULT_LANGUAGE: z.string().trim().regex(/^[a-z]{2,3}$/, 'a language code of flows/languages.yaml, such as fr or bm').default('fr'),
   // Unset or empty: Mali.
   DEFAULT_COUNTRY: optionalString
     .transform((v) => (v ?? 'ML').toUpperCase())
     .refine((v) => /^[A-Z]{2}$/.test(v) && getSupportedRegionCodes().includes(v), 'must be a two-letter region code of the phone-number library, e.g. ML'),
-  BAMBARA_SPELLING: z.enum(['standard', 'gsm7']).default('standard'),
+  // `standard`, or a spelling of flows/languages.yaml (gsm7: Bambara's è ò ny ng), checked against the content.
+  BAMBARA_SPELLING: z.string().trim().regex(/^[a-z][a-z0-9_]{0,19}$/, 'standard, or a spelling of flows/languages.yaml such as gsm7').default('standard'),
   // The form each gateway shows text in (src/i18n/text-form.ts). Hubtel's docs ask for no special characters, even É.
   AT_TEXT_FORM: z.enum(['as_written', 'gsm7', 'ascii']).default('as_written'),
   HUBTEL_TEXT_FORM: z.enum(['as_written', 'gsm7', 'ascii']).default('ascii'),
@@ -182,10 +184,12 @@ export interface Config {
   readonly dataEncryptionKey?: string;
   readonly flowsDir: string;
   readonly localesDir: string;
-  readonly defaultLanguage: 'fr' | 'bm';
+  /** the language a caller starts in before choosing (a code of flows/languages.yaml) */
+  readonly defaultLanguage: string;
   /** the region a number without `+` or `00` is read in first (see src/channels/phone-number.ts) */
   readonly defaultCountry: string;
-  readonly bambaraSpelling: 'standard' | 'gsm7';
+  /** the spelling callers read: `standard`, or a spelling of flows/languages.yaml, for every language that has it */
+  readonly bambaraSpelling: string;
   /** the form each USSD gateway shows text in */
   readonly textForms: { readonly africastalking: TextForm; readonly hubtel: TextForm };
   readonly limits: { readonly gsm7: number; readonly ucs2: number };

@@ -5,8 +5,12 @@
  */
 import type { Encoding, ScreenLimits } from '../i18n/gsm.js';
 
-export type Lang = 'fr' | 'bm';
-export const LANGUAGES: readonly Lang[] = ['fr', 'bm'];
+/**
+ * A language's code (`fr`, `bm`, ...). The set is data (flows/languages.yaml,
+ * src/i18n/languages.ts), carried by the compiled flows: the engine never
+ * names a language.
+ */
+export type Lang = string;
 
 /** A text key, `namespace:key`, resolved by the flow's text lookup. */
 export type TextKey = string;
@@ -189,6 +193,8 @@ export interface CompiledFlows {
   readonly home: string;
   /** the language menu */
   readonly languageNode: string;
+  /** the languages callers can have, in menu order; the first is the source */
+  readonly languages: readonly Lang[];
   readonly texts: TextLookup;
   readonly common: CommonTexts;
   readonly limits: ScreenLimits;

@@ -35,6 +35,8 @@ export interface ResolvedFlows {
   starts: Map<string, string>;
   edges: Edge[];
   textUses: TextUse[];
+  /** the language codes menu options set, where (checked against flows/languages.yaml) */
+  languageUses: { lang: string; at: SourceRef }[];
   entry?: { flow: string; home: string; language: string; at: SourceRef };
   choiceLabels: Map<string, Map<string, TextKey>>;
   /** input fields and their maximum length, to lint screens with the longest answer */
@@ -91,6 +93,7 @@ export function resolveFlows(files: readonly ParsedFile<FlowFile>[]): ResolvedFl
     starts: new Map(),
     edges: [],
     textUses: [],
+    languageUses: [],
     choiceLabels: new Map(),
     inputFields: new Map(),
     lookupVars: new Set(),
@@ -145,6 +148,10 @@ function resolveNode(
     const q = qualifyKey(flow, k);
     out.textUses.push({ key: q, at: at(path) });
     return q;
+  };
+  const language = (lang: string, path: (string | number)[]): string => {
+    out.languageUses.push({ lang, at: at(path) });
+    return lang;
   };
   const target = (t: string, path: (string | number)[]): string => {
     const q = qualifyTarget(flow, t);
@@ -202,7 +209,7 @@ function resolveNode(
         options: raw.options.map((o, i) => ({
           label: key(o.label, ['options', i, 'label']),
           next: target(o.next, ['options', i, 'next']),
-          ...(o.language ? { language: o.language } : {}),
+          ...(o.language ? { language: language(o.language, ['options', i, 'language']) } : {}),
         })),
       };
     case 'info':
@@ -284,7 +291,7 @@ function resolveNode(
 /** Builds the engine's view of resolved flows. Call only when validation found no error. */
 export function buildCompiledFlows(
   resolved: ResolvedFlows,
-  options: { hash: string; texts: TextLookup; limits: ScreenLimits },
+  options: { hash: string; texts: TextLookup; limits: ScreenLimits; languages: readonly Lang[] },
 ): CompiledFlows {
   const entry = resolved.entry!;
   return Object.freeze({
@@ -294,6 +301,7 @@ export function buildCompiledFlows(
     entryFlow: entry.flow,
     home: entry.home,
     languageNode: entry.language,
+    languages: Object.freeze([...options.languages]),
     texts: options.texts,
     common: COMMON_TEXTS,
     limits: Object.freeze({ ...options.limits }),

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { flowFileSchema, keywordsFileSchema, variablesFileSchema, type FlowFile, type KeywordsFile, type VariablesFile } from './flow-schema.js';
 import type { Problem } from './problems.js';
 import { terminologyFileSchema, type TerminologyFile } from './terminology.js';
+import { LANGUAGES_FILE, languagesFileSchema, type LanguagesFile } from '../i18n/languages.js';
 
 /** Finds where a path (`['nodes', 'home', 'options', 0]`) sits in the file. */
 export type Locate = (path: readonly (string | number)[]) => { line: number; col: number };
@@ -85,10 +86,12 @@ export interface LoadedFlowFiles {
   keywords?: ParsedFile<KeywordsFile>;
   /** the terms texts must use (absent: no terminology check) */
   terminology?: ParsedFile<TerminologyFile>;
+  /** the hotline's languages (absent: French and Bambara, src/i18n/languages.ts) */
+  languages?: ParsedFile<LanguagesFile>;
   problems: Problem[];
 }
 
-/** Reads `flows/*.yaml`, with `variables.yaml`, `keywords.yaml` and `terminology.yaml` beside them. */
+/** Reads `flows/*.yaml`, with `languages.yaml`, `variables.yaml`, `keywords.yaml` and `terminology.yaml` beside them. */
 export function loadFlowFiles(dir: string, root = process.cwd()): LoadedFlowFiles {
   const problems: Problem[] = [];
   let names: string[];
@@ -102,13 +105,15 @@ export function loadFlowFiles(dir: string, root = process.cwd()): LoadedFlowFile
   let variables: ParsedFile<VariablesFile> | undefined;
   let keywords: ParsedFile<KeywordsFile> | undefined;
   let terminology: ParsedFile<TerminologyFile> | undefined;
+  let languages: ParsedFile<LanguagesFile> | undefined;
   for (const name of names) {
     const path = join(dir, name);
     if (name === VARIABLES_FILE) variables = parseYamlFile(path, variablesFileSchema, problems, root);
     else if (name === KEYWORDS_FILE) keywords = parseYamlFile(path, keywordsFileSchema, problems, root);
     else if (name === TERMINOLOGY_FILE) terminology = parseYamlFile(path, terminologyFileSchema, problems, root);
+    else if (name === LANGUAGES_FILE) languages = parseYamlFile(path, languagesFileSchema, problems, root);
     else if (name === TRIAGE_FILE) continue;
     else flows.push(parseYamlFile(path, flowFileSchema, problems, root));
   }
-  return { flows, variables, keywords, terminology, problems };
+  return { flows, variables, keywords, terminology, ...(languages ? { languages } : {}), problems };
 }

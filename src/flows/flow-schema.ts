@@ -10,7 +10,8 @@ const nodeId = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a node id is lowercase let
 const target = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/, 'a target is `node` or `flow.node`');
 /** `key` in the flow's namespace, or `namespace:key` */
 const textKey = z.string().regex(/^([a-z][a-z0-9_]*:)?[a-z][a-zA-Z0-9_.]*$/, 'a text key is `key` or `namespace:key`');
-const language = z.enum(['fr', 'bm']);
+/** a code of flows/languages.yaml (the validator checks it is one) */
+const language = z.string().regex(/^[a-z]{2,3}$/, 'a language code is 2 or 3 lowercase letters');
 
 const effect = z.union([
   z.strictObject({
@@ -130,12 +131,13 @@ export type FlowFileNode = z.infer<typeof nodeSchema>;
  */
 export const variablesFileSchema = z.record(
   z.string().regex(/^[a-z][a-z0-9_]*$/, 'a variable name is lowercase letters, digits and _'),
-  z.strictObject({
-    fr: z.string(),
-    bm: z.string(),
-    /** the value shipped as an example: while a language still holds it, production refuses to start */
-    sample: z.string().optional(),
-  }),
+  z
+    .object({
+      /** the value shipped as an example: while a language still holds it, production refuses to start */
+      sample: z.string().optional(),
+    })
+    // One value per language code (the validator checks every language of flows/languages.yaml has one).
+    .catchall(z.string({ error: 'a value is text' })),
 );
 export type VariablesFile = z.infer<typeof variablesFileSchema>;
 

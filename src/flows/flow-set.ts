@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { relative } from 'node:path';
 import type { CompiledFlows, Lang } from '../engine/types.js';
 import type { ScreenLimits } from '../i18n/gsm.js';
-import type { BambaraSpelling } from '../i18n/bambara-spelling.js';
+import { AS_WRITTEN, DEFAULT_LANGUAGES, languageSet, type LanguageSet } from '../i18n/languages.js';
 import { withTextForm, type TextForm } from '../i18n/text-form.js';
 import { createTextLookup, loadLocales } from '../i18n/locales.js';
 import { loadFlowFiles } from './flow-loader.js';
@@ -29,8 +29,12 @@ export interface FlowSetOptions {
   flowsDir: string;
   localesDir: string;
   limits: ScreenLimits;
-  /** the spelling this deployment shows; the linter checks both */
-  spelling: BambaraSpelling;
+  /**
+   * the spelling this deployment shows (BAMBARA_SPELLING): `standard`, as the
+   * files are written, or a spelling of flows/languages.yaml (`gsm7`), used by
+   * every language that has one by that name; the linter checks them all
+   */
+  spelling: string;
   /** paths in problems are relative to it */
   root?: string;
   /** days a reporter's number is kept (PHONE_RETENTION_DAYS), which texts may tell callers (default 30) */
@@ -48,6 +52,8 @@ export interface FlowCheck {
   report: ScreenRow[];
   /** admin-set values, for the SMS templates and the console */
   variables: Record<Lang, Record<string, string>>;
+  /** the languages of the content (flows/languages.yaml) */
+  languages: LanguageSet;
   /** the SMS keywords (flows/keywords.yaml, or the defaults) */
   keywords: KeywordTable;
   /** every SMS template in each language and Bambara spelling */
@@ -59,7 +65,8 @@ export interface FlowCheck {
 export interface SmsRow {
   key: string;
   lang: Lang;
-  spelling: BambaraSpelling | '-';
+  /** `-` for a language with one spelling */
+  spelling: string;
   segments: number;
   encoding: 'GSM-7' | 'UCS-2';
   characters: number;
@@ -99,68 +106,92 @@ function smsTemplates(resolved: ResolvedFlows): string[] {
   return [...keys];
 }
 
-/** Measures every SMS template with the longest values its variables can take. */
+/** Measures every SMS template with the longest values its variables can take, in the languages `langs` of one spelling. */
 function lintSms(
   flows: CompiledFlows,
   templates: string[],
-  options: { spelling: BambaraSpelling; includeFrench: boolean; fileOf: (lang: Lang, ns: string) => string },
+  options: { spelling: string; langs: readonly Lang[]; languages: LanguageSet; fileOf: (lang: Lang, ns: string) => string },
 ): { rows: SmsRow[]; problems: Problem[] } {
-  const { spelling, includeFrench } = options;
+  const { spelling, langs, languages } = options;
   const rows: SmsRow[] = [];
   const problems: Problem[] = [];
-  for (const lang of ['fr', 'bm'] as const) {
-    if (lang === 'fr' && !includeFrench) continue;
+  for (const lang of langs) {
+    const spelled = languages.spellingsOf(lang).length > 1;
     const statuses = REPORT_STATUSES.map((st) => flows.texts(lang, reportStatusKey(st)));
     const status = statuses.reduce((a, b) => (b.length > a.length ? b : a), '');
     for (const key of templates) {
       const m = measureSms(flows.texts(lang, key, { ref: SAMPLE_REF, status, ...LONGEST_LOOKUP_VALUES }));
-      rows.push({ key, lang, spelling: lang === 'bm' ? spelling : '-', ...m });
+      rows.push({ key, lang, spelling: spelled ? spelling : '-', ...m });
       if (m.segments > 1) {
-        problems.push({ file: options.fileOf(lang, key.split(':')[0]!), line: 1, col: 1, severity: 'warning', message: `SMS ${key} (${lang}${lang === 'bm' ? `, ${spelling}` : ''}) takes ${m.segments} segments in ${m.encoding}` });
+        problems.push({ file: options.fileOf(lang, key.split(':')[0]!), line: 1, col: 1, severity: 'warning', message: `SMS ${key} (${lang}${spelled ? `, ${spelling}` : ''}) takes ${m.segments} segments in ${m.encoding}` });
       }
     }
   }
   return { rows, problems };
 }
 
+/**
+ * The spellings the checker compiles, each with the languages it lints:
+ * `standard` for every language, then each other spelling name for the
+ * languages that have it.
+ */
+function spellingVariants(languages: LanguageSet): { spelling: string; langs: Lang[] }[] {
+  const variants = new Map<string, Lang[]>([[AS_WRITTEN, [...languages.codes]]]);
+  for (const lang of languages.codes) {
+    for (const spelling of languages.spellingsOf(lang).slice(1)) variants.set(spelling, [...(variants.get(spelling) ?? []), lang]);
+  }
+  return [...variants].map(([spelling, langs]) => ({ spelling, langs }));
+}
+
 /** Validates everything and compiles it when valid. Never throws on bad content. */
 export function checkFlows(options: FlowSetOptions): FlowCheck {
   const root = options.root ?? process.cwd();
   const files = loadFlowFiles(options.flowsDir, root);
-  const locales = loadLocales(options.localesDir, root);
+  // A languages.yaml that does not parse stops the check below (its problems are errors); meanwhile, the default set.
+  const languages = languageSet(files.languages?.data ?? DEFAULT_LANGUAGES);
+  const locales = loadLocales(options.localesDir, root, languages);
   const problems: Problem[] = [...files.problems, ...locales.problems];
   const triageFile = parseTriageFile(options.flowsDir, problems, root);
   const variablesDef = files.variables?.data ?? {};
-  const variables: FlowCheck['variables'] = { fr: {}, bm: {} };
+  const variables: FlowCheck['variables'] = Object.fromEntries(languages.codes.map((lang) => [lang, {}]));
   for (const [name, value] of Object.entries(variablesDef)) {
-    variables.fr[name] = value.fr.normalize('NFC');
-    variables.bm[name] = value.bm.normalize('NFC');
+    for (const lang of languages.codes) variables[lang]![name] = (value[lang] ?? '').normalize('NFC');
   }
-  for (const lang of ['fr', 'bm'] as const) variables[lang].number_kept_days = String(options.numberKeptDays ?? 30);
+  for (const lang of languages.codes) variables[lang]!.number_kept_days = String(options.numberKeptDays ?? 30);
+  if (options.spelling !== AS_WRITTEN && !languages.codes.some((lang) => languages.spellingsOf(lang).includes(options.spelling))) {
+    const at = files.languages ? { file: files.languages.file, line: 1, col: 1 } : { file: relative(root, options.flowsDir), line: 1, col: 1 };
+    problems.push({ ...at, severity: 'error', message: `spelling ${options.spelling} (BAMBARA_SPELLING) is no spelling of any language in languages.yaml` });
+  }
   const resolved = resolveFlows(files.flows);
   problems.push(...resolved.problems);
-  problems.push(...validateFlows(resolved, locales, files.variables, relative(root, options.flowsDir)));
-  problems.push(...sampleValueProblems(files.variables, options.production ?? false));
+  problems.push(...validateFlows(resolved, locales, files.variables, relative(root, options.flowsDir), languages));
+  problems.push(...sampleValueProblems(files.variables, options.production ?? false, languages));
   const keywords = keywordTable(files, problems);
   if (triageFile) problems.push(...triageProblems(triageFile, new Set(resolved.choiceLabels.get(INCIDENT_FIELD)?.keys() ?? [])));
   const triage = triageFile?.data;
   if (files.terminology?.data) {
-    problems.push(...terminologyProblems({ terminology: files.terminology.data, locales, variables: files.variables, keywords: files.keywords }));
+    problems.push(...terminologyProblems({ terminology: files.terminology.data, locales, languages, variables: files.variables, keywords: files.keywords }));
   }
-  if (hasErrors(problems)) return { problems, report: [], variables, keywords, smsReport: [], ...(triage ? { triage } : {}) };
+  if (hasErrors(problems)) return { problems, report: [], variables, languages, keywords, smsReport: [], ...(triage ? { triage } : {}) };
 
-  const hash = versionHash(files.flows.map((f) => f.content), files.variables?.content ?? '', locales.sources, options);
+  const hash = versionHash([...files.flows.map((f) => f.content), files.languages?.content ?? ''], files.variables?.content ?? '', locales.sources, options);
   const report: ScreenRow[] = [];
   const smsReport: SmsRow[] = [];
   const templates = smsTemplates(resolved);
+  const compile = (spelling: string) =>
+    buildCompiledFlows(resolved, {
+      hash,
+      texts: createTextLookup({ resources: locales.resources, variables, source: languages.source, spell: (lang, text) => languages.spell(lang, spelling, text) }),
+      limits: options.limits,
+      languages: languages.codes,
+    });
   let live: CompiledFlows | undefined;
-  for (const spelling of ['standard', 'gsm7'] as const) {
-    const texts = createTextLookup({ resources: locales.resources, variables, spelling });
-    const compiled = buildCompiledFlows(resolved, { hash, texts, limits: options.limits });
-    const lint = lintScreens(compiled, resolved, { spelling, includeFrench: spelling === 'standard', commonFile: (lang) => locales.fileOf(lang, 'common') });
+  for (const { spelling, langs } of spellingVariants(languages)) {
+    const compiled = compile(spelling);
+    const lint = lintScreens(compiled, resolved, { spelling, langs, languages, commonFile: (lang) => locales.fileOf(lang, 'common') });
     report.push(...lint.rows);
     problems.push(...lint.problems);
-    const sms = lintSms(compiled, templates, { spelling, includeFrench: spelling === 'standard', fileOf: locales.fileOf });
+    const sms = lintSms(compiled, templates, { spelling, langs, languages, fileOf: locales.fileOf });
     smsReport.push(...sms.rows);
     problems.push(...sms.problems);
     if (spelling === options.spelling) live = compiled;
@@ -168,11 +199,11 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
   // Each form a gateway shows text in, in the deployment's spelling, as that gateway's callers see it.
   for (const form of new Set(options.textForms ?? [])) {
     if (form === 'as_written' || !live) continue;
-    const lint = lintScreens(withTextForm(live, form), resolved, { spelling: options.spelling, includeFrench: true, form, commonFile: (lang) => locales.fileOf(lang, 'common') });
+    const lint = lintScreens(withTextForm(live, form), resolved, { spelling: options.spelling, langs: languages.codes, languages, form, commonFile: (lang) => locales.fileOf(lang, 'common') });
     report.push(...lint.rows);
     problems.push(...lint.problems);
   }
-  return { flows: hasErrors(problems) ? undefined : live, problems, report, variables, keywords, smsReport, ...(triage ? { triage } : {}) };
+  return { flows: hasErrors(problems) ? undefined : live, problems, report, variables, languages, keywords, smsReport, ...(triage ? { triage } : {}) };
 }
 
 /** Loads the flows for the server: throws a FlowValidationError listing every error. */

@@ -1,11 +1,13 @@
 /**
  * Semantic checks on resolved flows: every target exists, every node is
- * reachable and can lead somewhere, every text exists in both languages with
- * only known placeholders, and every variable has both languages.
+ * reachable and can lead somewhere, every text exists in every language of
+ * flows/languages.yaml with only known placeholders, and every variable has
+ * a value in each.
  */
 import { LOOKUP_SOURCES } from './lookup-sources.js';
 import { getText, listKeys, placeholders, type LoadedLocales } from '../i18n/locales.js';
-import { LANGUAGES, type FlowNode } from '../engine/types.js';
+import type { FlowNode } from '../engine/types.js';
+import { LANGUAGES_FILE, type LanguageSet } from '../i18n/languages.js';
 import type { VariablesFile } from './flow-schema.js';
 import type { ParsedFile } from './flow-loader.js';
 import { COMMON_TEXTS, type ResolvedFlows, type SourceRef } from './flow-compiler.js';
@@ -61,6 +63,7 @@ export function validateFlows(
   locales: LoadedLocales,
   variablesFile: ParsedFile<VariablesFile> | undefined,
   flowsDir: string,
+  languages: LanguageSet,
 ): Problem[] {
   const problems: Problem[] = [];
   const { nodes } = resolved;
@@ -159,7 +162,7 @@ export function validateFlows(
     }
   }
 
-  // Every text in both languages, non-empty, with known placeholders. The
+  // Every text in every language, non-empty, with known placeholders. The
   // engine's own texts are reported in the locale file that lacks them.
   // The SMS code sends (BUREAU by SMS) may use anything a lookup source provides.
   const catalogVars = Object.values(LOOKUP_SOURCES).flatMap((source) => source.provides);
@@ -190,7 +193,7 @@ export function validateFlows(
   const checked = new Set<string>();
   for (const use of [...resolved.textUses, ...commonUses]) {
     const [ns, key] = use.key.split(':') as [string, string];
-    for (const lang of LANGUAGES) {
+    for (const lang of languages.codes) {
       const file = locales.fileOf(lang, ns);
       const at: SourceRef = use.at ?? { file, line: 1, col: 1 };
       const once = `${use.key}|${lang}|${at.file}:${at.line}:${at.col}`;
@@ -210,32 +213,42 @@ export function validateFlows(
 
   // Texts nobody uses, and Bambara awaiting review.
   const usedKeys = new Set([...resolved.textUses.map((u) => u.key), ...CODE_TEXTS]);
-  for (const lang of LANGUAGES) {
-    for (const [ns, texts] of Object.entries(locales.resources[lang])) {
+  for (const lang of languages.codes) {
+    for (const [ns, texts] of Object.entries(locales.resources[lang] ?? {})) {
       const file = locales.fileOf(lang, ns);
       const keys = listKeys(texts);
       const unused = keys.filter((k) => !usedKeys.has(`${ns}:${k}`));
       if (unused.length) problems.push({ file, line: 1, col: 1, severity: 'warning', message: `unused texts: ${unused.join(', ')}` });
-      if (lang === 'bm') {
-        const reviewed = locales.review.reviewed[ns] ?? new Set<string>();
+      const language = languages.get(lang)!;
+      if (language.review) {
+        const reviewed = locales.review.reviewed[lang]?.[ns] ?? new Set<string>();
         const pending = keys.filter((k) => !reviewed.has(k));
         if (pending.length) {
-          problems.push({ file, line: 1, col: 1, severity: 'warning', message: `${pending.length} of ${keys.length} Bambara texts await a native speaker's review` });
+          problems.push({ file, line: 1, col: 1, severity: 'warning', message: `${pending.length} of ${keys.length} ${language.name} texts await a native speaker's review` });
         }
       }
     }
   }
 
-  // Variables: both languages set, none empty, none that the configuration sets.
+  // Variables: every language set, none empty, no other language, none that the configuration sets.
   for (const [name, value] of Object.entries(variables)) {
     if ((CONFIG_VARIABLES as readonly string[]).includes(name)) {
       problems.push(problem({ file: variablesFile!.file, ...variablesFile!.locate([name]) }, `variable ${name} comes from the configuration (PHONE_RETENTION_DAYS): remove it here`));
     }
-    for (const lang of LANGUAGES) {
-      if (value[lang].trim()) continue;
+    for (const lang of languages.codes) {
+      if (value[lang]?.trim()) continue;
       const at = { file: variablesFile!.file, ...variablesFile!.locate([name, lang]) };
       problems.push(problem(at, `variable ${name} has no ${lang} value`));
     }
+    for (const key of Object.keys(value)) {
+      if (key === 'sample' || languages.has(key)) continue;
+      problems.push(problem({ file: variablesFile!.file, ...variablesFile!.locate([name, key]) }, `variable ${name} has a value for ${key}, which is not a language of ${LANGUAGES_FILE} (${languages.codes.join(', ')})`));
+    }
+  }
+
+  // A language menu option names a language callers can have.
+  for (const use of resolved.languageUses) {
+    if (!languages.has(use.lang)) problems.push(problem(use.at, `language ${use.lang} is not a language of ${LANGUAGES_FILE} (${languages.codes.join(', ')})`));
   }
   return problems;
 }
@@ -245,12 +258,12 @@ export function validateFlows(
  * short code `*384*123#`, would send citizens somewhere else: an error in
  * production (the server refuses to start), a warning otherwise.
  */
-export function sampleValueProblems(variablesFile: ParsedFile<VariablesFile> | undefined, production: boolean): Problem[] {
+export function sampleValueProblems(variablesFile: ParsedFile<VariablesFile> | undefined, production: boolean, languages: LanguageSet): Problem[] {
   const problems: Problem[] = [];
   for (const [name, value] of Object.entries(variablesFile?.data ?? {})) {
     if (value.sample === undefined) continue;
-    for (const lang of LANGUAGES) {
-      if (value[lang].trim() !== value.sample.trim()) continue;
+    for (const lang of languages.codes) {
+      if (value[lang]?.trim() !== value.sample.trim()) continue;
       const at = { file: variablesFile!.file, ...variablesFile!.locate([name, lang]) };
       problems.push(problem(at, `variable ${name} (${lang}) still holds its sample value ${JSON.stringify(value.sample)}: set this deployment's own before going live`, production ? 'error' : 'warning'));
     }

@@ -8,8 +8,8 @@
 import { LONGEST_LOOKUP_VALUES } from './lookup-sources.js';
 import { fitsScreen, limitFor, measure, type Encoding } from '../i18n/gsm.js';
 import { optionLines, renderPages, screenVars, type RenderState } from '../engine/render.js';
-import { LANGUAGES, type CompiledFlows, type FlowNode, type Lang } from '../engine/types.js';
-import type { BambaraSpelling } from '../i18n/bambara-spelling.js';
+import type { CompiledFlows, FlowNode, Lang } from '../engine/types.js';
+import type { LanguageSet } from '../i18n/languages.js';
 import { applyTextForm, type TextForm } from '../i18n/text-form.js';
 import type { ResolvedFlows } from './flow-compiler.js';
 import type { Problem } from './problems.js';
@@ -17,7 +17,8 @@ import type { Problem } from './problems.js';
 export interface ScreenRow {
   node: string;
   lang: Lang;
-  spelling: BambaraSpelling | '-';
+  /** `-` for a language with one spelling */
+  spelling: string;
   /** the text form a gateway shows it in, when not as written */
   form?: TextForm;
   pages: number;
@@ -66,19 +67,22 @@ function checkPages(pages: string[], limits: CompiledFlows['limits']): { longest
 }
 
 /**
- * Lints the screens of one compiled variant (one Bambara spelling, and the
- * text form a gateway shows it in). Returns the report rows and the problems found.
+ * Lints the screens of one compiled variant (one spelling, in the languages
+ * `langs` that have it, and the text form a gateway shows it in). Returns
+ * the report rows and the problems found.
  */
 export function lintScreens(
   flows: CompiledFlows,
   resolved: ResolvedFlows,
-  options: { spelling: BambaraSpelling; includeFrench: boolean; commonFile: (lang: Lang) => string; form?: TextForm },
+  options: { spelling: string; langs: readonly Lang[]; languages: LanguageSet; commonFile: (lang: Lang) => string; form?: TextForm },
 ): { rows: ScreenRow[]; problems: Problem[] } {
-  const { spelling, includeFrench, form } = options;
+  const { spelling, langs, languages, form } = options;
   const rows: ScreenRow[] = [];
   const problems: Problem[] = [];
-  const langs = LANGUAGES.filter((l) => l === 'bm' || includeFrench);
   for (const lang of langs) {
+    const spelled = languages.spellingsOf(lang).length > 1;
+    // A spelling made to stay in GSM-7 (Bambara's è ò ny ng) must not let a screen slip into UCS-2.
+    const mustFit = form ? undefined : languages.get(lang)?.spellings.find((s) => s.name === spelling)?.encoding;
     const answers = worstAnswers(flows, resolved, lang);
     for (const [id, node] of flows.nodes) {
       if (node.kind === 'lookup' || node.kind === 'branch') continue; // never shown
@@ -93,12 +97,17 @@ export function lintScreens(
         // (in a gateway's text form, the names too: the gateway folds the finished screen)
         ...(node.kind === 'pick' ? { picked: { node: id, items: form ? SAMPLE_PICKED.map((i) => ({ ...i, label: applyTextForm(i.label, form) })) : SAMPLE_PICKED } } : {}),
       };
-      const label = `${lang}${lang === 'bm' ? `, ${spelling} spelling` : ''}${form ? `, ${form} text form` : ''}`;
+      const label = `${lang}${spelled ? `, ${spelling} spelling` : ''}${form ? `, ${form} text form` : ''}`;
       const pages = renderPages(flows, node, session);
       const noticed = node.kind === 'end' ? [] : noticePages(flows, node, session, pages.length);
       const check = checkPages([...pages, ...noticed.map((n) => n.text)], flows.limits);
       const sample = node.kind === 'pick';
-      rows.push({ node: id, lang, spelling: lang === 'bm' ? spelling : '-', ...(form ? { form } : {}), pages: pages.length, sample, longest: check.longest, encoding: check.encoding, limit: check.encoding === 'GSM-7' ? flows.limits.gsm7 : flows.limits.ucs2 });
+      rows.push({ node: id, lang, spelling: spelled ? spelling : '-', ...(form ? { form } : {}), pages: pages.length, sample, longest: check.longest, encoding: check.encoding, limit: check.encoding === 'GSM-7' ? flows.limits.gsm7 : flows.limits.ucs2 });
+      // Not a picked list (its names are data, shown as imported: its sample is the worst case, not the
+      // spelling's), nor the language menu (each language's name is written in itself: Français has a ç).
+      if (mustFit && !sample && id !== flows.languageNode && check.encoding !== mustFit) {
+        problems.push({ ...at, severity: 'error', message: `screen of "${id}" (${label}) needs ${check.encoding}: its letters outside ${mustFit} are not replaced by the spelling (languages.yaml)` });
+      }
       if (check.over > 0) {
         problems.push({ ...at, severity: 'error', message: `screen of "${id}" (${label}) has a line too long for one screen` });
       }

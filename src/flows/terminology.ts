@@ -12,8 +12,8 @@
  */
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { LANGUAGES, type Lang } from '../engine/types.js';
-import { foldToGsm7, type BambaraSpelling } from '../i18n/bambara-spelling.js';
+import type { Lang } from '../engine/types.js';
+import { AS_WRITTEN, type LanguageSet } from '../i18n/languages.js';
 import { listKeys, type LoadedLocales } from '../i18n/locales.js';
 import type { KeywordsFile, VariablesFile } from './flow-schema.js';
 import type { ParsedFile } from './flow-loader.js';
@@ -35,22 +35,24 @@ function normalizeText(text: string): string {
     .replace(/\{\{[^}]*\}\}/g, (m) => '\u0000'.repeat(m.length));
 }
 
-function formSource(form: string, spelling: BambaraSpelling): string {
+/** A text in one spelling of its language (languages.yaml). */
+type Spell = (text: string) => string;
+
+function formSource(form: string, spell: Spell): string {
   const regex = REGEX_FORM.exec(form);
   const source = regex
     ? regex[1]!.normalize('NFC').replace(/[ƐƆƝŊ]/g, (c) => c.toLowerCase())
     : escapeRegExp(normalizeText(form)).replace(/\s+/g, '\\s+');
-  return spelling === 'gsm7' ? foldToGsm7(source) : source;
+  return spell(source);
 }
 
-function compileForm(form: string, spelling: BambaraSpelling): RegExp {
-  return new RegExp(`(?<![\\p{L}\\p{N}])(?:${formSource(form, spelling)})(?![\\p{L}\\p{N}])`, 'giu');
+function compileForm(form: string, spell: Spell): RegExp {
+  return new RegExp(`(?<![\\p{L}\\p{N}])(?:${formSource(form, spell)})(?![\\p{L}\\p{N}])`, 'giu');
 }
 
 function isValidForm(form: string): boolean {
   try {
-    compileForm(form, 'standard');
-    compileForm(form, 'gsm7');
+    compileForm(form, (t) => t);
     return true;
   } catch {
     return false;
@@ -77,11 +79,8 @@ const languageSchema = z.strictObject({
   terms: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'a concept is lowercase letters, digits and _'), termSchema),
 });
 
-/** `flows/terminology.yaml`. A missing file means no terminology check. */
-export const terminologyFileSchema = z.strictObject({
-  fr: languageSchema.optional(),
-  bm: languageSchema.optional(),
-});
+/** `flows/terminology.yaml`, by language code (of languages.yaml). A missing file means no terminology check. */
+export const terminologyFileSchema = z.record(z.string().regex(/^[a-z]{2,3}$/, 'a language code is 2 or 3 lowercase letters'), languageSchema);
 export type TerminologyFile = z.infer<typeof terminologyFileSchema>;
 export type Term = z.infer<typeof termSchema>;
 
@@ -99,8 +98,10 @@ export interface TermUse {
   term: Term;
   /** what the text says, as found */
   found: string;
-  /** found only in the GSM-7 folding (the text mixes spellings, or is written in phone spelling) */
+  /** found only in another spelling of the language (the text mixes spellings, or is written in phone spelling) */
   foldedOnly: boolean;
+  /** that spelling's name, when foldedOnly */
+  spelling?: string;
 }
 
 interface CompiledTerms {
@@ -122,12 +123,12 @@ function ranges(re: RegExp, text: string): (Range & { text: string })[] {
 
 const covers = (outer: Range, inner: Range) => outer.start <= inner.start && inner.end <= outer.end;
 
-function compileTerms(terms: Record<string, Term>, spelling: BambaraSpelling): CompiledTerms {
+function compileTerms(terms: Record<string, Term>, spell: Spell): CompiledTerms {
   const uses: RegExp[] = [];
   const avoids: CompiledTerms['avoids'] = [];
   for (const [concept, term] of Object.entries(terms)) {
-    for (const use of [term.use, ...(term.also ?? [])]) uses.push(compileForm(use, spelling));
-    for (const avoided of term.avoid) avoids.push({ concept, term, re: compileForm(avoided, spelling) });
+    for (const use of [term.use, ...(term.also ?? [])]) uses.push(compileForm(use, spell));
+    for (const avoided of term.avoid) avoids.push({ concept, term, re: compileForm(avoided, spell) });
   }
   return { uses, avoids };
 }
@@ -168,6 +169,8 @@ function jsonKeyLocator(content: string): (path: readonly string[]) => { line: n
 export interface TerminologySources {
   terminology: TerminologyFile;
   locales: LoadedLocales;
+  /** the languages and their spellings: each text is searched in every spelling of its language */
+  languages: LanguageSet;
   variables?: ParsedFile<VariablesFile>;
   keywords?: ParsedFile<KeywordsFile>;
 }
@@ -181,26 +184,28 @@ export interface TerminologySources {
  * // [{ file: 'locales/bm/sms.json', line: 6, col: 3, key: 'sms:help', concept: 'phone_number', found: 'nimɔrɔ', ... }]
  */
 export function findTermUses(sources: TerminologySources): TermUse[] {
-  const { terminology, locales } = sources;
-  const spellings = (lang: Lang): BambaraSpelling[] => (lang === 'bm' ? ['standard', 'gsm7'] : ['standard']);
+  const { terminology, locales, languages } = sources;
   const compiled = new Map<string, CompiledTerms>();
-  const termsFor = (lang: Lang, spelling: BambaraSpelling) => {
+  const spellFor = (lang: Lang, spelling: string): Spell => (t) => languages.spell(lang, spelling, t);
+  /** A form in every other spelling of its language at once: what tells two spellings' finds of one form apart. */
+  const folded = (lang: Lang, t: string) => languages.spellingsOf(lang).reduce((out, spelling) => languages.spell(lang, spelling, out), t);
+  const termsFor = (lang: Lang, spelling: string) => {
     const id = `${lang}/${spelling}`;
     let c = compiled.get(id);
-    if (!c) compiled.set(id, (c = compileTerms(terminology[lang]?.terms ?? {}, spelling)));
+    if (!c) compiled.set(id, (c = compileTerms(terminology[lang]?.terms ?? {}, spellFor(lang, spelling))));
     return c;
   };
   /** Finds in each spelling; a form found in the standard one is reported once. */
   const find = (lang: Lang, text: string) => {
-    const out: { concept: string; term: Term; found: string; foldedOnly: boolean }[] = [];
+    const out: { concept: string; term: Term; found: string; foldedOnly: boolean; spelling?: string }[] = [];
     const seen = new Set<string>();
-    for (const spelling of spellings(lang)) {
-      const spell = (t: string) => (spelling === 'gsm7' ? foldToGsm7(t) : t);
+    for (const spelling of languages.spellingsOf(lang)) {
+      const spell = spellFor(lang, spelling);
       for (const { match, ...hit } of findInText(spell(normalizeText(text)), spell(text.normalize('NFC')), termsFor(lang, spelling))) {
-        const id = `${hit.concept}\u0000${foldToGsm7(match)}`;
+        const id = `${hit.concept}\u0000${folded(lang, match)}`;
         if (seen.has(id)) continue;
         seen.add(id);
-        out.push({ ...hit, foldedOnly: spelling === 'gsm7' });
+        out.push({ ...hit, foldedOnly: spelling !== AS_WRITTEN, ...(spelling !== AS_WRITTEN ? { spelling } : {}) });
       }
     }
     return out;
@@ -208,9 +213,9 @@ export function findTermUses(sources: TerminologySources): TermUse[] {
 
   const uses: TermUse[] = [];
   const contents = new Map(locales.sources.map((s) => [s.file, s.content]));
-  for (const lang of LANGUAGES) {
+  for (const lang of languages.codes) {
     if (!terminology[lang]) continue;
-    for (const [ns, texts] of Object.entries(locales.resources[lang])) {
+    for (const [ns, texts] of Object.entries(locales.resources[lang] ?? {})) {
       const file = locales.fileOf(lang, ns);
       let locate: ReturnType<typeof jsonKeyLocator> | undefined;
       for (const key of listKeys(texts)) {
@@ -226,9 +231,9 @@ export function findTermUses(sources: TerminologySources): TermUse[] {
   }
   const variables = sources.variables;
   for (const [name, value] of Object.entries(variables?.data ?? {})) {
-    for (const lang of LANGUAGES) {
+    for (const lang of languages.codes) {
       if (!terminology[lang]) continue;
-      for (const hit of find(lang, value[lang])) {
+      for (const hit of find(lang, value[lang] ?? '')) {
         uses.push({ file: variables!.file, ...variables!.locate([name, lang]), kind: 'variable', key: name, lang, ...hit });
       }
     }
@@ -236,7 +241,7 @@ export function findTermUses(sources: TerminologySources): TermUse[] {
   const keywords = sources.keywords;
   for (const [action, words] of Object.entries(keywords?.data ?? {})) {
     words.forEach((word, i) => {
-      for (const lang of LANGUAGES) {
+      for (const lang of languages.codes) {
         if (!terminology[lang]) continue;
         for (const hit of find(lang, word)) {
           uses.push({ file: keywords!.file, ...keywords!.locate([action, i]), kind: 'keyword', key: `${action}[${i}]`, lang, ...hit });
@@ -250,7 +255,7 @@ export function findTermUses(sources: TerminologySources): TermUse[] {
 /** The message a writer reads: what was found, the term to use, and why. */
 export function termUseMessage(use: TermUse): string {
   const what = use.kind === 'text' ? `text "${use.key}"` : use.kind === 'variable' ? `variable ${use.key}` : `keyword ${use.key}`;
-  const spelling = use.foldedOnly ? ' (in the GSM-7 spelling)' : '';
+  const spelling = use.foldedOnly ? ` (in the ${use.spelling === 'gsm7' ? 'GSM-7' : use.spelling} spelling)` : '';
   return `terminology: ${use.lang} ${what} uses "${use.found}"${spelling}; for ${use.concept.replace(/_/g, ' ')} write "${use.term.use}" (${use.term.note})`;
 }
 

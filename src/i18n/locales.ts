@@ -6,16 +6,17 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import i18next, { type i18n } from 'i18next';
-import { LANGUAGES, type Lang, type TextLookup } from '../engine/types.js';
-import { applySpelling, type BambaraSpelling } from './bambara-spelling.js';
+import type { Lang, TextLookup } from '../engine/types.js';
 import type { Problem } from '../flows/problems.js';
+import { DEFAULT_LANGUAGES, languageSet, type LanguageSet } from './languages.js';
 
 export type Namespace = Record<string, unknown>;
+/** language -> namespace -> texts; every language of the set has an entry */
 export type Resources = Record<Lang, Record<string, Namespace>>;
 
 export interface ReviewInfo {
-  /** namespace -> keys a native speaker has reviewed */
-  reviewed: Record<string, Set<string>>;
+  /** for each language under review: namespace -> keys a native speaker has reviewed (`$review` blocks) */
+  reviewed: Record<Lang, Record<string, Set<string>>>;
 }
 
 export interface LoadedLocales {
@@ -36,13 +37,13 @@ function positionOf(content: string, offset: number): { line: number; col: numbe
   return { line, col: offset - before.lastIndexOf('\n') };
 }
 
-/** Reads every locale file under `dir`, reporting unreadable JSON with its position. */
-export function loadLocales(dir: string, root = process.cwd()): LoadedLocales {
-  const resources = { fr: {}, bm: {} } as Resources;
+/** Reads every locale file under `dir` for each language of the set, reporting unreadable JSON with its position. */
+export function loadLocales(dir: string, root = process.cwd(), languages: LanguageSet = languageSet(DEFAULT_LANGUAGES)): LoadedLocales {
+  const resources: Resources = Object.fromEntries(languages.codes.map((lang) => [lang, {}]));
   const review: ReviewInfo = { reviewed: {} };
   const sources: LoadedLocales['sources'] = [];
   const problems: Problem[] = [];
-  for (const lang of LANGUAGES) {
+  for (const lang of languages.codes) {
     const langDir = join(dir, lang);
     let files: string[] = [];
     try {
@@ -74,10 +75,10 @@ export function loadLocales(dir: string, root = process.cwd()): LoadedLocales {
       }
       const ns = name.slice(0, -'.json'.length);
       const { [REVIEW_KEY]: meta, ...texts } = data as Record<string, unknown>;
-      resources[lang][ns] = deepNormalize(texts) as Namespace;
-      if (lang === 'bm') {
+      resources[lang]![ns] = deepNormalize(texts) as Namespace;
+      if (languages.get(lang)?.review) {
         const keys = (meta as { reviewed?: unknown } | undefined)?.reviewed;
-        review.reviewed[ns] = new Set(Array.isArray(keys) ? keys.map(String) : []);
+        (review.reviewed[lang] ??= {})[ns] = new Set(Array.isArray(keys) ? keys.map(String) : []);
       }
     }
   }
@@ -96,7 +97,7 @@ function deepNormalize(value: unknown): unknown {
 
 /** Looks a dotted key up in a namespace; undefined when missing or not a string. */
 export function getText(resources: Resources, lang: Lang, ns: string, key: string): string | undefined {
-  let node: unknown = resources[lang][ns];
+  let node: unknown = resources[lang]?.[ns];
   for (const part of key.split('.')) {
     if (!node || typeof node !== 'object') return undefined;
     node = (node as Record<string, unknown>)[part];
@@ -124,12 +125,15 @@ export interface TextLookupOptions {
   resources: Resources;
   /** admin-editable values per language, available to every text */
   variables: Record<Lang, Record<string, string>>;
-  spelling: BambaraSpelling;
+  /** the source language: what a text missing in another language falls back to */
+  source: Lang;
+  /** a text as the deployment's spelling of its language writes it */
+  spell: (lang: Lang, text: string) => string;
 }
 
 /**
  * Builds the pure text lookup the engine renders with. i18next resolves each
- * key once per language (fallback to French, the admin-set variables filled
+ * key once per language (fallback to the source language, the admin-set variables filled
  * in); the result is kept as a template whose runtime placeholders (`{{ref}}`,
  * answers) are filled on each call, which keeps a render to a few
  * microseconds. A missing key comes back as the key itself: a caller never
@@ -139,8 +143,8 @@ export function createTextLookup(options: TextLookupOptions): TextLookup {
   const instance: i18n = i18next.createInstance();
   void instance.init({
     resources: options.resources,
-    lng: 'fr',
-    fallbackLng: 'fr',
+    lng: options.source,
+    fallbackLng: options.source,
     initAsync: false,
     interpolation: {
       escapeValue: false,
@@ -152,13 +156,13 @@ export function createTextLookup(options: TextLookupOptions): TextLookup {
     nsSeparator: ':',
     showSupportNotice: false,
   } as Parameters<i18n['init']>[0]);
-  const spell = (lang: Lang, text: string) => (lang === 'bm' ? applySpelling(text, options.spelling) : text);
+  const { spell } = options;
   const templates = new Map<string, string>();
   const template = (lang: Lang, key: string): string => {
     const id = `${lang}\u0000${key}`;
     let text = templates.get(id);
     if (text === undefined) {
-      text = spell(lang, instance.t(key, { lng: lang, ...options.variables[lang] }) as string);
+      text = spell(lang, instance.t(key, { lng: lang, ...(options.variables[lang] ?? {}) }) as string);
       templates.set(id, text);
     }
     return text;

@@ -176,16 +176,16 @@ function loadContent(sources: ReviewSources, root: string): Content {
     return legacy ? { state: 'reviewed', by: null, at: null } : { state: 'draft', by: null, at: null };
   };
 
-  const namespaces = [...new Set([...Object.keys(locales.resources.fr), ...Object.keys(locales.resources.bm)])].sort();
+  const namespaces = [...new Set([...Object.keys(locales.resources.fr ?? {}), ...Object.keys(locales.resources.bm ?? {})])].sort();
   for (const ns of namespaces) {
     if (ns === VARIABLES_NS || ns === KEYWORDS_NS) {
       problems.push({ file: locales.fileOf('bm', ns), line: 1, col: 1, severity: 'warning', message: `namespace ${ns} is left out of the review: its ids would clash with flows/${ns}.yaml` });
       continue;
     }
-    const fr = (locales.resources.fr[ns] ?? {}) as Namespace;
-    const bm = (locales.resources.bm[ns] ?? {}) as Namespace;
+    const fr = (locales.resources.fr?.[ns] ?? {}) as Namespace;
+    const bm = (locales.resources.bm?.[ns] ?? {}) as Namespace;
     const keys = [...new Set([...listKeys(fr), ...listKeys(bm)])];
-    const legacy = locales.review.reviewed[ns] ?? new Set<string>();
+    const legacy = locales.review.reviewed.bm?.[ns] ?? new Set<string>();
     for (const key of keys) {
       const id = `${ns}:${key}`;
       const french = getText(locales.resources, 'fr', ns, key) ?? '';

@@ -36,12 +36,12 @@ runMain(async () => {
   try {
     parsed = parseArgs({ allowPositionals: true, options: { lang: { type: 'string' }, flow: { type: 'string' } } });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}; usage: npm run simulate -- [--lang fr|bm] [--flow ID] [inputs...]`);
+    throw new UsageError(`${(err as Error).message}; usage: npm run simulate -- [--lang CODE] [--flow ID] [inputs...]`);
   }
   const { values, positionals } = parsed;
   const config = loadConfig();
   const flows = loadFlows(flowOptions(config));
-  if (values.lang !== undefined && values.lang !== 'fr' && values.lang !== 'bm') throw new UsageError('--lang is fr or bm');
+  if (values.lang !== undefined && !flows.languages.includes(values.lang)) throw new UsageError(`--lang is one of ${flows.languages.join(', ')}`);
   if (values.flow !== undefined && !flows.starts.has(values.flow)) {
     throw new UsageError(`no flow "${values.flow}"; flows: ${[...flows.starts.keys()].join(', ')}`);
   }

@@ -42,8 +42,10 @@ export function createSmsProcessor(deps: SmsProcessorDeps) {
     let phone: string;
     let rendered: ReturnType<typeof renderSms>;
     try {
-      const lang: Lang = row.language === 'bm' ? 'bm' : 'fr';
-      rendered = renderSms(deps.flows.live(), lang, row.template, row.vars);
+      const flows = deps.flows.live();
+      // Written in the caller's language, or the source language if the live content no longer has it.
+      const lang: Lang = flows.languages.includes(row.language) ? row.language : flows.languages[0]!;
+      rendered = renderSms(flows, lang, row.template, row.vars);
       phone = decryptText(deps.secrets.dataEncryptionKey, row.phone_enc ?? '');
     } catch (err) {
       const reason = `cannot be prepared: ${(err as Error).message}`;

@@ -224,8 +224,9 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
         log.warn({ err: (err as Error).message }, 'database unavailable at call start');
         return { remembered: undefined, alreadySeen: false };
       });
-      const isKnown = facts.remembered === 'fr' || facts.remembered === 'bm';
-      const lang: Lang = isKnown ? (facts.remembered as Lang) : deps.defaultLanguage;
+      // A remembered language the live content no longer has is no language: the caller chooses again.
+      const isKnown = facts.remembered !== undefined && flows.languages.includes(facts.remembered);
+      const lang: Lang = isKnown ? facts.remembered! : deps.defaultLanguage;
       known.lang = lang;
       if (facts.alreadySeen) {
         // The call was recorded but its session is gone (expired, or Redis lost it):

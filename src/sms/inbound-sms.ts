@@ -98,7 +98,8 @@ export function createInboundSms(deps: InboundDeps) {
     const storedText =
       keyword.action === 'station' && keyword.argument ? `${message.text.trim().split(/\s+/)[0]} ${PRIVATE_INPUT}` : redactNinaLike(message.text, PRIVATE_INPUT);
     const remembered = await rememberedLanguage(deps.db, phoneHash);
-    const lang: Lang = remembered === 'bm' ? 'bm' : 'fr';
+    const languages = deps.flows.live().languages;
+    const lang: Lang = remembered !== undefined && languages.includes(remembered) ? remembered : languages[0]!;
 
     const result = await deps.db.transaction().execute(async (trx): Promise<InboundResult> => {
       // One number's messages are handled one at a time, so the limits below

@@ -4,7 +4,7 @@
  *   # what the conversation shows
  *   lang: fr            (the language the call starts in)
  *   known: no           (yes: the caller's language is remembered, no language menu)
- *   spelling: standard  (optional: gsm7 folds Bambara)
+ *   spelling: standard  (optional: a spelling of languages.yaml, gsm7 folds Bambara)
  *   stations: none      (optional: no polling stations imported; default: the fictional fixtures)
  *
  *   CON Kalata. Langue / Kan:
@@ -26,7 +26,8 @@ export interface Transcript {
   title: string;
   lang: Lang;
   known: boolean;
-  spelling: 'standard' | 'gsm7';
+  /** `standard`, or a spelling name of flows/languages.yaml */
+  spelling: string;
   /** none: the lookups answer from an empty list of polling stations */
   stations: 'fixtures' | 'none';
   inputs: string[];
@@ -36,12 +37,12 @@ export function parseTranscript(content: string): Transcript {
   const lines = content.split('\n');
   const header = (name: string) => lines.find((l) => l.startsWith(`${name}:`))?.slice(name.length + 1).trim();
   const lang = header('lang');
-  if (lang !== 'fr' && lang !== 'bm') throw new Error('a transcript names `lang: fr` or `lang: bm`');
+  if (!lang || !/^[a-z]{2,3}$/.test(lang)) throw new Error('a transcript names its language: `lang: fr`, `lang: bm`, ...');
   return {
     title: lines[0]!.replace(/^#\s*/, ''),
     lang,
     known: header('known') === 'yes',
-    spelling: header('spelling') === 'gsm7' ? 'gsm7' : 'standard',
+    spelling: header('spelling') || 'standard',
     stations: header('stations') === 'none' ? 'none' : 'fixtures',
     inputs: lines.filter((l) => l.startsWith('> ')).map((l) => l.slice(2)),
   };

@@ -54,7 +54,7 @@ describe('config', () => {
 
   it.each([
     [{ PORT: 'eighty' }, /^invalid PORT="eighty": /],
-    [{ DEFAULT_LANGUAGE: 'en' }, /^invalid DEFAULT_LANGUAGE="en": /],
+    [{ DEFAULT_LANGUAGE: 'english' }, /^invalid DEFAULT_LANGUAGE="english": /],
     [{ DEFAULT_COUNTRY: 'Mali' }, /^invalid DEFAULT_COUNTRY="Mali": must be a two-letter region code/],
     [{ DEFAULT_COUNTRY: 'XX' }, /^invalid DEFAULT_COUNTRY="XX": must be a two-letter region code/],
     [{ DEFAULT_COUNTRY: '223' }, /^invalid DEFAULT_COUNTRY="223": /],

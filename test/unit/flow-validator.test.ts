@@ -339,11 +339,11 @@ describe('the real flows', () => {
   });
 
   it("warn that Bambara texts await a native speaker's review", () => {
-    const warnings = check.problems.filter((p) => p.severity === 'warning' && /Bambara texts await a native speaker's review/.test(p.message));
+    const warnings = check.problems.filter((p) => p.severity === 'warning' && /Bamanankan texts await a native speaker's review/.test(p.message));
     expect(warnings.length).toBeGreaterThan(0);
     for (const w of warnings) {
       expect(w.file).toMatch(/^locales\/bm\/[a-z]+\.json$/);
-      expect(w.message).toMatch(/^\d+ of \d+ Bambara texts await a native speaker's review$/);
+      expect(w.message).toMatch(/^\d+ of \d+ Bamanankan texts await a native speaker's review$/);
     }
   });
 });

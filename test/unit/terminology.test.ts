@@ -15,6 +15,7 @@ import { checkFlows, type FlowCheck } from '../../src/flows/flow-set.js';
 import { loadFlowFiles } from '../../src/flows/flow-loader.js';
 import { findTermUses, type TermUse } from '../../src/flows/terminology.js';
 import { loadLocales } from '../../src/i18n/locales.js';
+import { DEFAULT_LANGUAGES, languageSet } from '../../src/i18n/languages.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
@@ -193,7 +194,7 @@ describe('the shipped flows and locales', () => {
   const files = loadFlowFiles(join(REPO, 'flows'), REPO);
   const uses = (): TermUse[] => {
     expect(files.terminology?.data).toBeDefined();
-    return findTermUses({ terminology: files.terminology!.data!, locales: loadLocales(join(REPO, 'locales'), REPO), variables: files.variables, keywords: files.keywords });
+    return findTermUses({ terminology: files.terminology!.data!, locales: loadLocales(join(REPO, 'locales'), REPO), languages: languageSet(DEFAULT_LANGUAGES), variables: files.variables, keywords: files.keywords });
   };
   const keyOf = (u: TermUse) => `${u.lang} ${u.key}`;
 
