@@ -77,6 +77,10 @@ export interface AppContext {
   /** where the embedded services run, for the start-up banner */
   readonly embedded: { database?: string; redis?: string };
   readiness(): Promise<Record<string, 'ok' | 'down'>>;
+  /** aborted when this process begins to stop: what holds a connection open (the dashboard's streams) lets go */
+  readonly stopping: AbortSignal;
+  /** says the process is stopping (serve.ts, on SIGTERM, before the server stops taking connections) */
+  beginStop(): void;
   close(): Promise<void>;
 }
 
@@ -117,6 +121,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const cleanups: (() => Promise<void>)[] = [];
   const embedded: AppContext['embedded'] = {};
+  const stopping = new AbortController();
   try {
     // Flows first: an invalid flow stops the process before anything starts.
     // The files on disk: the first version of an empty database, or (in development) the developer's edits.
@@ -387,7 +392,10 @@ export async function createContext(config: Config, overrides: ContextOverrides 
         };
         return { redis: status('redis', r), database: status('database', d) };
       },
+      stopping: stopping.signal,
+      beginStop: () => stopping.abort(),
       async close() {
+        stopping.abort();
         for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
       },
     };

@@ -56,6 +56,8 @@ export async function serveWeb(options: { worker: boolean }): Promise<void> {
     stopping = true;
     ctx.logger.info({ signal }, 'stopping');
     stopWatching();
+    // Streams (the dashboard's) end now, not after the 5 s below: their browsers reconnect to a process that runs.
+    ctx.beginStop();
     server.close(() => {
       void ctx.close().then(() => process.exit(0));
     });

@@ -9,7 +9,6 @@
  * queries run one after the other on one connection, so that a snapshot never
  * takes several of the pool's connections from the callers'.
  */
-import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from './database.js';
 import { withTimeout as within } from '../with-timeout.js';
@@ -295,26 +294,6 @@ export async function gatewayHealth(db: Db, transport: string): Promise<GatewayH
 }
 
 /** The same hash user-store.ts keeps session tokens under. */
-const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
-
-/**
- * Which of these session tokens still open a session (not closed, not
- * expired, the account not disabled): one query for every viewer.
- */
-export async function sessionsStillOpen(db: Db, tokens: readonly string[]): Promise<Set<string>> {
-  if (!tokens.length) return new Set();
-  const byHash = new Map(tokens.map((t) => [tokenHash(t), t]));
-  const rows = await db
-    .selectFrom('console_sessions as s')
-    .innerJoin('users as u', 'u.id', 's.user_id')
-    .select('s.id_hash')
-    .where('s.id_hash', 'in', [...byHash.keys()])
-    .where('s.expires_at', '>', new Date())
-    .where('u.disabled_at', 'is', null)
-    .execute();
-  return new Set(rows.map((r) => byHash.get(r.id_hash)!));
-}
-
 /**
  * One snapshot for every viewer of this process. Never throws.
  *

@@ -219,6 +219,24 @@ export async function setConsoleLanguage(db: Db, userId: string, language: Conso
   await db.updateTable('users').set({ language }).where('id', '=', userId).execute();
 }
 
+/**
+ * Which of these session tokens still open a session (not closed, not
+ * expired, the account not disabled): one query for every viewer.
+ */
+export async function sessionsStillOpen(db: Db, tokens: readonly string[]): Promise<Set<string>> {
+  if (!tokens.length) return new Set();
+  const byHash = new Map(tokens.map((t) => [hashToken(t), t]));
+  const rows = await db
+    .selectFrom('console_sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .select('s.id_hash')
+    .where('s.id_hash', 'in', [...byHash.keys()])
+    .where('s.expires_at', '>', new Date())
+    .where('u.disabled_at', 'is', null)
+    .execute();
+  return new Set(rows.map((r) => byHash.get(r.id_hash)!));
+}
+
 export async function closeSession(db: Db, token: string): Promise<void> {
   await db.deleteFrom('console_sessions').where('id_hash', '=', hashToken(token)).execute();
 }
