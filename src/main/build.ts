@@ -2,7 +2,8 @@
  * `npm run build`: the JavaScript the long-running processes run (`npm start`,
  * `start:web`, `start:worker`, the Docker image). Each TypeScript file of
  * `src/` and `migrations/` becomes one file under `dist/`, in the same place;
- * the console's templates, assets and catalogues are copied beside them.
+ * the console's templates, assets and catalogues are copied beside them, and
+ * the menu editor's script is bundled with CodeMirror.
  *
  * Why not run the sources with tsx, as the commands do: tsx's loader runs in a
  * thread of its own for the life of the process, about 40 MB of memory for
@@ -11,10 +12,11 @@
  * typecheck` is what checks them.
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { bundleEditor } from '../web/editor/bundle.js';
 import { runMain } from './run-main.js';
 
 /**
@@ -43,6 +45,8 @@ export async function buildDist(root = process.cwd(), out = join(root, 'dist')):
       logLevel: 'warning',
     });
     for (const dir of ['src/web/views', 'src/web/assets', 'src/web/locales']) cpSync(join(root, dir), join(fresh, dir), { recursive: true });
+    // The menu editor's browser code, with CodeMirror, as one script beside the other assets.
+    writeFileSync(join(fresh, 'src', 'web', 'assets', 'editor.js'), await bundleEditor());
     const old = join(dirname(out), `.${basename(out)}-old-${unique}`);
     try {
       renameSync(out, old);
