@@ -504,7 +504,7 @@ export function applyReview(sources: ReviewSources, options: FlowSetOptions, cha
 }
 
 /** The validator's per-file count of Bambara texts awaiting review (from the legacy arrays alone). */
-const LEGACY_REVIEW_WARNING = /^\d+ of \d+ Bambara texts await a native speaker's review$/;
+const LEGACY_REVIEW_WARNING = /^\d+ of \d+ Bamanankan texts await a native speaker's review$/;
 
 /**
  * The problem list with the validator's review warnings (which read only the

@@ -168,7 +168,7 @@ describe('the simulator as a phone', () => {
     await page.selectOption('#sim-lang', 'bm');
     await page.selectOption('#sim-flow', '');
     await page.click('#sim-call');
-    await until(async () => (await text('#sim-status')).includes('bamanankan'), 'a call in Bambara');
+    await until(async () => (await text('#sim-status')).includes('bambara'), 'a call in Bambara');
     expect(await text('#sim-screen')).toBe('Kalata 1. Wote cogo 2. Nanbara kofɔ 3. Wote biro 4. Dɛmɛ 98. Nɔfɛta');
     await answer('2', 'Nanbara kofɔ');
     expect(await text('#sim-meta')).toMatch(/ · \d+ UCS-2$/);

@@ -32,7 +32,8 @@ function textsIn(source: string): { text: string; index: number; fn: string }[] 
 const placeholders = (text: string) => [...text.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]).sort();
 
 // console-i18n.ts shows no text of its own: its comments only name examples.
-const sources = filesUnder(WEB).filter((f) => !f.startsWith(join(WEB, 'locales')) && !f.endsWith('console-i18n.ts'));
+// Outside src/web, the import messages the stations page shows (src/stations/import-text.ts) are written for it too.
+const sources = [...filesUnder(WEB).filter((f) => !f.startsWith(join(WEB, 'locales')) && !f.endsWith('console-i18n.ts')), join(process.cwd(), 'src', 'stations', 'import-text.ts')];
 const used = sources.flatMap((file) => {
   const source = readFileSync(file, 'utf8');
   return textsIn(source).map((x) => ({ ...x, file: relative(process.cwd(), file), line: source.slice(0, x.index).split('\n').length }));

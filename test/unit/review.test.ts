@@ -114,7 +114,7 @@ describe('review states', () => {
   });
 
   it('replaces the validator’s legacy review warnings with counts from the ledger', () => {
-    const legacy = { file: 'locales/bm/main.json', line: 1, col: 1, severity: 'warning' as const, message: "8 of 8 Bambara texts await a native speaker's review" };
+    const legacy = { file: 'locales/bm/main.json', line: 1, col: 1, severity: 'warning' as const, message: "8 of 8 Bamanankan texts await a native speaker's review" };
     const other = { file: 'flows/main.yaml', line: 3, col: 1, severity: 'warning' as const, message: 'something else' };
     applyReview(sources, options, [{ id: 'main:home.title', signOff: true }], 'awa', AT);
     const out = withReviewWarnings([legacy, other], entries());

@@ -1,4 +1,4 @@
-// Draws the analytics page's charts from the JSON the server embedded (labels already in French, unique per screen).
+// Draws the analytics page's charts from the JSON the server embedded (labels and dataset names already in the reader's language, unique per screen).
 const data = JSON.parse(document.getElementById('data').textContent);
 // Counts are whole numbers: no 0.2, 0.4… on the axis.
 const counts = { beginAtZero: true, ticks: { precision: 0 } };

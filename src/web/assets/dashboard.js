@@ -1,5 +1,5 @@
 // The live dashboard: follows the server's event stream (one snapshot every few seconds,
-// each card already rendered and escaped by the server, in French and in the console's zone)
+// each card already rendered and escaped by the server, in the reader's language and the console's zone)
 // and redraws the chart. If the stream drops, the page says so and EventSource reconnects.
 const status = document.getElementById('dash-status');
 const initial = JSON.parse(document.getElementById('dash-data').textContent);
@@ -9,8 +9,8 @@ const chart = new Chart(document.getElementById('activity-chart'), {
   data: {
     labels: initial.labels,
     datasets: [
-      { label: 'Appels', data: initial.calls, borderColor: '#14532d', backgroundColor: '#14532d', tension: 0, pointRadius: 2 },
-      { label: 'Signalements', data: initial.reports, borderColor: '#d97706', backgroundColor: '#d97706', tension: 0, pointRadius: 2 },
+      { label: consoleText('Appels'), data: initial.calls, borderColor: '#14532d', backgroundColor: '#14532d', tension: 0, pointRadius: 2 },
+      { label: consoleText('Signalements'), data: initial.reports, borderColor: '#d97706', backgroundColor: '#d97706', tension: 0, pointRadius: 2 },
     ],
   },
   options: { animation: false, maintainAspectRatio: false, scales: { y: counts, x: { ticks: { autoSkip: true, maxRotation: 0 } } }, plugins: { legend: { position: 'bottom' } } },
@@ -37,7 +37,7 @@ function show(view) {
   chart.data.datasets[0].data = view.chart.calls;
   chart.data.datasets[1].data = view.chart.reports;
   chart.update();
-  say(`En direct · mis à jour à ${view.at}`, 'live');
+  say(consoleText('En direct · mis à jour à {{at}}', { at: view.at }), 'live');
 }
 
 let source;
@@ -51,18 +51,18 @@ function connect() {
   source.addEventListener('end', () => {
     ended = true;
     source.close();
-    say('Session terminée : reconnectez-vous pour suivre le tableau de bord.', 'lost');
+    say(consoleText('Session terminée : reconnectez-vous pour suivre le tableau de bord.'), 'lost');
     const a = document.createElement('a');
     a.href = `/login?next=${encodeURIComponent('/')}`;
-    a.textContent = ' Se reconnecter';
+    a.textContent = ` ${consoleText('Se reconnecter')}`;
     status.append(a);
   });
   source.addEventListener('error', () => {
     if (ended) return;
-    say('Connexion perdue, nouvel essai…', 'lost');
+    say(consoleText('Connexion perdue, nouvel essai…'), 'lost');
     // EventSource retries by itself, except after a refusal (an HTTP error): then retry ourselves.
     if (source.readyState === EventSource.CLOSED) setTimeout(connect, 10_000);
   });
 }
-say('Connexion…', 'wait');
+say(consoleText('Connexion…'), 'wait');
 connect();

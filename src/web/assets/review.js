@@ -11,18 +11,18 @@
     list.hidden = true;
     list.replaceChildren();
     if (!file) {
-      status.textContent = 'Choisissez un fichier.';
+      status.textContent = consoleText('Choisissez un fichier.');
       return;
     }
     if (file.size > Number(form.dataset.maxMb) * 1048576) {
-      status.textContent = `Fichier trop gros : ${form.dataset.maxMb} Mo au plus.`;
+      status.textContent = consoleText('Fichier trop gros : {{max}} Mo au plus.', { max: form.dataset.maxMb });
       return;
     }
     button.disabled = true;
-    status.textContent = 'Vérification…';
+    status.textContent = consoleText('Vérification…');
     try {
       const res = await fetch('/texts/import', { method: 'POST', headers: { 'content-type': 'text/csv', 'x-csrf-token': form.dataset.csrf, accept: 'application/json' }, body: file });
-      let data = { message: `Import refusé (erreur ${res.status}).`, problems: [] };
+      let data = { message: consoleText('Import refusé (erreur {{status}}).', { status: res.status }), problems: [] };
       try {
         data = await res.json();
       } catch {
@@ -40,11 +40,11 @@
         const link = document.createElement('a');
         link.href = location.pathname + location.search;
         link.id = 'review-import-refresh';
-        link.textContent = ' Voir la liste à jour';
+        link.textContent = ` ${consoleText('Voir la liste à jour')}`;
         status.append(link);
       }
     } catch {
-      status.textContent = 'Envoi interrompu : vérifiez la connexion et réessayez.';
+      status.textContent = consoleText('Envoi interrompu : vérifiez la connexion et réessayez.');
     }
     button.disabled = false;
   });

@@ -1,9 +1,12 @@
 // The browser phone. "Appel complet": a call from the number through the real
 // runtime (/simulator/call); one flow: the stateless engine (/simulator/step).
 // The inbox (/simulator/inbox) is read gently: every 2 s for a minute after
-// something that may bring an SMS, never more.
+// something that may bring an SMS, never more. Its words are in the reader's
+// language (consoleText); the screens are the hotline's own, in the caller's.
 (() => {
   const $ = (id) => document.getElementById(id);
+  // The language's name as the page's own select shows it.
+  const languageName = (lang) => [...$('sim-lang').options].find((o) => o.value === lang)?.textContent ?? lang;
   const csrf = $('sim-script').dataset.csrf;
   const POLL_MS = 2000;
   const POLL_FOR_MS = 60000;
@@ -13,7 +16,7 @@
   const post = async (path, body) => {
     const r = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body) });
     let data = {};
-    try { data = await r.json(); } catch { data = { error: 'réponse illisible du serveur' }; }
+    try { data = await r.json(); } catch { data = { error: consoleText('réponse illisible du serveur') }; }
     return { ok: r.ok, data };
   };
   const showError = (text) => { $('sim-error').textContent = text || ''; $('sim-error').hidden = !text; };
@@ -39,9 +42,10 @@
   function showScreen(screen, node) {
     $('sim-screen').textContent = screen.text;
     $('sim-meta').textContent = (node ? node + ' · ' : '') + screen.length + ' ' + screen.encoding;
-    $('sim-status').textContent = screen.end ? 'Appel terminé' : 'En ligne · ' + (call.mode === 'phone' ? call.phone : 'flux ' + call.flow) + ' · ' + (call.lang === 'bm' ? 'bamanankan' : 'français');
-    addHistory(item(screen.end ? 'sim-seen sim-end' : 'sim-seen', screen.text, screen.end ? 'Dernier écran' : 'Écran'));
-    if (screen.end) addHistory(item('sim-note', 'Fin de l\'appel'));
+    const who = call.mode === 'phone' ? call.phone : consoleText('flux {{flow}}', { flow: call.flow });
+    $('sim-status').textContent = screen.end ? consoleText('Appel terminé') : consoleText('En ligne · {{who}} · {{language}}', { who, language: languageName(call.lang) });
+    addHistory(item(screen.end ? 'sim-seen sim-end' : 'sim-seen', screen.text, screen.end ? consoleText('Dernier écran') : consoleText('Écran')));
+    if (screen.end) addHistory(item('sim-note', consoleText("Fin de l'appel")));
     setLive(!screen.end);
   }
 
@@ -51,7 +55,7 @@
     if (list.querySelector('.muted')) list.textContent = '';
     for (const w of words) {
       list.append(item('sim-effect', w));
-      addHistory(item('sim-note', w, 'Effet'));
+      addHistory(item('sim-note', w, consoleText('Effet')));
       const ref = /KA-[0-9A-Z]{7}/.exec(w);
       if (ref) lastRef = ref[0];
       if (/SMS/.test(w) && call && call.mode === 'phone') watchInbox();
@@ -64,10 +68,10 @@
     const flow = $('sim-flow').value;
     $('sim-history').textContent = '';
     $('sim-effects').textContent = '';
-    $('sim-effects').append(item('muted', 'Aucun pour l\'instant.'));
+    $('sim-effects').append(item('muted', consoleText("Aucun pour l'instant.")));
     if (flow) {
       call = { mode: 'flow', lang, flow, session: null };
-      addHistory(item('sim-note', 'Flux « ' + flow + ' », ' + (lang === 'bm' ? 'bamanankan' : 'français') + ' : rien n\'est enregistré'));
+      addHistory(item('sim-note', consoleText("Flux « {{flow}} », {{language}} : rien n'est enregistré", { flow, language: languageName(lang) })));
       const { ok, data } = await post('/simulator/step', { lang, flow });
       if (!ok) return failed(data.error);
       call.session = data.session;
@@ -79,21 +83,21 @@
     const { ok, data } = await post('/simulator/call', { phone, lang });
     if (!ok) { call = null; setLive(false); return showError(data.error); }
     call = { mode: 'phone', id: data.call, seq: 0, lang, phone };
-    addHistory(item('sim-note', 'Appel depuis ' + phone + ', ' + (lang === 'bm' ? 'bamanankan' : 'français')));
+    addHistory(item('sim-note', consoleText('Appel depuis {{phone}}, {{language}}', { phone, language: languageName(lang) })));
     showScreen(data.screen, data.node);
     showEffects(data.effects);
     refreshInbox();
   }
 
   function failed(error) {
-    $('sim-screen').textContent = error || 'erreur';
-    addHistory(item('sim-note', error || 'erreur'));
+    $('sim-screen').textContent = error || consoleText('erreur');
+    addHistory(item('sim-note', error || consoleText('erreur')));
     setLive(false);
   }
 
   async function answer(input) {
     if (!call) return;
-    addHistory(item('sim-typed', input === '' ? '(rien)' : input, 'Touches'));
+    addHistory(item('sim-typed', input === '' ? consoleText('(rien)') : input, consoleText('Touches')));
     if (call.mode === 'flow') {
       const { ok, data } = await post('/simulator/step', { session: call.session, input });
       if (!ok) return failed(data.error);
@@ -119,14 +123,14 @@
     const r = await fetch('/simulator/inbox?phone=' + encodeURIComponent(phone));
     const data = await r.json().catch(() => ({}));
     if (!r.ok) { $('sim-inbox-for').textContent = data.error || ''; return; }
-    $('sim-inbox-for').textContent = 'Pour ' + phone + (data.messages.length ? '' : ' : aucun message pour l\'instant.');
+    $('sim-inbox-for').textContent = data.messages.length ? consoleText('Pour {{phone}}', { phone }) : consoleText("Pour {{phone}} : aucun message pour l'instant.", { phone });
     const key = phone + '|' + data.messages.map((m) => m.id).join(',');
     if (key === shown) return;
     shown = key;
     const list = $('sim-inbox');
     list.textContent = '';
     for (const m of data.messages) {
-      list.append(item(m.direction === 'in' ? 'sim-sms-in' : 'sim-sms-out', m.text, (m.direction === 'in' ? 'Reçu de Kalata · ' : 'Envoyé · ') + m.time));
+      list.append(item(m.direction === 'in' ? 'sim-sms-in' : 'sim-sms-out', m.text, m.direction === 'in' ? consoleText('Reçu de Kalata · {{time}}', { time: m.time }) : consoleText('Envoyé · {{time}}', { time: m.time })));
     }
     if (list.lastElementChild) list.lastElementChild.scrollIntoView({ block: 'nearest' });
   }
@@ -148,8 +152,8 @@
     k.addEventListener('click', () => { $('sim-input').value += k.dataset.key; $('sim-input').focus(); });
   }
   $('sim-hangup').addEventListener('click', () => {
-    addHistory(item('sim-note', 'Raccroché'));
-    $('sim-status').textContent = 'Raccroché';
+    addHistory(item('sim-note', consoleText('Raccroché')));
+    $('sim-status').textContent = consoleText('Raccroché');
     setLive(false);
   });
   $('sim-redial').addEventListener('click', () => dial());
@@ -164,7 +168,7 @@
     $('sim-sms-text').value = '';
     shown = '';
     await refreshInbox();
-    if (!data.replied) $('sim-inbox-for').textContent += ' (pas de réponse à ce message)';
+    if (!data.replied) $('sim-inbox-for').textContent += ` ${consoleText('(pas de réponse à ce message)')}`;
     watchInbox();
   });
   for (const w of document.querySelectorAll('.sim-word')) {

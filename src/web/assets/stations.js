@@ -4,22 +4,22 @@
   const form = document.getElementById('import-form');
   const status = document.getElementById('upload-status');
   const button = document.getElementById('import-button');
-  const megabytes = (bytes) => (bytes / 1048576).toLocaleString('fr', { maximumFractionDigits: 1 });
+  const megabytes = (bytes) => (bytes / 1048576).toLocaleString(document.documentElement.lang || 'fr', { maximumFractionDigits: 1 });
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const file = document.getElementById('csv-file').files[0];
     if (!file) {
-      status.textContent = 'Choisissez un fichier.';
+      status.textContent = consoleText('Choisissez un fichier.');
       return;
     }
     const maxMb = Number(form.dataset.maxMb);
     if (file.size > maxMb * 1048576) {
-      status.textContent = `Fichier trop gros : ${maxMb} Mo au plus.`;
+      status.textContent = consoleText('Fichier trop gros : {{max}} Mo au plus.', { max: maxMb });
       return;
     }
     button.disabled = true;
-    status.textContent = `Envoi du fichier (${megabytes(file.size)} Mo)…`;
+    status.textContent = consoleText('Envoi du fichier ({{size}} Mo)…', { size: megabytes(file.size) });
     const replace = document.getElementById('replace').checked ? '?replace=1' : '';
     try {
       const res = await fetch(`/stations/import${replace}`, {
@@ -31,7 +31,7 @@
         location.assign('/stations');
         return;
       }
-      let message = `Envoi refusé (erreur ${res.status}).`;
+      let message = consoleText('Envoi refusé (erreur {{status}}).', { status: res.status });
       try {
         message = (await res.json()).error || message;
       } catch {
@@ -39,7 +39,7 @@
       }
       status.textContent = message;
     } catch {
-      status.textContent = 'Envoi interrompu : vérifiez la connexion et réessayez.';
+      status.textContent = consoleText('Envoi interrompu : vérifiez la connexion et réessayez.');
     }
     button.disabled = false;
   });

@@ -35,6 +35,7 @@ import {
   type User,
 } from '../../store/user-store.js';
 import { requireRole, setSessionCookie, SESSION_TTL_MS, verifyCsrf, type ConsoleLocals, type createLoginLimiter, type createSemaphore } from './console-auth.js';
+import { t, word } from './console-i18n.js';
 import { roleLabel, ROLE_LABELS } from './labels.js';
 import { fmt, page } from './page.js';
 
@@ -48,16 +49,21 @@ export interface AccountRouteDeps {
 const LINK_KEY = '#link';
 
 const PROBLEMS: Record<AccountProblem, string> = {
-  bad_name: 'Le nom : de 2 à 40 lettres, chiffres, « . », « _ » ou « - », sans espace.',
-  password_short: `Le mot de passe doit faire au moins ${PASSWORD_MIN_LENGTH} caractères.`,
-  password_long: `Le mot de passe doit faire au plus ${PASSWORD_MAX_LENGTH} caractères.`,
-  name_taken: 'Ce nom est déjà pris.',
-  bad_role: 'Rôle inconnu.',
-  no_account: 'Ce compte n’existe pas.',
-  last_admin: 'Refusé : la console n’aurait plus aucun administrateur actif. Nommez d’abord un autre administrateur.',
-  account_disabled: 'Ce compte est désactivé : réactivez-le d’abord.',
-  link_invalid: 'Ce lien ne fonctionne pas.',
+  bad_name: word('Le nom : de 2 à 40 lettres, chiffres, « . », « _ » ou « - », sans espace.'),
+  password_short: word('Le mot de passe doit faire au moins {{min}} caractères.'),
+  password_long: word('Le mot de passe doit faire au plus {{max}} caractères.'),
+  name_taken: word('Ce nom est déjà pris.'),
+  bad_role: word('Rôle inconnu.'),
+  no_account: word('Ce compte n’existe pas.'),
+  last_admin: word('Refusé : la console n’aurait plus aucun administrateur actif. Nommez d’abord un autre administrateur.'),
+  account_disabled: word('Ce compte est désactivé : réactivez-le d’abord.'),
+  link_invalid: word('Ce lien ne fonctionne pas.'),
 };
+/** An account problem as the reader reads it. */
+const problemText = (problem: AccountProblem) => t(PROBLEMS[problem], { min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH });
+
+/** A role as the audit log keeps it: in French, whoever reads the log later. */
+const storedRole = (role: string) => ROLE_LABELS[role] ?? role;
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const field = (body: unknown, key: string, max = 200) => String((body as Record<string, unknown> | undefined)?.[key] ?? '').slice(0, max);
@@ -75,7 +81,7 @@ export function createAccountRoutes(ctx: AppContext, deps: AccountRouteDeps): Ro
   /** One answer for every dead link, whatever the reason. */
   const deadLink = (res: Response, status = 404) => {
     res.status(status);
-    page(res, 'setup', 'Lien sans effet', 'login', { dead: true, tooMany: status === 429 });
+    page(res, 'setup', t('Lien sans effet'), 'login', { dead: true, tooMany: status === 429 });
   };
 
   /**
@@ -109,7 +115,7 @@ export function createAccountRoutes(ctx: AppContext, deps: AccountRouteDeps): Ro
   // The first admin, from the link printed at start-up.
   const setupForm = (res: Response, status: number, token: string, name: string, error: string | null) => {
     res.status(status);
-    page(res, 'setup', 'Premier administrateur', 'login', { dead: false, mode: 'setup', action: '/setup', token, name, error, minLength: PASSWORD_MIN_LENGTH });
+    page(res, 'setup', t('Premier administrateur'), 'login', { dead: false, mode: 'setup', action: '/setup', token, name, error, minLength: PASSWORD_MIN_LENGTH });
   };
   router.get('/setup', (req, res) =>
     underLimits(req, res, async () => {
@@ -131,7 +137,7 @@ export function createAccountRoutes(ctx: AppContext, deps: AccountRouteDeps): Ro
         deadLink(res);
         return 'bad';
       }
-      const problem = passwordPairProblem(password, field(req.body, 'password2', PASSWORD_MAX_LENGTH + 1)) ?? (CONTROL.test(name) ? PROBLEMS.bad_name : null);
+      const problem = passwordPairProblem(password, field(req.body, 'password2', PASSWORD_MAX_LENGTH + 1)) ?? (CONTROL.test(name) ? problemText('bad_name') : null);
       if (problem) {
         setupForm(res, 400, token, name, problem);
         return 'unchecked';
@@ -145,7 +151,7 @@ export function createAccountRoutes(ctx: AppContext, deps: AccountRouteDeps): Ro
           deadLink(res);
           return 'bad';
         }
-        setupForm(res, 400, token, name, PROBLEMS[err.problem]);
+        setupForm(res, 400, token, name, problemText(err.problem));
         return 'unchecked';
       }
       await audit(db, user, 'setup_admin', user.name, `depuis ${req.ip ?? '?'}`);
@@ -159,7 +165,7 @@ export function createAccountRoutes(ctx: AppContext, deps: AccountRouteDeps): Ro
   // An account's owner chooses a password, from the link an admin made.
   const passwordForm = (res: Response, status: number, token: string, name: string, error: string | null) => {
     res.status(status);
-    page(res, 'setup', 'Choisir un mot de passe', 'login', { dead: false, mode: 'password', action: '/password', token, name, error, minLength: PASSWORD_MIN_LENGTH });
+    page(res, 'setup', t('Choisir un mot de passe'), 'login', { dead: false, mode: 'password', action: '/password', token, name, error, minLength: PASSWORD_MIN_LENGTH });
   };
   router.get('/password', (req, res) =>
     underLimits(req, res, async () => {
@@ -196,7 +202,7 @@ export function createAccountRoutes(ctx: AppContext, deps: AccountRouteDeps): Ro
           deadLink(res);
           return 'bad';
         }
-        passwordForm(res, 400, token, name, PROBLEMS[err.problem]);
+        passwordForm(res, 400, token, name, problemText(err.problem));
         return 'unchecked';
       }
       await audit(db, user, 'set_password', user.name, `depuis ${req.ip ?? '?'}`);
@@ -221,18 +227,18 @@ export function createAccountRoutes(ctx: AppContext, deps: AccountRouteDeps): Ro
       self: a.id === self.id,
       roleLabel: roleLabel(a.role),
       otherRole: a.role === 'admin' ? 'operator' : 'admin',
-      otherRoleLabel: a.role === 'admin' ? 'Rendre opérateur' : 'Rendre administrateur',
-      state: a.disabled_at ? 'Désactivé' : a.password_pending ? 'Mot de passe à choisir' : 'Actif',
-      stateSince: a.disabled_at ? `depuis le ${fmt(a.disabled_at)}` : a.password_pending ? 'par le lien donné' : '',
+      otherRoleLabel: a.role === 'admin' ? t('Rendre opérateur') : t('Rendre administrateur'),
+      state: a.disabled_at ? t('Désactivé') : a.password_pending ? t('Mot de passe à choisir') : t('Actif'),
+      stateSince: a.disabled_at ? t('depuis le {{date}}', { date: fmt(a.disabled_at) }) : a.password_pending ? t('par le lien donné') : '',
       stateClass: a.disabled_at ? 'account-disabled' : a.password_pending ? 'account-pending' : 'account-active',
       created: fmt(a.created_at),
-      lastLogin: a.last_login_at ? fmt(a.last_login_at) : 'jamais',
+      lastLogin: a.last_login_at ? fmt(a.last_login_at) : t('jamais'),
     }));
-    const welcome = req.method === 'GET' && req.query.welcome === '1' && !outcome.message ? 'Bienvenue : votre compte administrateur est créé et vous êtes connecté. Créez maintenant les comptes des opérateurs.' : undefined;
+    const welcome = req.method === 'GET' && req.query.welcome === '1' && !outcome.message ? t('Bienvenue : votre compte administrateur est créé et vous êtes connecté. Créez maintenant les comptes des opérateurs.') : undefined;
     res.status(status);
-    page(res, 'accounts', 'Comptes', 'accounts', {
+    page(res, 'accounts', t('Comptes'), 'accounts', {
       accounts,
-      roles: ROLES.map((r) => ({ value: r, label: ROLE_LABELS[r] })),
+      roles: ROLES.map((r) => ({ value: r, label: roleLabel(r) })),
       message: outcome.message ?? welcome ?? null,
       error: outcome.error ?? null,
       link: outcome.link ?? null,
@@ -243,7 +249,7 @@ export function createAccountRoutes(ctx: AppContext, deps: AccountRouteDeps): Ro
   const refused = (req: Request, res: Response, err: unknown, draft?: Outcome['draft']) => {
     if (!(err instanceof AccountError)) throw err;
     const status = err.problem === 'no_account' ? 404 : err.problem === 'last_admin' || err.problem === 'name_taken' || err.problem === 'account_disabled' ? 409 : 400;
-    return showAccounts(req, res, { error: PROBLEMS[err.problem], ...(draft ? { draft } : {}) }, status);
+    return showAccounts(req, res, { error: problemText(err.problem), ...(draft ? { draft } : {}) }, status);
   };
   const linkView = (req: Request, name: string, token: string, isNew: boolean) => ({ name, url: linkOf(req, token), expires: fmt(new Date(Date.now() + RESET_LINK_TTL_MS)), isNew });
 
@@ -254,8 +260,8 @@ export function createAccountRoutes(ctx: AppContext, deps: AccountRouteDeps): Ro
     const role = field(req.body, 'role', 20) as Role;
     try {
       const { user, token } = await addAccount(db, name, role, me(res));
-      await audit(db, me(res), 'create_account', user.name, roleLabel(user.role));
-      await showAccounts(req, res, { message: `Compte « ${user.name} » créé (${roleLabel(user.role)}).`, link: linkView(req, user.name, token, true) });
+      await audit(db, me(res), 'create_account', user.name, storedRole(user.role));
+      await showAccounts(req, res, { message: t('Compte « {{name}} » créé ({{role}}).', { name: user.name, role: roleLabel(user.role) }), link: linkView(req, user.name, token, true) });
     } catch (err) {
       await refused(req, res, err, { name, role });
     }
@@ -269,34 +275,40 @@ export function createAccountRoutes(ctx: AppContext, deps: AccountRouteDeps): Ro
     try {
       if (action === 'disable' || action === 'enable') {
         const changed = await setDisabled(db, { id }, action === 'disable');
-        if (!changed) return await showAccounts(req, res, { message: action === 'disable' ? 'Ce compte était déjà désactivé.' : 'Ce compte était déjà actif.' });
+        if (!changed) return await showAccounts(req, res, { message: action === 'disable' ? t('Ce compte était déjà désactivé.') : t('Ce compte était déjà actif.') });
         if (action === 'disable') await audit(db, self, 'disable_account', changed.name);
         else await audit(db, self, 'enable_account', changed.name);
         // Disabling oneself ends one's own session too.
         if (changed.id === self.id) return res.redirect(303, '/login');
         return await showAccounts(req, res, {
-          message: action === 'disable' ? `Compte « ${changed.name} » désactivé : il ne peut plus se connecter, et ses sessions sont fermées.` : `Compte « ${changed.name} » réactivé.`,
+          message:
+            action === 'disable'
+              ? t('Compte « {{name}} » désactivé : il ne peut plus se connecter, et ses sessions sont fermées.', { name: changed.name })
+              : t('Compte « {{name}} » réactivé.', { name: changed.name }),
         });
       }
       if (action === 'role') {
         const role = field(req.body, 'role', 20) as Role;
         const changed = await changeRole(db, { id }, role);
-        if (!changed) return await showAccounts(req, res, { message: 'Ce compte avait déjà ce rôle.' });
-        await audit(db, self, 'change_role', changed.user.name, `${roleLabel(changed.from)} → ${roleLabel(changed.user.role)}`);
+        if (!changed) return await showAccounts(req, res, { message: t('Ce compte avait déjà ce rôle.') });
+        await audit(db, self, 'change_role', changed.user.name, `${storedRole(changed.from)} → ${storedRole(changed.user.role)}`);
         // An admin who made themself an operator has no business on this page any more.
         if (changed.user.id === self.id) return res.redirect(303, '/');
-        return await showAccounts(req, res, { message: `« ${changed.user.name} » est maintenant ${roleLabel(changed.user.role).toLowerCase()}.` });
+        const name = changed.user.name;
+        return await showAccounts(req, res, {
+          message: changed.user.role === 'admin' ? t('« {{name}} » est maintenant administrateur.', { name }) : t('« {{name}} » est maintenant opérateur.', { name }),
+        });
       }
       if (action === 'reset') {
         const { token, user } = await createResetToken(db, id, self);
         await audit(db, self, 'reset_password', user.name);
         if (user.id === self.id) return res.redirect(303, `/password?token=${token}`);
         return await showAccounts(req, res, {
-          message: `Mot de passe de « ${user.name} » réinitialisé : l’ancien ne fonctionne plus et ses sessions sont fermées.`,
+          message: t('Mot de passe de « {{name}} » réinitialisé : l’ancien ne fonctionne plus et ses sessions sont fermées.', { name: user.name }),
           link: linkView(req, user.name, token, false),
         });
       }
-      res.status(404).type('text/plain').send('Action inconnue.');
+      res.status(404).type('text/plain').send(t('Action inconnue.'));
     } catch (err) {
       await refused(req, res, err);
     }
@@ -307,9 +319,9 @@ export function createAccountRoutes(ctx: AppContext, deps: AccountRouteDeps): Ro
 
 /** The two password fields of a form: the same, and within the rules (as `npm run users`). */
 function passwordPairProblem(password: string, again: string): string | null {
-  if (password.includes('\u0000')) return 'Mot de passe illisible.';
-  if (password.length < PASSWORD_MIN_LENGTH) return PROBLEMS.password_short;
-  if (password.length > PASSWORD_MAX_LENGTH) return PROBLEMS.password_long;
-  if (password !== again) return 'Les deux mots de passe diffèrent.';
+  if (password.includes('\u0000')) return t('Mot de passe illisible.');
+  if (password.length < PASSWORD_MIN_LENGTH) return problemText('password_short');
+  if (password.length > PASSWORD_MAX_LENGTH) return problemText('password_long');
+  if (password !== again) return t('Les deux mots de passe diffèrent.');
   return null;
 }

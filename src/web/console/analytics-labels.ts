@@ -4,17 +4,21 @@
  * first line (every failed lookup reads « Service indisponible… », both
  * "sent by SMS" endings read alike): those get what tells them apart, the
  * menu choice that leads there, the screen before, or their flow's title.
+ * The screens' words are the callers' (French); the words around them
+ * (« après », « choix », a lookup's name) are in the reader's language.
  */
 import type { CompiledFlows, FlowNode } from '../../engine/types.js';
 import { outgoing } from '../../flows/flow-validator.js';
+import type { ConsoleLanguage } from '../../store/user-store.js';
+import { language, t, word } from './console-i18n.js';
 import { flowWords } from './flow-words.js';
 
 /** Steps a caller never sees: named by what they do, then by where they come from. */
 const INVISIBLE: Readonly<Partial<Record<FlowNode['kind'], string>>> = {
-  lookup: 'Recherche dans les données',
-  branch: 'Aiguillage',
+  lookup: word('Recherche dans les données'),
+  branch: word('Aiguillage'),
 };
-const RETIRED = 'Écran retiré des menus';
+const RETIRED = word('Écran retiré des menus');
 const CHOICE_LENGTH = 40;
 
 const shorten = (text: string, max: number) => {
@@ -22,7 +26,7 @@ const shorten = (text: string, max: number) => {
   return line.length <= max ? line : `${line.slice(0, max).replace(/\s+\S*$/, '').replace(/[\s,.;:]+$/, '')}…`;
 };
 
-const cache = new WeakMap<CompiledFlows, ScreenLabels>();
+const cache = new WeakMap<CompiledFlows, Partial<Record<ConsoleLanguage, ScreenLabels>>>();
 
 export interface ScreenLabels {
   /** the unique label of a screen; a screen the live flows no longer have reads « Écran retiré des menus » */
@@ -37,7 +41,8 @@ export interface ScreenLabels {
  *   labels.label('stations.nina_lookup'); // « Recherche dans les données — après « Tapez votre numéro NINA: » »
  */
 export function screenLabels(flows: CompiledFlows): ScreenLabels {
-  const cached = cache.get(flows);
+  const lang = language();
+  const cached = cache.get(flows)?.[lang];
   if (cached) return cached;
   const words = flowWords(flows);
   const flowTitle = (flow: string) => words.screen(flows.starts.get(flow));
@@ -53,7 +58,10 @@ export function screenLabels(flows: CompiledFlows): ScreenLabels {
     }
   }
   const visible = (n: FlowNode) => !INVISIBLE[n.kind];
-  const base = (n: FlowNode) => INVISIBLE[n.kind] ?? words.screen(n.id);
+  const base = (n: FlowNode) => {
+    const name = INVISIBLE[n.kind];
+    return name ? t(name) : words.screen(n.id);
+  };
   /** The nearest screen a caller saw before this one, `depth` screens up the first-parent chain. */
   const before = (n: FlowNode, depth: number): string | undefined => {
     let at: FlowNode | undefined = n;
@@ -69,12 +77,12 @@ export function screenLabels(flows: CompiledFlows): ScreenLabels {
   /** What may tell a screen apart from others with its title, most telling first. */
   const hints = (n: FlowNode, acrossFlows: boolean): (string | undefined)[] => {
     const choice = parents.get(n.id)?.[0]?.choice;
-    const flow = `parcours « ${flowTitle(n.flow)} »`;
+    const flow = t('parcours « {{flow}} »', { flow: flowTitle(n.flow) });
     const after = [1, 2, 3, 4].map((d) => {
       const title = before(n, d);
-      return title ? `après « ${title} »` : undefined;
+      return title ? t('après « {{screen}} »', { screen: title }) : undefined;
     });
-    return [...(acrossFlows ? [flow] : []), choice ? `choix « ${choice} »` : undefined, ...after, acrossFlows ? undefined : flow];
+    return [...(acrossFlows ? [flow] : []), choice ? t('choix « {{choice}} »', { choice }) : undefined, ...after, acrossFlows ? undefined : flow];
   };
 
   const groups = new Map<string, FlowNode[]>();
@@ -112,17 +120,18 @@ export function screenLabels(flows: CompiledFlows): ScreenLabels {
     used.set(label, times);
     if (times > 1) labels.set(id, `${label} (${times})`);
   }
+  const retiredLabel = t(RETIRED);
   const retired = new Map<string, string>();
   const result: ScreenLabels = {
     label: (nodeId) => {
       const known = labels.get(nodeId);
       if (known) return known;
       let name = retired.get(nodeId);
-      if (!name) retired.set(nodeId, (name = retired.size ? `${RETIRED} (${retired.size + 1})` : RETIRED));
+      if (!name) retired.set(nodeId, (name = retired.size ? `${retiredLabel} (${retired.size + 1})` : retiredLabel));
       return name;
     },
     flowTitle,
   };
-  cache.set(flows, result);
+  cache.set(flows, { ...cache.get(flows), [lang]: result });
   return result;
 }

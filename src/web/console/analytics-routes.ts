@@ -10,6 +10,7 @@ import { analytics, lastHours, type Analytics, type AnalyticsPeriod } from '../.
 import { audit } from '../../store/user-store.js';
 import { screenLabels } from './analytics-labels.js';
 import { requireRole, signedIn } from './console-auth.js';
+import { locale, t } from './console-i18n.js';
 import { csvRow } from './csv.js';
 import { flowWords } from './flow-words.js';
 import { languageLabel } from './labels.js';
@@ -20,7 +21,7 @@ const DAY_MS = 24 * 3600 * 1000;
 /** A longer period only costs the database: a year covers any election. */
 const MAX_DAYS = 366;
 
-/** One row of a chart: a label in French, a count, and for a funnel step the calls that entered the flow but never got there. */
+/** One row of a chart: a label in the reader's language, a count, and for a funnel step the calls that entered the flow but never got there. */
 export interface ChartRow {
   label: string;
   n: number;
@@ -35,8 +36,8 @@ export interface Chart {
   title: string;
   /** the first column's header: what a row is */
   column: string;
-  /** what is counted, as a column header */
-  counted: 'Appels' | 'Signalements';
+  /** what is counted (calls or reports), as a column header */
+  counted: string;
   kind: 'bar' | 'doughnut';
   horizontal: boolean;
   /** a funnel spans the page, wider than tall */
@@ -45,11 +46,13 @@ export interface Chart {
   funnel?: { entered: number };
 }
 
-const day = new Intl.DateTimeFormat('fr-FR', { timeZone: TIME_ZONE, day: '2-digit', month: '2-digit', year: 'numeric' });
-const dayOnly = (d: Date) => day.format(d);
+const dayOnly = (d: Date) => d.toLocaleDateString(locale(), { timeZone: TIME_ZONE, day: '2-digit', month: '2-digit', year: 'numeric' });
 
-/** Every chart of the page, from the counts and the live flows; `csv` labels hours in full (a spreadsheet has no axis title). */
+/** Every chart of the page, in the reader's language, from the counts and the live flows; `csv` labels hours in full (a spreadsheet has no axis title). */
 export function buildCharts(data: Analytics, flows: CompiledFlows, csv = false): Chart[] {
+  const calls = t('Appels');
+  const reports = t('Signalements');
+  const screen = t('Écran');
   const words = flowWords(flows);
   const labels = screenLabels(flows);
   const counts = new Map(data.topics.map((t) => [t.label, t.n]));
@@ -67,28 +70,35 @@ export function buildCharts(data: Analytics, flows: CompiledFlows, csv = false):
           const lost = Math.max(0, entered - n_);
           return { label: labels.label(n.id), n: n_, lost, lostShare: entered ? Math.round((100 * lost) / entered) : null };
         });
-      return chart({ key: `parcours-${flow}`, title: `Parcours « ${labels.flowTitle(flow)} » : où les appelants s’arrêtent`, column: 'Écran', counted: 'Appels', wide: true, rows, funnel: { entered } });
+      return chart({ key: `parcours-${flow}`, title: t('Parcours « {{flow}} » : où les appelants s’arrêtent', { flow: labels.flowTitle(flow) }), column: screen, counted: calls, wide: true, rows, funnel: { entered } });
     });
   return [
-    chart({ key: 'appels', title: data.unit === 'day' ? 'Appels par jour' : 'Appels par heure', column: data.unit === 'day' ? 'Jour' : 'Heure', counted: 'Appels', horizontal: false, rows: data.perHour.map((r) => ({ label: hourLabel(r.hour), n: r.n })) }),
-    chart({ key: 'langues', title: 'Langues des appels', column: 'Langue', counted: 'Appels', kind: 'doughnut', horizontal: false, rows: data.languages.map((r) => ({ label: languageLabel(r.label), n: r.n })) }),
+    chart({
+      key: 'appels',
+      title: data.unit === 'day' ? t('Appels par jour') : t('Appels par heure'),
+      column: data.unit === 'day' ? t('Jour') : t('Heure'),
+      counted: calls,
+      horizontal: false,
+      rows: data.perHour.map((r) => ({ label: hourLabel(r.hour), n: r.n })),
+    }),
+    chart({ key: 'langues', title: t('Langues des appels'), column: t('Langue'), counted: calls, kind: 'doughnut', horizontal: false, rows: data.languages.map((r) => ({ label: languageLabel(r.label), n: r.n })) }),
     chart({
       key: 'sujets',
-      title: 'Sujets consultés (appels par écran)',
-      column: 'Écran',
-      counted: 'Appels',
+      title: t('Sujets consultés (appels par écran)'),
+      column: screen,
+      counted: calls,
       rows: data.topics.filter((t) => t.label.startsWith('vote.') || t.label.startsWith('main.help')).map((t) => ({ label: labels.label(t.label), n: t.n })),
     }),
     ...funnels,
-    chart({ key: 'regions', title: 'Signalements par région', column: 'Région', counted: 'Signalements', rows: data.regions.map((r) => ({ label: r.label === '?' ? 'Non précisée' : words.answer('region', r.label), n: r.n })) }),
-    chart({ key: 'types', title: 'Signalements par type', column: 'Type d’incident', counted: 'Signalements', rows: data.incidents.map((r) => ({ label: r.label === '?' ? 'Non précisé' : words.answer('incident', r.label), n: r.n })) }),
+    chart({ key: 'regions', title: t('Signalements par région'), column: t('Région'), counted: reports, rows: data.regions.map((r) => ({ label: r.label === '?' ? t('Non précisée') : words.answer('region', r.label), n: r.n })) }),
+    chart({ key: 'types', title: t('Signalements par type'), column: t('Type d’incident'), counted: reports, rows: data.incidents.map((r) => ({ label: r.label === '?' ? t('Non précisé') : words.answer('incident', r.label), n: r.n })) }),
   ];
 }
 
-/** A chart's numbers as CSV rows, French headers, labels not codes. */
+/** A chart's numbers as CSV rows, headers in the reader's language, labels not codes. */
 export function chartCsv(c: Chart): string {
   if (c.funnel) {
-    let out = csvRow([c.column, c.counted, 'Entrés dans le parcours sans atteindre cet écran', 'Part des entrés (%)']);
+    let out = csvRow([c.column, c.counted, t('Entrés dans le parcours sans atteindre cet écran'), t('Part des entrés (%)')]);
     for (const r of c.rows) out += csvRow([r.label, r.n, r.lost, r.lostShare ?? '']);
     return out;
   }
@@ -109,13 +119,13 @@ function periodOf(q: Request['query'], now = new Date()): { f: PeriodFilter; per
   const to = date(q.to);
   if (from) f.from = from;
   if (to) f.to = to;
-  if (!from && !to) return { f, period: lastHours(48, now), label: 'dernières 48 heures' };
+  if (!from && !to) return { f, period: lastHours(48, now), label: t('dernières 48 heures') };
   const end = to ? new Date(new Date(to).getTime() + DAY_MS) : now;
   const start = from ? new Date(from) : new Date(end.getTime() - 2 * DAY_MS);
-  if (start >= end) throw new BadQuery('La date de début doit être avant la date de fin (ou le même jour).');
-  if (end.getTime() - start.getTime() > MAX_DAYS * DAY_MS) throw new BadQuery(`La période ne peut pas dépasser ${MAX_DAYS} jours.`);
+  if (start >= end) throw new BadQuery(t('La date de début doit être avant la date de fin (ou le même jour).'));
+  if (end.getTime() - start.getTime() > MAX_DAYS * DAY_MS) throw new BadQuery(t('La période ne peut pas dépasser {{days}} jours.', { days: MAX_DAYS }));
   const last = new Date(end.getTime() - 1);
-  const label = dayOnly(start) === dayOnly(last) ? `le ${dayOnly(start)}` : `du ${dayOnly(start)} au ${dayOnly(last)}`;
+  const label = dayOnly(start) === dayOnly(last) ? t('le {{day}}', { day: dayOnly(start) }) : t('du {{from}} au {{to}}', { from: dayOnly(start), to: dayOnly(last) });
   return { f, period: { from: start, to: end }, label };
 }
 
@@ -130,7 +140,7 @@ export function createAnalyticsRoutes(ctx: AppContext): Router {
     const json = JSON.stringify({
       charts: charts.map((c) => ({ key: c.key, kind: c.kind, horizontal: c.horizontal, wide: c.wide, counted: c.counted, rows: c.rows.map((r) => ({ label: r.label, n: r.n })) })),
     }).replace(/</g, '\\u003c'); // `</` cannot close the script element the JSON sits in.
-    page(res, 'analytics', 'Analyses', 'analytics', { json, charts, f, query, periodLabel: label });
+    page(res, 'analytics', t('Analyses'), 'analytics', { json, charts, f, query, periodLabel: label });
   });
   router.get('/analytics/:file', operator, async (req, res, next) => {
     const key = /^([a-z0-9_-]{1,60})\.csv$/.exec(String(req.params.file))?.[1];

@@ -3,6 +3,7 @@ import express, { type Request, type Router } from 'express';
 import type { AppContext } from '../../context.js';
 import { auditUsers, listAudit, type AuditFilters } from '../../store/console-queries.js';
 import { requireRole } from './console-auth.js';
+import { t } from './console-i18n.js';
 import { AUDIT_ACTIONS, auditActionLabel } from './labels.js';
 import { page } from './page.js';
 import { BadQuery, date, queryOf, str } from './query.js';
@@ -18,7 +19,7 @@ function auditFilters(q: Request['query']): AuditFilters {
   if (from) f.from = from;
   if (to) f.to = to;
   if (q.before !== undefined) {
-    if (typeof q.before !== 'string' || !/^\d{1,18}$/.test(q.before)) throw new BadQuery('« before » doit être un numéro de ligne du journal.');
+    if (typeof q.before !== 'string' || !/^\d{1,18}$/.test(q.before)) throw new BadQuery(t('« before » doit être un numéro de ligne du journal.'));
     f.before = q.before;
   }
   return f;
@@ -30,7 +31,7 @@ export function createAuditRoutes(ctx: AppContext): Router {
     const f = auditFilters(req.query);
     const list = await listAudit(ctx.db, f);
     const { before: _before, ...kept } = f;
-    page(res, 'audit', 'Journal', 'audit', { ...list, f, query: queryOf(kept), users: await auditUsers(ctx.db), actions: AUDIT_ACTIONS, label: auditActionLabel });
+    page(res, 'audit', t('Journal'), 'audit', { ...list, f, query: queryOf(kept), users: await auditUsers(ctx.db), actions: AUDIT_ACTIONS, label: auditActionLabel });
   });
   return router;
 }

@@ -20,13 +20,16 @@ import {
 } from '../../store/callback-store.js';
 import { audit } from '../../store/user-store.js';
 import { requireRole, signedIn, verifyCsrf } from './console-auth.js';
-import { CALLBACK_OUTCOME_LABELS, callbackOutcomeLabel, callbackStatusLabel, callbackTopicLabel, spacedPhone, waitedLabel } from './callback-labels.js';
+import { callbackOutcomeLabel, callbackStatusLabel, callbackTopicLabel, spacedPhone, waitedLabel } from './callback-labels.js';
+import { t } from './console-i18n.js';
 import { languageLabel } from './labels.js';
 import { messagePage, page } from './page.js';
 import { ROW_ID, str } from './query.js';
 
 /** The audit action of a call-back number shown to an operator. */
 export const REVEAL_CALLBACK_ACTION = 'reveal_callback_number';
+
+const notFound = (res: Response) => messagePage(res, 404, t('Demande introuvable'), t('Aucune demande de rappel ne porte ce numéro.'));
 
 export function createCallbackRoutes(ctx: AppContext): Router {
   const router = express.Router();
@@ -51,22 +54,22 @@ export function createCallbackRoutes(ctx: AppContext): Router {
     const simulated = ['1', 'true'].includes(str(req.query.simulated) ?? '');
     const queue = await listCallbacks(db, { lateAfterMinutes, simulated });
     const late = queue.open.filter((r) => r.late).length;
-    page(res, 'callbacks', 'Rappels', 'callbacks', { ...queue, late, simulated, me: signedIn(res).name, ...words() });
+    page(res, 'callbacks', t('Rappels'), 'callbacks', { ...queue, late, simulated, me: signedIn(res).name, ...words() });
   });
 
   const show = async (req: Request, res: Response, extra: Record<string, unknown> = {}) => {
     const id = String(req.params.id);
     const found = ROW_ID.test(id) ? await callbackDetail(db, id, { lateAfterMinutes }) : undefined;
-    if (!found) return messagePage(res, 404, 'Demande introuvable', 'Aucune demande de rappel ne porte ce numéro.');
+    if (!found) return notFound(res);
     const who = signedIn(res);
     const mine = found.status === 'claimed' && (found.claimed_by === who.name || who.role === 'admin');
-    page(res, 'callback', `Demande de rappel n° ${found.id}`, 'callbacks', {
+    page(res, 'callback', t('Demande de rappel n° {{id}}', { id: found.id }), 'callbacks', {
       r: found,
       mine,
       revealed: null,
       message: null,
       messageClass: 'ok',
-      outcomes: OPERATOR_OUTCOMES.map((o) => ({ value: o, label: CALLBACK_OUTCOME_LABELS[o]! })),
+      outcomes: OPERATOR_OUTCOMES.map((o) => ({ value: o, label: callbackOutcomeLabel(o) })),
       ...words(),
       ...extra,
     });
@@ -80,15 +83,17 @@ export function createCallbackRoutes(ctx: AppContext): Router {
     const id = String(req.params.id);
     const who = signedIn(res);
     const claim = ROW_ID.test(id) ? await claimCallback(db, id, who.name) : ({ ok: false, reason: 'missing' } as const);
-    if (claim.ok) return await show(req, res, { message: 'Demande prise en charge : elle est à vous. Affichez le numéro pour appeler.' });
-    if (claim.reason === 'missing') return messagePage(res, 404, 'Demande introuvable', 'Aucune demande de rappel ne porte ce numéro.');
+    if (claim.ok) return await show(req, res, { message: t('Demande prise en charge : elle est à vous. Affichez le numéro pour appeler.') });
+    if (claim.reason === 'missing') return notFound(res);
     res.status(409);
     const message =
       claim.status === 'done'
-        ? 'Cette demande est déjà terminée : rien à prendre.'
+        ? t('Cette demande est déjà terminée : rien à prendre.')
         : claim.claimedBy === who.name
-          ? 'Vous avez déjà pris cette demande.'
-          : `Trop tard : ${claim.claimedBy ?? 'un autre compte'} a déjà pris cette demande.`;
+          ? t('Vous avez déjà pris cette demande.')
+          : claim.claimedBy
+            ? t('Trop tard : {{holder}} a déjà pris cette demande.', { holder: claim.claimedBy })
+            : t('Trop tard : un autre compte a déjà pris cette demande.');
     await show(req, res, { message, messageClass: 'error' });
   });
 
@@ -98,9 +103,9 @@ export function createCallbackRoutes(ctx: AppContext): Router {
     const released = ROW_ID.test(id) && (await releaseCallback(db, id, who.name, who.role === 'admin'));
     if (!released) {
       res.status(409);
-      return await show(req, res, { message: 'Seul le compte qui a pris cette demande (ou un administrateur) peut la remettre dans la file.', messageClass: 'error' });
+      return await show(req, res, { message: t('Seul le compte qui a pris cette demande (ou un administrateur) peut la remettre dans la file.'), messageClass: 'error' });
     }
-    await show(req, res, { message: 'Demande remise dans la file : un autre conseiller peut la prendre.' });
+    await show(req, res, { message: t('Demande remise dans la file : un autre conseiller peut la prendre.') });
   });
 
   router.post('/callbacks/:id/reveal', form, operator, verifyCsrf, async (req, res) => {
@@ -110,18 +115,18 @@ export function createCallbackRoutes(ctx: AppContext): Router {
     if (!sealed) {
       res.status(409);
       return await show(req, res, {
-        message: 'Le numéro ne s’affiche que pour le compte qui a pris la demande, tant qu’elle est ouverte (ou pour un administrateur). Il est effacé une fois l’issue notée.',
+        message: t('Le numéro ne s’affiche que pour le compte qui a pris la demande, tant qu’elle est ouverte (ou pour un administrateur). Il est effacé une fois l’issue notée.'),
         messageClass: 'error',
       });
     }
     const reason = String((req.body as Record<string, unknown>).reason ?? '').trim().slice(0, 300);
     if (reason.length < 5) {
       res.status(400);
-      return await show(req, res, { message: 'Indiquez pourquoi vous affichez ce numéro (5 caractères au moins).', messageClass: 'error' });
+      return await show(req, res, { message: t('Indiquez pourquoi vous affichez ce numéro (5 caractères au moins).'), messageClass: 'error' });
     }
     await audit(db, who, REVEAL_CALLBACK_ACTION, `rappel ${id}`, `${reason} (depuis ${req.ip ?? '?'})`);
     const phone = decryptText(ctx.secrets.dataEncryptionKey, sealed);
-    await show(req, res, { revealed: phone, message: `Numéro affiché pour ${maskPhone(phone)} : cette consultation est journalisée.` });
+    await show(req, res, { revealed: phone, message: t('Numéro affiché pour {{phone}} : cette consultation est journalisée.', { phone: maskPhone(phone) }) });
   });
 
   router.post('/callbacks/:id/outcome', form, operator, verifyCsrf, async (req, res) => {
@@ -131,15 +136,15 @@ export function createCallbackRoutes(ctx: AppContext): Router {
     const outcome = String(b.outcome ?? '') as CallbackOutcome;
     if (!OPERATOR_OUTCOMES.includes(outcome)) {
       res.status(400);
-      return await show(req, res, { message: 'Choisissez l’issue de l’appel.', messageClass: 'error' });
+      return await show(req, res, { message: t('Choisissez l’issue de l’appel.'), messageClass: 'error' });
     }
     const note = b.note?.trim() ? b.note.trim().slice(0, 1000) : null;
     const done = ROW_ID.test(id) && (await recordCallbackOutcome(db, id, { user: who.name, asAdmin: who.role === 'admin', outcome, note }));
     if (!done) {
       res.status(409);
-      return await show(req, res, { message: 'Seul le compte qui a pris cette demande (ou un administrateur) peut noter son issue, tant qu’elle est ouverte.', messageClass: 'error' });
+      return await show(req, res, { message: t('Seul le compte qui a pris cette demande (ou un administrateur) peut noter son issue, tant qu’elle est ouverte.'), messageClass: 'error' });
     }
-    await show(req, res, { message: 'Issue enregistrée. Le numéro est effacé de cette demande.' });
+    await show(req, res, { message: t('Issue enregistrée. Le numéro est effacé de cette demande.') });
   });
   return router;
 }

@@ -5,6 +5,7 @@ import { callTranscript, listCalls, type CallFilters } from '../../store/console
 import { audit } from '../../store/user-store.js';
 import { PRIVATE_INPUT } from '../../privacy/private-input.js';
 import { requireRole, signedIn } from './console-auth.js';
+import { t } from './console-i18n.js';
 import { csvRow } from './csv.js';
 import { flowWords } from './flow-words.js';
 import { CALL_OUTCOME_LABELS, LANGUAGE_LABELS } from './labels.js';
@@ -35,13 +36,13 @@ export function createCallRoutes(ctx: AppContext): Router {
   router.get('/calls', operator, async (req, res) => {
     const f = callFilters(req.query);
     const list = await listCalls(db, f);
-    page(res, 'calls', 'Appels', 'calls', { ...list, f, query: queryOf({ ...f }), ...flowWords(ctx.flows.live()), outcomes: CALL_OUTCOME_LABELS, languages: LANGUAGE_LABELS });
+    page(res, 'calls', t('Appels'), 'calls', { ...list, f, query: queryOf({ ...f }), ...flowWords(ctx.flows.live()), outcomes: CALL_OUTCOME_LABELS, languages: LANGUAGE_LABELS });
   });
   router.get('/calls.csv', operator, async (req, res) => {
     const f = callFilters(req.query);
     const { rows } = await listCalls(db, { ...f, page: 1 }, 10_000);
     await audit(db, signedIn(res), 'export_calls', undefined, queryOf({ ...f }));
-    res.type('text/csv; charset=utf-8').attachment('kalata-appels.csv');
+    res.type('text/csv; charset=utf-8').attachment(t('kalata-appels.csv'));
     let out = csvRow(['started_at', 'phone', 'language', 'network', 'service_code', 'steps', 'last_node', 'outcome', 'duration_s']);
     for (const c of rows) {
       const duration = Math.round((new Date(c.updated_at).getTime() - new Date(c.started_at).getTime()) / 1000);
@@ -52,9 +53,9 @@ export function createCallRoutes(ctx: AppContext): Router {
   router.get('/calls/:id', operator, async (req, res) => {
     const id = String(req.params.id);
     const found = UUID.test(id) ? await callTranscript(db, id) : undefined;
-    if (!found) return messagePage(res, 404, 'Appel introuvable', 'Aucun appel ne porte cet identifiant : il a pu être effacé à la fin de sa durée de conservation.');
+    if (!found) return messagePage(res, 404, t('Appel introuvable'), t('Aucun appel ne porte cet identifiant : il a pu être effacé à la fin de sa durée de conservation.'));
     await audit(db, signedIn(res), 'view_call', id);
-    page(res, 'call', 'Appel', 'calls', { ...found, hidden: PRIVATE_INPUT, ...flowWords(ctx.flows.live()) });
+    page(res, 'call', t('Appel'), 'calls', { ...found, hidden: PRIVATE_INPUT, ...flowWords(ctx.flows.live()) });
   });
   return router;
 }

@@ -11,6 +11,7 @@ import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
 import type { Redis } from 'ioredis';
 import type { Db } from '../../store/database.js';
 import { findSession, type ConsoleSession, type Role, type User } from '../../store/user-store.js';
+import { t } from './console-i18n.js';
 import { forbiddenPage } from './page.js';
 
 export const SESSION_TTL_MS = 12 * 3600 * 1000;
@@ -62,12 +63,12 @@ export function sameOriginOnly(req: Request, res: Response, next: NextFunction):
   const site = req.get('sec-fetch-site');
   const origin = req.get('origin');
   if (origin !== undefined && origin !== 'null' && originHost(origin) === undefined) {
-    res.status(400).type('text/plain').send('En-tête Origin illisible.');
+    res.status(400).type('text/plain').send(t('En-tête Origin illisible.'));
     return;
   }
   const crossSite = (site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && origin !== 'null' && originHost(origin) !== req.get('host'));
   if (crossSite) {
-    res.status(403).type('text/plain').send('Requête venue d’un autre site : refusée.');
+    res.status(403).type('text/plain').send(t('Requête venue d’un autre site : refusée.'));
     return;
   }
   next();
@@ -127,7 +128,7 @@ export function requireRole(role: Role): RequestHandler {
     const session = (res.locals as ConsoleLocals).session;
     if (!session) {
       if (req.method === 'GET' && req.accepts('html')) res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
-      else res.status(401).type('text/plain').send('Connectez-vous d’abord à la console.');
+      else res.status(401).type('text/plain').send(t('Connectez-vous d’abord à la console.'));
       return;
     }
     // A role this code does not know (the column is free text) is no role at all: denied, never let through.
@@ -135,7 +136,7 @@ export function requireRole(role: Role): RequestHandler {
     if (rank === undefined || rank < RANK[role]) {
       // A page opened in the browser gets the console's own page; a form or a script, a line of text.
       if (req.method === 'GET' && req.accepts('html')) forbiddenPage(res);
-      else res.status(403).type('text/plain').send('Votre rôle ne permet pas cette action.');
+      else res.status(403).type('text/plain').send(t('Votre rôle ne permet pas cette action.'));
       return;
     }
     next();
@@ -155,7 +156,7 @@ export function verifyCsrf(req: Request, res: Response, next: NextFunction): voi
   const expected = session?.csrfToken ?? '';
   const ok = expected.length > 0 && given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
   if (!ok) {
-    res.status(403).type('text/plain').send('Jeton de formulaire absent ou périmé : rechargez la page et recommencez.');
+    res.status(403).type('text/plain').send(t('Jeton de formulaire absent ou périmé : rechargez la page et recommencez.'));
     return;
   }
   next();

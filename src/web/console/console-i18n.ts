@@ -20,7 +20,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RequestHandler } from 'express';
+import { parse as parseCookie } from 'cookie';
+import type { RequestHandler, Response } from 'express';
 import i18next from 'i18next';
 import { CONSOLE_LANGUAGES, type ConsoleLanguage } from '../../store/user-store.js';
 import type { ConsoleLocals } from './console-auth.js';
@@ -107,22 +108,31 @@ export function inLanguage<T>(lang: ConsoleLanguage, fn: () => T): T {
   return current.run(lang, fn);
 }
 
-/** The console's language for a reader without a session: the browser's choice between French and English, French if neither. */
-const negotiated = (accepted: string | false | undefined): ConsoleLanguage => (accepted === 'en' ? 'en' : 'fr');
+/** The cookie that keeps the language of a reader without a session (the sign-in page, the public simulator). */
+export const LANGUAGE_COOKIE = 'kalata_lang';
+
+export const isLanguage = (value: unknown): value is ConsoleLanguage => typeof value === 'string' && (CONSOLE_LANGUAGES as readonly string[]).includes(value);
 
 /**
- * Sets the language of the request: the signed-in account's choice, or the
- * browser's (the sign-in page, the public simulator). Mounted after
- * loadSession.
+ * Sets the language of the request: the signed-in account's choice, or, for
+ * a reader without a session, the one chosen with the header's button (a
+ * cookie); French otherwise. Not the browser's Accept-Language: an
+ * operator's phone set to English would otherwise get an English sign-in
+ * page and a French console behind it. Mounted after loadSession.
  */
 export function consoleLanguage(): RequestHandler {
   return (req, res, next) => {
     const session = (res.locals as ConsoleLocals).session;
-    const lang = session?.language ?? negotiated(req.acceptsLanguages(...CONSOLE_LANGUAGES));
+    const chosen = parseCookie(req.headers.cookie ?? '')[LANGUAGE_COOKIE];
+    const lang = session?.language ?? (isLanguage(chosen) ? chosen : 'fr');
     res.locals.language = lang;
-    res.vary('Accept-Language');
     current.run(lang, next);
   };
+}
+
+/** Keeps the language of a reader without a session for a year (it says nothing about them but a language). */
+export function rememberLanguage(res: Response, lang: ConsoleLanguage, secure: boolean): void {
+  res.cookie(LANGUAGE_COOKIE, lang, { maxAge: 365 * 24 * 3600 * 1000, httpOnly: true, sameSite: 'lax', secure, path: '/' });
 }
 
 /** The files of a catalogue the browser's scripts read: `client.json`, `client-<part>.json`. */

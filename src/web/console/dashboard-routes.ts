@@ -2,9 +2,10 @@
  * The dashboard: what an operator keeps open on election night. The page is
  * rendered whole on the server (it works without JavaScript); dashboard.js
  * then follows `GET /api/dashboard/events`, whose snapshots carry each card
- * already rendered (the same Eta templates, escaped, in French, times in the
- * console's zone) and the chart's figures. One snapshot per process per tick,
- * whoever watches (dashboard-stream.ts).
+ * already rendered (the same Eta templates, escaped, in the reader's language,
+ * times in the console's zone) and the chart's figures. One snapshot per
+ * process per tick, whoever watches, rendered once per language watched
+ * (dashboard-stream.ts).
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,12 +17,13 @@ import { countsForDashboard } from '../../store/console-queries.js';
 import {
   buildDashboardSnapshot,
   gatewayState,
-  sessionsStillOpen,
   type CallbackCounts,
   type CountsByCode,
   type DashboardSnapshot,
 } from '../../store/dashboard-queries.js';
+import { sessionsStillOpen } from '../../store/user-store.js';
 import { requireRole, signedIn, type ConsoleLocals } from './console-auth.js';
+import { language, locale, t } from './console-i18n.js';
 import { createDashboardHub } from './dashboard-stream.js';
 import { reportWords } from './flow-words.js';
 import { fmt, page, TIME_ZONE } from './page.js';
@@ -53,29 +55,38 @@ export interface DashboardView {
 const here = dirname(fileURLToPath(import.meta.url));
 const eta = new Eta({ views: join(here, '..', 'views'), autoEscape: true, cache: true });
 
+// Times of day read alike in French and English (`23:41:05`): one format for both.
 const clock = new Intl.DateTimeFormat('fr-FR', { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 const quarter = new Intl.DateTimeFormat('fr-FR', { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-const number = new Intl.NumberFormat('fr-FR');
+/** One number format per language, made once (a snapshot shows dozens of numbers every few seconds). */
+const numbers = new Map<string, Intl.NumberFormat>();
+const number = (v: number) => {
+  const tag = locale();
+  let format = numbers.get(tag);
+  if (!format) numbers.set(tag, (format = new Intl.NumberFormat(tag)));
+  return format.format(v);
+};
 
-/** How long ago, as a queue shows it: `à l’instant`, `12 min`, `2 h 05`, `3 j`. */
+/** How long ago, as a queue shows it: `à l’instant`, `12 min`, `2 h 05`, `3 j` (`just now`, `12 min`, `2 h 05 min`, `3 days`). */
 export function ageLabel(ms: number): string {
   const minutes = Math.floor(Math.max(0, ms) / 60_000);
-  if (minutes < 1) return 'à l’instant';
-  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 1) return t('à l’instant');
+  if (minutes < 60) return t('{{minutes}} min', { minutes });
   const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours} h ${String(minutes % 60).padStart(2, '0')}`;
-  return `${Math.floor(hours / 24)} j`;
+  if (hours < 48) return t('{{hours}} h {{minutes}}', { hours, minutes: String(minutes % 60).padStart(2, '0') });
+  return t('{{days}} j', { days: Math.floor(hours / 24) });
 }
 
-const plural = (count: number, one: string, many = `${one}s`) => `${number.format(count)} ${count > 1 ? many : one}`;
-
-/** A snapshot as the page shows it: labels from the flows (never the codes), French, the console's zone. */
+/**
+ * A snapshot as the page shows it: labels from the flows (never the codes),
+ * the console's words in the reader's language, the console's zone.
+ */
 export function dashboardView(s: DashboardSnapshot, flows: CompiledFlows, rule: AlertRule = DEFAULT_ALERT_RULE): DashboardView {
   const words = reportWords(flows);
-  const regionLabel = (code: string | null) => (code ? words.answer('region', code) : 'Région non précisée');
-  const incidentLabel = (code: string | null) => (code ? words.answer('incident', code) : 'Type non précisé');
+  const regionLabel = (code: string | null) => (code ? words.answer('region', code) : t('Région non précisée'));
+  const incidentLabel = (code: string | null) => (code ? words.answer('incident', code) : t('Type non précisé'));
   const now = s.at.getTime();
-  const render = (card: string, data: Record<string, unknown>) => eta.render(`./dashboard/${card}`, { ...data, fmt, number: (v: number) => number.format(v), plural });
+  const render = (card: string, data: Record<string, unknown>) => eta.render(`./dashboard/${card}`, { ...data, t, fmt, number });
 
   const alerts = s.alertWindows ? regionAlerts(s.alertWindows, rule).map((a) => ({ region: a.region, reason: alertReason(a, regionLabel(a.region), rule) })) : null;
   const rows = (list: CountsByCode[] | null, label: (code: string | null) => string) => list?.map((r) => ({ ...r, label: label(r.code) })) ?? null;
@@ -90,10 +101,10 @@ export function dashboardView(s: DashboardSnapshot, flows: CompiledFlows, rule: 
       total: s.counters?.reportsNew ?? null,
       items: s.triage?.map((r) => ({ id: r.id, ref: r.ref, age: ageLabel(now - new Date(r.created_at).getTime()), at: fmt(r.created_at), incident: incidentLabel(r.incident), region: regionLabel(r.region) })) ?? null,
     }),
-    regions: render('breakdown', { id: 'regions', title: 'Signalements par région', column: 'Région', rows: rows(s.regions, regionLabel), filter: 'region' }),
-    incidents: render('breakdown', { id: 'incidents', title: 'Signalements par type', column: 'Type', rows: rows(s.incidents, incidentLabel), filter: 'incident' }),
+    regions: render('breakdown', { id: 'regions', title: t('Signalements par région'), column: t('Région'), rows: rows(s.regions, regionLabel), filter: 'region' }),
+    incidents: render('breakdown', { id: 'incidents', title: t('Signalements par type'), column: t('Type'), rows: rows(s.incidents, incidentLabel), filter: 'incident' }),
     sms: render('sms', { c: s.counters, queue: s.queue }),
-    health: render('health', { health: s.health, gateway, since: (d: Date | null) => (d ? `il y a ${ageLabel(now - d.getTime())}` : '') }),
+    health: render('health', { health: s.health, gateway, since: (d: Date | null) => (d ? t('il y a {{age}}', { age: ageLabel(now - d.getTime()) }) : '') }),
     activity: render('activity', { buckets: buckets.map((b) => ({ ...b, label: quarter.format(b.start) })), readable: s.activity !== null }),
   };
   if (s.callbacks !== undefined) {
@@ -114,14 +125,14 @@ export function createDashboardRoutes(ctx: AppContext, options: DashboardOptions
   const { db } = ctx;
   const operator = requireRole('operator');
   const rule = options.alertRule ?? DEFAULT_ALERT_RULE;
-  const hub = createDashboardHub<DashboardView>({
+  const hub = createDashboardHub<DashboardSnapshot, DashboardView>({
     logger: ctx.logger,
     ...(options.everyMs ? { everyMs: options.everyMs } : {}),
     ...(options.maxStreams ? { maxStreams: options.maxStreams } : {}),
     ...(options.maxPerAccount ? { maxPerAccount: options.maxPerAccount } : {}),
     sessionsOpen: (tokens) => sessionsStillOpen(db, tokens),
-    build: async () => {
-      const snapshot = await buildDashboardSnapshot({
+    build: () =>
+      buildDashboardSnapshot({
         db,
         redis: ctx.redis,
         smsQueue: ctx.sms.queue,
@@ -129,21 +140,22 @@ export function createDashboardRoutes(ctx: AppContext, options: DashboardOptions
         alertWindowMs: rule.windowMinutes * 60_000,
         alertHistory: rule.historyWindows,
         ...(options.callbacks ? { callbacks: options.callbacks } : {}),
-      });
-      return dashboardView(snapshot, ctx.flows.live(), rule);
-    },
+      }),
+    view: (snapshot) => dashboardView(snapshot, ctx.flows.live(), rule),
   });
+  // A stopping process ends its streams at once: each browser reconnects (EventSource's retry) to one that runs.
+  ctx.stopping.addEventListener('abort', () => hub.close(), { once: true });
 
   router.get('/', operator, async (_req, res) => {
-    const { seq, snapshot } = await hub.current();
+    const { seq, view } = await hub.current(language());
     // `</` cannot close the script element the JSON sits in.
-    const chart = JSON.stringify(snapshot.chart).replace(/</g, '\\u003c');
-    page(res, 'home', 'Tableau de bord', 'home', { view: snapshot, seq, chart, rule });
+    const chart = JSON.stringify(view.chart).replace(/</g, '\\u003c');
+    page(res, 'home', t('Tableau de bord'), 'home', { view, seq, chart, rule });
   });
 
   router.get('/api/dashboard/events', operator, (_req, res) => {
     const locals = res.locals as ConsoleLocals;
-    const admission = hub.attach(res, { token: locals.token!, account: signedIn(res).id });
+    const admission = hub.attach(res, { token: locals.token!, account: signedIn(res).id, language: language() });
     if (!admission.admitted) {
       if (admission.status === 503) res.set('Retry-After', '30');
       res.status(admission.status).type('text/plain').send(admission.reason);

@@ -1,80 +1,89 @@
 /**
- * Words the console shows for the codes it stores: an operator reads French,
- * never `reveal_number`.
+ * Words the console shows for the codes it stores: an operator reads
+ * « Numéro affiché » (or "Number shown"), never `reveal_number`.
+ *
+ * The tables keep the French, each label marked with `word()`; the functions
+ * below answer in the reader's language (`t()`), so every page and export
+ * that calls them follows the account's choice.
  */
 import type { CompiledFlows } from '../../engine/types.js';
+import { language, t, word } from './console-i18n.js';
 
 /** Every action the audit log records, as an admin reads it. */
 export const AUDIT_ACTIONS: Readonly<Record<string, string>> = {
-  login: 'Connexion',
-  login_failed: 'Connexion refusée (mot de passe)',
-  reveal_number: 'Numéro affiché',
-  view_report: 'Signalement consulté',
-  view_call: 'Appel consulté',
-  report_status: 'Statut de signalement changé',
-  export_calls: 'Export des appels',
-  export_reports: 'Export des signalements',
-  publish_flows: 'Menus publiés',
-  reload_flows: 'Menus vérifiés',
-  import_stations: 'Import de bureaux de vote',
-  rotate_keys: 'Clés de chiffrement changées',
-  review_text: 'Texte bambara relu',
-  edit_text: 'Texte bambara modifié',
-  export_texts: 'Export des textes à relire',
-  import_texts: 'Import de relectures (CSV)',
-  setup_admin: 'Premier administrateur créé',
-  create_account: 'Compte créé',
-  disable_account: 'Compte désactivé',
-  enable_account: 'Compte réactivé',
-  change_role: 'Rôle changé',
-  reset_password: 'Mot de passe réinitialisé (lien créé)',
-  set_password: 'Mot de passe choisi (par lien)',
-  claim_report: 'Signalement pris en charge',
-  release_report: 'Signalement rendu',
-  take_over_report: 'Signalement repris par un administrateur',
-  report_priority: 'Priorité de signalement changée',
-  report_note: 'Note ajoutée à un signalement',
-  reveal_callback_number: 'Numéro d’une demande de rappel affiché',
-  export_analytics: 'Export des analyses (CSV)',
+  login: word('Connexion'),
+  login_failed: word('Connexion refusée (mot de passe)'),
+  reveal_number: word('Numéro affiché'),
+  view_report: word('Signalement consulté'),
+  view_call: word('Appel consulté'),
+  report_status: word('Statut de signalement changé'),
+  export_calls: word('Export des appels'),
+  export_reports: word('Export des signalements'),
+  publish_flows: word('Menus publiés'),
+  reload_flows: word('Menus vérifiés'),
+  import_stations: word('Import de bureaux de vote'),
+  rotate_keys: word('Clés de chiffrement changées'),
+  review_text: word('Texte bambara relu'),
+  edit_text: word('Texte bambara modifié'),
+  export_texts: word('Export des textes à relire'),
+  import_texts: word('Import de relectures (CSV)'),
+  setup_admin: word('Premier administrateur créé'),
+  create_account: word('Compte créé'),
+  disable_account: word('Compte désactivé'),
+  enable_account: word('Compte réactivé'),
+  change_role: word('Rôle changé'),
+  reset_password: word('Mot de passe réinitialisé (lien créé)'),
+  set_password: word('Mot de passe choisi (par lien)'),
+  claim_report: word('Signalement pris en charge'),
+  release_report: word('Signalement rendu'),
+  take_over_report: word('Signalement repris par un administrateur'),
+  report_priority: word('Priorité de signalement changée'),
+  report_note: word('Note ajoutée à un signalement'),
+  reveal_callback_number: word('Numéro d’une demande de rappel affiché'),
+  export_analytics: word('Export des analyses (CSV)'),
+  rollback_flows: word('Version des menus remise en ligne'),
 };
 
-export const auditActionLabel = (action: string): string => AUDIT_ACTIONS[action] ?? action;
+/** A label of one of the tables above in the reader's language; the code itself when the table has none. */
+const say = (labels: Readonly<Record<string, string>>, code: string): string => (Object.hasOwn(labels, code) ? t(labels[code]!) : code);
+
+export const auditActionLabel = (action: string): string => say(AUDIT_ACTIONS, action);
 
 /** A console role, as people read it. */
 export const ROLE_LABELS: Readonly<Record<string, string>> = {
-  operator: 'Opérateur',
-  admin: 'Administrateur',
+  operator: word('Opérateur'),
+  admin: word('Administrateur'),
 };
-export const roleLabel = (role: string): string => ROLE_LABELS[role] ?? role;
+export const roleLabel = (role: string): string => say(ROLE_LABELS, role);
 
 /** A report's status, as an operator reads it. */
 export const REPORT_STATUS_LABELS: Readonly<Record<string, string>> = {
-  new: 'Nouveau',
-  verifying: 'En vérification',
-  verified: 'Vérifié',
-  dismissed: 'Classé sans suite',
-  escalated: 'Transmis',
+  new: word('Nouveau'),
+  verifying: word('En vérification'),
+  verified: word('Vérifié'),
+  dismissed: word('Classé sans suite'),
+  escalated: word('Transmis'),
 };
-export const reportStatusLabel = (status: string): string => REPORT_STATUS_LABELS[status] ?? status;
+export const reportStatusLabel = (status: string): string => say(REPORT_STATUS_LABELS, status);
 
 /** A report's priority in triage (`urgent` first): by hand, or from its incident type (flows/triage.yaml). */
 export const PRIORITY_LABELS: Readonly<Record<string, string>> = {
-  urgent: 'Urgente',
-  normal: 'Normale',
-  low: 'Basse',
+  urgent: word('Urgente'),
+  normal: word('Normale'),
+  low: word('Basse'),
 };
-export const priorityLabel = (priority: string | null | undefined): string => (priority ? (PRIORITY_LABELS[priority] ?? priority) : 'Automatique (selon le type)');
+export const priorityLabel = (priority: string | null | undefined): string => (priority ? say(PRIORITY_LABELS, priority) : t('Automatique (selon le type)'));
 
 /** What a line of a report's history records (`report_events.kind`). */
 export const REPORT_EVENT_LABELS: Readonly<Record<string, string>> = {
-  status: 'Statut changé',
-  note: 'Note',
-  claim: 'Pris en charge',
-  release: 'Rendu',
-  takeover: 'Repris par un administrateur',
-  priority: 'Priorité changée',
+  status: word('Statut changé'),
+  note: word('Note'),
+  claim: word('Pris en charge'),
+  release: word('Rendu'),
+  takeover: word('Repris par un administrateur'),
+  priority: word('Priorité changée'),
 };
-export const reportEventLabel = (kind: string): string => REPORT_EVENT_LABELS[kind] ?? kind;
+export const reportEventLabel = (kind: string): string => say(REPORT_EVENT_LABELS, kind);
 
 /**
  * What a history line changed, in words: `new -> verifying` as « Nouveau →
@@ -85,22 +94,25 @@ export function reportEventDetail(event: { kind: string; from_status: string | n
   if (event.kind === 'status') return `${event.from_status ? `${reportStatusLabel(event.from_status)} → ` : ''}${event.to_status ? reportStatusLabel(event.to_status) : ''}`;
   if (event.kind === 'priority' && event.detail) {
     const [from, to] = event.detail.split(' -> ') as [string, string | undefined];
-    const say = (p: string | undefined) => (p === 'auto' || !p ? 'automatique' : priorityLabel(p));
-    return `${say(from)} → ${say(to)}`;
+    const named = (p: string | undefined) => (p === 'auto' || !p ? t('automatique') : priorityLabel(p));
+    return `${named(from)} → ${named(to)}`;
   }
-  if (event.kind === 'takeover') return event.detail ? `à ${event.detail}` : '';
-  if (event.kind === 'release' && event.detail === 'final') return 'fin de la prise en charge : statut final';
-  if (event.kind === 'release' && event.detail?.startsWith('by:')) return `par ${event.detail.slice(3)}`;
+  if (event.kind === 'takeover') return event.detail ? t('à {{name}}', { name: event.detail }) : '';
+  if (event.kind === 'release' && event.detail === 'final') return t('fin de la prise en charge : statut final');
+  if (event.kind === 'release' && event.detail?.startsWith('by:')) return t('par {{name}}', { name: event.detail.slice(3) });
   return '';
 }
 
 /** What a report keeps of the caller's number, as the caller chose it on the phone. */
 export const REPORT_CONTACT_LABELS: Readonly<Record<string, { short: string; long: string }>> = {
-  sms: { short: 'SMS discret', long: 'SMS discret : le numéro est gardé chiffré, pour le SMS et un rappel' },
-  no_sms: { short: 'Pas de SMS', long: 'Pas de SMS : seul le pseudonyme du numéro est gardé (STATUT depuis ce téléphone)' },
-  no_number: { short: 'Sans numéro', long: 'Sans numéro : ni numéro, ni pseudonyme, ni lien avec l’appel (STATUT depuis n’importe quel téléphone)' },
+  sms: { short: word('SMS discret'), long: word('SMS discret : le numéro est gardé chiffré, pour le SMS et un rappel') },
+  no_sms: { short: word('Pas de SMS'), long: word('Pas de SMS : seul le pseudonyme du numéro est gardé (STATUT depuis ce téléphone)') },
+  no_number: { short: word('Sans numéro'), long: word('Sans numéro : ni numéro, ni pseudonyme, ni lien avec l’appel (STATUT depuis n’importe quel téléphone)') },
 };
-export const reportContactLabel = (contact: string, form: 'short' | 'long' = 'short'): string => REPORT_CONTACT_LABELS[contact]?.[form] ?? contact;
+export const reportContactLabel = (contact: string, form: 'short' | 'long' = 'short'): string => {
+  const label = REPORT_CONTACT_LABELS[contact]?.[form];
+  return label === undefined ? contact : t(label);
+};
 
 /** A caller's answer to a choice (an incident type, a region), in the French the caller saw. */
 export function answerLabel(flows: CompiledFlows, field: string, value: string | null | undefined): string {
@@ -116,77 +128,77 @@ export function answerChoices(flows: CompiledFlows, field: string): { value: str
 
 /** How a call ended (`calls.outcome`); `open` is the filter's code for a call still going (null). */
 export const CALL_OUTCOME_LABELS: Readonly<Record<string, string>> = {
-  completed: 'Terminé',
-  too_many_invalid: 'Arrêté : trop d’erreurs de saisie',
-  abandoned: 'Abandonné',
-  error: 'Erreur technique',
-  open: 'En cours',
+  completed: word('Terminé'),
+  too_many_invalid: word('Arrêté : trop d’erreurs de saisie'),
+  abandoned: word('Abandonné'),
+  error: word('Erreur technique'),
+  open: word('En cours'),
 };
-export const callOutcomeLabel = (outcome: string | null | undefined): string => CALL_OUTCOME_LABELS[outcome ?? 'open'] ?? outcome ?? '';
+export const callOutcomeLabel = (outcome: string | null | undefined): string => say(CALL_OUTCOME_LABELS, outcome ?? 'open');
 
 /** A caller's language. */
-export const LANGUAGE_LABELS: Readonly<Record<string, string>> = { fr: 'français', bm: 'bambara' };
-export const languageLabel = (lang: string | null | undefined): string => (lang ? (LANGUAGE_LABELS[lang] ?? lang) : '');
+export const LANGUAGE_LABELS: Readonly<Record<string, string>> = { fr: word('français'), bm: word('bambara') };
+export const languageLabel = (lang: string | null | undefined): string => (lang ? say(LANGUAGE_LABELS, lang) : '');
 
 /** Where an outgoing SMS is (`sms_outbox.status`). */
 export const SMS_STATUS_LABELS: Readonly<Record<string, string>> = {
-  pending: 'En attente',
-  queued: 'En file',
-  sending: 'Envoi en cours',
-  retrying: 'Nouvel essai prévu',
-  sent: 'Envoyé',
-  failed: 'Échec',
-  opted_out: 'Non envoyé : STOP demandé',
-  dry_run: 'Non envoyé (mode essai)',
+  pending: word('En attente'),
+  queued: word('En file'),
+  sending: word('Envoi en cours'),
+  retrying: word('Nouvel essai prévu'),
+  sent: word('Envoyé'),
+  failed: word('Échec'),
+  opted_out: word('Non envoyé : STOP demandé'),
+  dry_run: word('Non envoyé (mode essai)'),
 };
-export const smsStatusLabel = (status: string): string => SMS_STATUS_LABELS[status] ?? status;
+export const smsStatusLabel = (status: string): string => say(SMS_STATUS_LABELS, status);
 
 /** What the gateway says of the delivery (Africa's Talking's words, SMPP receipts mapped to them). */
 export const DELIVERY_STATUS_LABELS: Readonly<Record<string, string>> = {
-  Success: 'Remis au téléphone',
-  Failed: 'Non remis',
-  Rejected: 'Refusé par le réseau',
-  Expired: 'Expiré sans être remis',
-  Sent: 'Parti vers le réseau',
-  Submitted: 'Transmis au réseau',
-  Buffered: 'En attente sur le réseau',
+  Success: word('Remis au téléphone'),
+  Failed: word('Non remis'),
+  Rejected: word('Refusé par le réseau'),
+  Expired: word('Expiré sans être remis'),
+  Sent: word('Parti vers le réseau'),
+  Submitted: word('Transmis au réseau'),
+  Buffered: word('En attente sur le réseau'),
 };
-export const deliveryStatusLabel = (status: string | null | undefined): string => (status ? (DELIVERY_STATUS_LABELS[status] ?? status) : '');
+export const deliveryStatusLabel = (status: string | null | undefined): string => (status ? say(DELIVERY_STATUS_LABELS, status) : '');
 
 /** Why an SMS was sent (`sms_outbox.kind`). */
 export const SMS_KIND_LABELS: Readonly<Record<string, string>> = {
-  followup: 'Confirmation de signalement',
-  status_update: 'Suivi de signalement',
-  reply: 'Réponse à un SMS reçu',
-  optout_ack: 'Confirmation STOP / reprise',
+  followup: word('Confirmation de signalement'),
+  status_update: word('Suivi de signalement'),
+  reply: word('Réponse à un SMS reçu'),
+  optout_ack: word('Confirmation STOP / reprise'),
 };
-export const smsKindLabel = (kind: string): string => SMS_KIND_LABELS[kind] ?? kind;
+export const smsKindLabel = (kind: string): string => say(SMS_KIND_LABELS, kind);
 
-/** Keywords an inbound SMS is recognised by (`sms_inbound.keyword`). */
+/** Keywords an inbound SMS is recognised by (`sms_inbound.keyword`), named by a word people text for it (flows/keywords.yaml). */
 export const SMS_KEYWORD_LABELS: Readonly<Record<string, string>> = {
-  help: 'AIDE',
-  status: 'STATUT',
-  stop: 'STOP',
-  start: 'REPRISE',
-  station: 'BUREAU',
+  help: word('AIDE'),
+  status: word('STATUT'),
+  stop: word('STOP'),
+  start: word('REPRISE'),
+  station: word('BUREAU'),
 };
-export const smsKeywordLabel = (keyword: string | null | undefined): string => (keyword ? (SMS_KEYWORD_LABELS[keyword] ?? keyword) : '');
+export const smsKeywordLabel = (keyword: string | null | undefined): string => (keyword ? say(SMS_KEYWORD_LABELS, keyword) : '');
 
 /** Technical details an SMS event may carry, as an operator reads them. */
 const SMS_EVENT_DETAILS: Readonly<Record<string, string>> = {
-  'interrupted during the gateway call': 'interrompu pendant l’appel à la passerelle',
-  DryRun: 'mode essai : rien n’est parti',
+  'interrupted during the gateway call': word('interrompu pendant l’appel à la passerelle'),
+  DryRun: word('mode essai : rien n’est parti'),
 };
 
 /** One line of an SMS's history: `delivery:Success`, `smpp_part_delivery:Failed`, or an outbox status. */
 export function smsEventLabel(status: string): string {
   const [head, tail] = status.split(':', 2) as [string, string | undefined];
-  if (head === 'delivery' && tail) return `Accusé de remise : ${deliveryStatusLabel(tail)}`;
-  if (head === 'smpp_part_delivery' && tail) return `Accusé d’une partie : ${deliveryStatusLabel(tail)}`;
-  if (head === 'smpp_part') return 'Partie d’un SMS long envoyée';
+  if (head === 'delivery' && tail) return t('Accusé de remise : {{status}}', { status: deliveryStatusLabel(tail) });
+  if (head === 'smpp_part_delivery' && tail) return t('Accusé d’une partie : {{status}}', { status: deliveryStatusLabel(tail) });
+  if (head === 'smpp_part') return t('Partie d’un SMS long envoyée');
   return smsStatusLabel(status);
 }
-export const smsEventDetail = (detail: string | null | undefined): string => (detail ? (SMS_KIND_LABELS[detail] ?? SMS_EVENT_DETAILS[detail] ?? detail) : '');
+export const smsEventDetail = (detail: string | null | undefined): string => (detail ? say(detail in SMS_KIND_LABELS ? SMS_KIND_LABELS : SMS_EVENT_DETAILS, detail) : '');
 
 /**
  * An SMS template key (`report:sms.report_ack`) as the French message it
@@ -195,7 +207,7 @@ export const smsEventDetail = (detail: string | null | undefined): string => (de
  */
 export function smsTemplateText(flows: CompiledFlows, template: string, vars?: Record<string, string> | null): string {
   const text = flows.texts('fr', template, vars ?? {});
-  return text && text !== template ? text : 'Message retiré des menus';
+  return text && text !== template ? text : t('Message retiré des menus');
 }
 
 /** A title longer than this (an information screen's first line is a paragraph) is cut at a word. */
@@ -206,11 +218,13 @@ function shorten(line: string, max: number): string {
   return `${(cut || line.slice(0, max)).replace(/[\s,.;:]+$/, '')}…`;
 }
 
-const titles = new WeakMap<CompiledFlows, Map<string, string>>();
+/** Each screen's title per version of the flows; null for a screen the flows no longer have. */
+const titles = new WeakMap<CompiledFlows, Map<string, string | null>>();
 /**
  * A screen's title, as a caller reads it: the first line of its French text
- * (`vote.menu` → « Comment voter »). The node id only if the live flows no
- * longer have the screen. Computed once per version of the flows.
+ * (`vote.menu` → « Comment voter »); « Écran retiré des menus », in the
+ * reader's language, if the live flows no longer have the screen. Computed
+ * once per version of the flows.
  */
 export function screenTitle(flows: CompiledFlows, nodeId: string | null | undefined, render: (nodeId: string) => string | undefined): string {
   if (!nodeId) return '';
@@ -221,41 +235,43 @@ export function screenTitle(flows: CompiledFlows, nodeId: string | null | undefi
     const text = flows.nodes.has(nodeId) ? render(nodeId) : undefined;
     // Rendered without a caller's answers: a {{value}} still in the text reads as « … ».
     const line = text?.split('\n').find((l) => l.trim())?.trim().replace(/\{\{[^}]*\}\}/g, '…');
-    title = line ? shorten(line, TITLE_LENGTH) : 'Écran retiré des menus';
+    title = line ? shorten(line, TITLE_LENGTH) : null;
     map.set(nodeId, title);
   }
-  return title;
+  return title ?? t('Écran retiré des menus');
 }
 
 /** A screen's kind in the flows, for the Menus page. */
 export const NODE_KIND_LABELS: Readonly<Record<string, string>> = {
-  menu: 'Menu',
-  info: 'Information',
-  input: 'Saisie libre',
-  choice: 'Choix',
-  confirm: 'Confirmation',
-  end: 'Fin d’appel',
-  pick: 'Liste à choisir',
-  lookup: 'Recherche',
-  branch: 'Aiguillage',
+  menu: word('Menu'),
+  info: word('Information'),
+  input: word('Saisie libre'),
+  choice: word('Choix'),
+  confirm: word('Confirmation'),
+  end: word('Fin d’appel'),
+  pick: word('Liste à choisir'),
+  lookup: word('Recherche'),
+  branch: word('Aiguillage'),
 };
-export const nodeKindLabel = (kind: string): string => NODE_KIND_LABELS[kind] ?? kind;
+export const nodeKindLabel = (kind: string): string => say(NODE_KIND_LABELS, kind);
 
 /** The way an SMS left (`sms_outbox.transport`). */
 export const SMS_TRANSPORT_LABELS: Readonly<Record<string, string>> = {
-  'dry-run': 'mode essai (rien n’est envoyé)',
+  'dry-run': word('mode essai (rien n’est envoyé)'),
   africastalking: 'Africa’s Talking',
-  smpp: 'SMPP (opérateur)',
+  smpp: word('SMPP (opérateur)'),
 };
-export const smsTransportLabel = (transport: string | null | undefined): string => (transport ? (SMS_TRANSPORT_LABELS[transport] ?? transport) : '');
+export const smsTransportLabel = (transport: string | null | undefined): string => (transport ? say(SMS_TRANSPORT_LABELS, transport) : '');
 
 /**
- * The flow checker's problems as the Menus page shows them, in French. The
- * checker and the CLI (`npm run flows`) keep their English; a message no
- * pattern here knows is shown as the checker wrote it.
+ * The flow checker's problems as the Menus page shows them, in the reader's
+ * language. The checker and the CLI (`npm run flows`) write English: an
+ * English reader gets the checker's own message, a French reader its French
+ * here; a message no pattern here knows is shown as the checker wrote it.
  */
+const sinceReview = (changed: string | undefined) => (changed ? ` (${changed} modifié(s) depuis la relecture)` : '');
 const PROBLEM_MESSAGES: readonly [RegExp, (...m: string[]) => string][] = [
-  [/^target "(.+)" does not exist$/, (t) => `la cible "${t}" n’existe pas`],
+  [/^target "(.+)" does not exist$/, (target) => `la cible "${target}" n’existe pas`],
   [/^node "(.+)" cannot be reached from the entry flow$/, (n) => `l’écran "${n}" n’est accessible depuis aucun menu`],
   [/^dead end: node "(.+)" (has no way forward and no navigation|never leads to an end)$/, (n, why) => `impasse : l’écran "${n}" ${why.startsWith('has') ? 'n’a ni suite ni navigation' : 'ne mène jamais à une fin d’appel'}`],
   [/^text "(.+)" is missing in (.+)$/, (k, f) => `le texte "${k}" manque dans ${f}`],
@@ -266,9 +282,10 @@ const PROBLEM_MESSAGES: readonly [RegExp, (...m: string[]) => string][] = [
   [/^variable (\S+) has no (\w+) value$/, (v, l) => `la variable "${v}" n’a pas de valeur en ${l}`],
   [/^screen "(.+)" \((.+)\) takes (\d+) pages at its longest: the caller presses 98 (\d+) times to read it all$/, (n, l, p, k) => `l’écran "${n}" (${l}) fait jusqu’à ${p} pages : l’appelant tape 98 ${k} fois pour tout lire`],
   [/^SMS (\S+) \((.+)\) takes (\d+) segments in (\S+)$/, (k, l, n, e) => `le SMS "${k}" (${l}) fait ${n} segments en ${e}`],
-  [/^(\d+) of (\d+) Bambara texts await a native speaker's review$/, (a, b) => `${a} textes bambara sur ${b} attendent la relecture d’un locuteur`],
-  [/^(\d+) of (\d+) variables \(Bambara values\) await a native speaker's review$/, (a, b) => `${a} variables sur ${b} (valeurs bambara) attendent la relecture d’un locuteur`],
-  [/^(\d+) of (\d+) SMS keyword lists await a native speaker's review$/, (a, b) => `${a} listes de mots-clés SMS sur ${b} attendent la relecture d’un locuteur`],
+  // The validator names the language as callers see it (flows/languages.yaml: « Bamanankan »); the review ledger says Bambara.
+  [/^(\d+) of (\d+) (.+) texts await a native speaker's review(?: \((\d+) changed since signed off\))?$/, (a, b, name, changed) => `${a} textes ${name === 'Bambara' ? 'bambara' : `en ${name}`} sur ${b} attendent la relecture d’un locuteur${sinceReview(changed)}`],
+  [/^(\d+) of (\d+) variables \(Bambara values\) await a native speaker's review(?: \((\d+) changed since signed off\))?$/, (a, b, changed) => `${a} variables sur ${b} (valeurs bambara) attendent la relecture d’un locuteur${sinceReview(changed)}`],
+  [/^(\d+) of (\d+) SMS keyword lists await a native speaker's review(?: \((\d+) changed since signed off\))?$/, (a, b, changed) => `${a} listes de mots-clés SMS sur ${b} attendent la relecture d’un locuteur${sinceReview(changed)}`],
   [/^the options of "(.+)" \((.+)\) leave no room for its text on their page: the caller reads it on the page before, then presses 98 \(shorten the options or the text\)$/, (n, l) => `les choix de "${n}" (${l}) ne laissent pas de place à son texte sur leur page : l’appelant le lit à la page d’avant, puis tape 98 (raccourcissez les choix ou le texte)`],
   [/^a wrong key on page (\d+) of "(.+)" \((.+)\) shows the notice without (.+): the options fill the page \(shorten them\)$/, (p, n, l, o) => `une touche fausse à la page ${p} de "${n}" (${l}) affiche l’avertissement sans ${o} : les choix remplissent la page (raccourcissez-les)`],
   [/^screen of "(.+)" \((.+)\) has a line too long for one screen$/, (n, l) => `l’écran "${n}" (${l}) a une ligne trop longue pour un écran`],
@@ -283,6 +300,7 @@ const SPELLING_WORDS: readonly [RegExp, string][] = [
   [/\(bm, gsm7\)/g, '(bm, orthographe GSM-7)'],
 ];
 export function problemMessage(message: string): string {
+  if (language() === 'en') return message;
   for (const [pattern, say] of PROBLEM_MESSAGES) {
     const m = pattern.exec(message);
     if (m) return SPELLING_WORDS.reduce((text, [from, to]) => text.replace(from, to), say(...m.slice(1)));

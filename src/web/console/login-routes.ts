@@ -6,9 +6,9 @@
  */
 import express, { type Response, type Router } from 'express';
 import type { AppContext } from '../../context.js';
-import { audit, checkPassword, closeSession, CONSOLE_LANGUAGES, openSession, setConsoleLanguage, type ConsoleLanguage } from '../../store/user-store.js';
-import { addressKey, createInFlightCap, requireRole, safeNext, setSessionCookie, SESSION_TTL_MS, verifyCsrf, type ConsoleLocals, type createLoginLimiter, type createSemaphore } from './console-auth.js';
-import { t } from './console-i18n.js';
+import { audit, checkPassword, closeSession, openSession, setConsoleLanguage } from '../../store/user-store.js';
+import { addressKey, createInFlightCap, isSecure, requireRole, safeNext, setSessionCookie, SESSION_TTL_MS, verifyCsrf, type ConsoleLocals, type createLoginLimiter, type createSemaphore } from './console-auth.js';
+import { isLanguage, rememberLanguage, t } from './console-i18n.js';
 import { page } from './page.js';
 import { CONTROL } from './query.js';
 
@@ -28,29 +28,29 @@ export function createLoginRoutes(ctx: AppContext, { limiter, passwordChecks }: 
 
   const loginPage = (res: Response, status: number, next: string, error: string | null) => {
     res.status(status);
-    page(res, 'login', 'Connexion', 'login', { next, error });
+    page(res, 'login', t('Connexion'), 'login', { next, error });
   };
-  const busy = 'Trop de connexions en cours. Réessayez dans quelques secondes.';
+  const busy = () => t('Trop de connexions en cours. Réessayez dans quelques secondes.');
   router.get('/login', (req, res) => loginPage(res, 200, safeNext(req.query.next), null));
   router.post('/login', form, async (req, res) => {
     const b = req.body as Record<string, string | undefined>;
     const next = safeNext(b.next);
     const name = String(b.name ?? '').slice(0, 100);
     const password = String(b.password ?? '').slice(0, 200);
-    if (CONTROL.test(name) || password.includes('\u0000')) return loginPage(res, 400, next, 'Nom ou mot de passe illisible.');
+    if (CONTROL.test(name) || password.includes('\u0000')) return loginPage(res, 400, next, t('Nom ou mot de passe illisible.'));
     const address = req.ip ?? 'unknown';
     const mine = inFlight.take([`ip:${addressKey(address)}`, 4]);
-    if (!mine) return loginPage(res, 429, next, busy);
+    if (!mine) return loginPage(res, 429, next, busy());
     try {
       // Counted before the password is checked, in one step: parallel guesses cannot outrun the limit.
       const admission = await limiter.admit(address, name);
-      if (!admission.admitted) return loginPage(res, 429, next, 'Trop de tentatives. Réessayez dans 15 minutes.');
+      if (!admission.admitted) return loginPage(res, 429, next, t('Trop de tentatives. Réessayez dans 15 minutes.'));
       if (admission.delayMs) await new Promise((resolve) => setTimeout(resolve, admission.delayMs));
       // Taken after the slow-down: slowed guesses hold no place that the owner's sign-in needs.
       const checking = inFlight.take(['all', 64]);
       if (!checking) {
         await limiter.cancelled(address, name);
-        return loginPage(res, 429, next, busy);
+        return loginPage(res, 429, next, busy());
       }
       let found;
       try {
@@ -61,7 +61,7 @@ export function createLoginRoutes(ctx: AppContext, { limiter, passwordChecks }: 
       if (!found) {
         await limiter.failed(address, name);
         await audit(db, undefined, 'login_failed', name, address);
-        return loginPage(res, 401, next, 'Nom ou mot de passe incorrect.');
+        return loginPage(res, 401, next, t('Nom ou mot de passe incorrect.'));
       }
       await limiter.succeeded(address, name);
       // A new session id at every login; the old one, if any, is closed.
@@ -75,15 +75,20 @@ export function createLoginRoutes(ctx: AppContext, { limiter, passwordChecks }: 
       mine();
     }
   });
-  // The header's language button: the account reads every page in that language from now on.
-  router.post('/language', form, requireRole('operator'), verifyCsrf, async (req, res) => {
+  // The header's language button: a signed-in account reads every page in that language from now on (its
+  // form carries the session's CSRF token); a reader without a session, this browser keeps it in a cookie
+  // (sameOriginOnly already refuses a post from another site).
+  const sessionCsrf: express.RequestHandler = (req, res, next) => ((res.locals as ConsoleLocals).session ? verifyCsrf(req, res, next) : next());
+  router.post('/language', form, sessionCsrf, async (req, res) => {
     const b = req.body as Record<string, string | undefined>;
-    const wanted = String(b.language ?? '');
-    if (!(CONSOLE_LANGUAGES as readonly string[]).includes(wanted)) {
+    const wanted = b.language;
+    if (!isLanguage(wanted)) {
       res.status(400).type('text/plain').send(t('Langue inconnue : choisissez français (fr) ou anglais (en).'));
       return;
     }
-    await setConsoleLanguage(db, (res.locals as ConsoleLocals).session!.user.id, wanted as ConsoleLanguage);
+    const session = (res.locals as ConsoleLocals).session;
+    if (session) await setConsoleLanguage(db, session.user.id, wanted);
+    else rememberLanguage(res, wanted, isSecure(req, production));
     res.redirect(303, safeNext(b.next));
   });
   router.post('/logout', form, requireRole('operator'), verifyCsrf, async (req, res) => {

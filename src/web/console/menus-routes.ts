@@ -17,6 +17,7 @@ import { loadReview, reviewSources, withReviewWarnings } from '../../i18n/review
 import { listFlowVersions } from '../../store/console-queries.js';
 import { audit } from '../../store/user-store.js';
 import { requireRole, signedIn, verifyCsrf } from './console-auth.js';
+import { t } from './console-i18n.js';
 import { codeSegments, nodeKindLabel, problemMessage } from './labels.js';
 import { page } from './page.js';
 
@@ -40,12 +41,12 @@ export function createMenuRoutes(ctx: AppContext, publisher: FlowPublisher): Rou
     }));
     const message = result
       ? result.published
-        ? `Publié : version ${result.hash}.`
+        ? t('Publié : version {{hash}}.', { hash: result.hash })
         : result.check.flows
-          ? 'Rien de nouveau à publier.'
-          : 'Refusé : la version en ligne reste. Corrigez les erreurs ci-dessous.'
+          ? t('Rien de nouveau à publier.')
+          : t('Refusé : la version en ligne reste. Corrigez les erreurs ci-dessous.')
       : null;
-    page(res, 'flows', 'Menus', 'flows', {
+    page(res, 'flows', t('Menus'), 'flows', {
       liveHash: flows.hash,
       problems,
       versions: await listFlowVersions(db),
@@ -64,12 +65,12 @@ export function createMenuRoutes(ctx: AppContext, publisher: FlowPublisher): Rou
   return router;
 }
 
-/** The problems as the Menus page lists them: errors first, one per line, in French, codes apart. */
+/** The problems as the Menus page lists them: errors first, one per line, in the reader's language, codes apart. */
 function problemLines(problems: readonly Problem[]) {
   const order = (p: Problem) => (p.severity === 'error' ? 0 : 1);
   return [...problems]
     .sort((a, b) => order(a) - order(b))
-    .map((p) => ({ severity: p.severity, label: p.severity === 'error' ? 'Erreur' : 'Avertissement', where: `${p.file}:${p.line}:${p.col}`, message: codeSegments(problemMessage(p.message)) }));
+    .map((p) => ({ severity: p.severity, label: p.severity === 'error' ? t('Erreur') : t('Avertissement'), where: `${p.file}:${p.line}:${p.col}`, message: codeSegments(problemMessage(p.message)) }));
 }
 
 /** One node's screens in both languages, with length and encoding. */

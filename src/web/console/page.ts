@@ -74,19 +74,21 @@ export function page(res: Response, template: string, title: string, nav: string
   const locals = res.locals as ConsoleLocals;
   const lang = language();
   // Where the language button brings the reader back to: this page, if it was opened with a GET.
-  const here = res.req.method === 'GET' ? res.req.originalUrl : '/';
-  const common = { user: locals.session?.user, csrf: locals.session?.csrfToken ?? '', lang, here, clientText: clientCatalogue(lang), ...words };
+  // Never a one-time link's token (setup, password): it would sit in the page's form.
+  const url = res.req.originalUrl;
+  const back = res.req.method !== 'GET' ? '/' : /[?&]token=/.test(url) ? url.split('?')[0]! : url;
+  const common = { user: locals.session?.user, csrf: locals.session?.csrfToken ?? '', lang, here: back, clientText: clientCatalogue(lang), ...words };
   const body = eta.render(`./${template}`, { ...common, title, ...data });
   res.type('html').send(eta.render('./layout', { ...common, title, nav, body }));
 }
 
-/** The 403 page for a signed-in account whose role does not open this page: in the layout, in French. */
+/** The 403 page for a signed-in account whose role does not open this page: in the layout, in the reader's language. */
 export function forbiddenPage(res: Response): void {
   res.status(403);
   page(res, 'forbidden', t('Accès réservé'), '', {});
 }
 
-/** A page that only says what went wrong (a record that does not exist): in the layout, in French. */
+/** A page that only says what went wrong (a record that does not exist): in the layout; the caller gives `title` and `message` in the reader's language (`t()`). */
 export function messagePage(res: Response, status: number, title: string, message: string): void {
   res.status(status);
   page(res, 'message', title, '', { message });

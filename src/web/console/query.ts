@@ -4,6 +4,7 @@
  * 500). Shared by every list page, so filters mean the same everywhere.
  */
 import type { ErrorRequestHandler, Request } from 'express';
+import { t } from './console-i18n.js';
 
 /** Control characters (NUL above all, which PostgreSQL refuses) never reach a query. */
 export const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -25,7 +26,7 @@ export class BadQuery extends Error {}
 export function pageOf(q: Request['query']): number {
   if (q.page === undefined || q.page === '') return 1;
   const p = typeof q.page === 'string' && /^\d{1,3}$/.test(q.page) ? Number(q.page) : 0;
-  if (p < 1 || p > MAX_PAGE) throw new BadQuery(`Le numéro de page doit être un nombre entier de 1 à ${MAX_PAGE}.`);
+  if (p < 1 || p > MAX_PAGE) throw new BadQuery(t('Le numéro de page doit être un nombre entier de 1 à {{max}}.', { max: MAX_PAGE }));
   return p;
 }
 

@@ -22,6 +22,7 @@
  * regionAlerts([{ region: 'kayes', current: 9, previous: [1, 2, 1, 1, 2, 0, 1, 2] }])
  * // → [{ region: 'kayes', count: 9, baseline: 1.25, mean: 1.25, ratio: 7.2 }]
  */
+import { locale, t } from './console-i18n.js';
 
 export interface RegionWindows {
   /** the stored code (`kayes`), or null when the report has none */
@@ -74,16 +75,17 @@ export function regionAlerts(rows: readonly RegionWindows[], rule: AlertRule = D
   return alerts.sort((a, b) => b.ratio - a.ratio || b.count - a.count || a.region.localeCompare(b.region));
 }
 
-const decimal = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 1 });
-
 /**
- * Why an alert fired, as the page says it:
+ * Why an alert fired, as the page says it, in the reader's language:
  * `Kayes : 9 signalements en 15 min, contre 1,2 par 15 min en moyenne sur les 2 heures précédentes`.
  */
 export function alertReason(alert: RegionAlert, label: string, rule: AlertRule = DEFAULT_ALERT_RULE): string {
-  const reports = `${alert.count} signalement${alert.count > 1 ? 's' : ''}`;
   const span = rule.windowMinutes * rule.historyWindows;
-  const before = span === 60 ? 'l’heure précédente' : span % 60 === 0 ? `les ${span / 60} heures précédentes` : `les ${span} minutes précédentes`;
-  const usual = alert.mean === 0 ? `contre aucun sur ${before}` : `contre ${decimal.format(alert.mean)} par ${rule.windowMinutes} min en moyenne sur ${before}`;
-  return `${label} : ${reports} en ${rule.windowMinutes} min, ${usual}`;
+  const before = span === 60 ? t('l’heure précédente') : span % 60 === 0 ? t('les {{hours}} heures précédentes', { hours: span / 60 }) : t('les {{minutes}} minutes précédentes', { minutes: span });
+  const usual =
+    alert.mean === 0
+      ? t('contre aucun sur {{before}}', { before })
+      : t('contre {{mean}} par {{window}} min en moyenne sur {{before}}', { mean: alert.mean.toLocaleString(locale(), { maximumFractionDigits: 1 }), window: rule.windowMinutes, before });
+  const values = { region: label, reports: alert.count, window: rule.windowMinutes, usual };
+  return alert.count > 1 ? t('{{region}} : {{reports}} signalements en {{window}} min, {{usual}}', values) : t('{{region}} : {{reports}} signalement en {{window}} min, {{usual}}', values);
 }

@@ -13,12 +13,13 @@ import { measure, limitFor } from '../../i18n/gsm.js';
 import { placeholders } from '../../i18n/locales.js';
 import type { ReviewEntry } from '../../i18n/review.js';
 import { measureSms } from '../../sms/sms-text.js';
+import { t, word } from './console-i18n.js';
 
-/** The columns a preview shows, in this order. */
+/** The columns a preview shows, in this order (labels in French: shown with `t()`). */
 export const PREVIEW_COLUMNS = [
-  { id: 'fr', label: 'Français', lang: 'fr', spelling: 'standard' },
-  { id: 'standard', label: 'Bamanankan (orthographe standard : ɛ ɔ ɲ ŋ)', lang: 'bm', spelling: 'standard' },
-  { id: 'gsm7', label: 'Bamanankan (orthographe GSM : è ò ny ng)', lang: 'bm', spelling: 'gsm7' },
+  { id: 'fr', label: word('Français'), lang: 'fr', spelling: 'standard' },
+  { id: 'standard', label: word('Bamanankan (orthographe standard : ɛ ɔ ɲ ŋ)'), lang: 'bm', spelling: 'standard' },
+  { id: 'gsm7', label: word('Bamanankan (orthographe GSM : è ò ny ng)'), lang: 'bm', spelling: 'gsm7' },
 ] as const;
 
 export interface PreviewPage {
@@ -46,7 +47,7 @@ export interface Preview {
   messages: MessagePreview[];
   /** nodes using it beyond those shown */
   more: number;
-  /** why there is nothing to show, in French */
+  /** why there is nothing to show, in the reader's language */
   unavailable?: string;
 }
 
@@ -73,8 +74,8 @@ export function compileBoth(options: FlowSetOptions): { standard?: CompiledFlows
 /** The screens and messages that show `entry`. */
 export function previewOf(entry: ReviewEntry, entries: readonly ReviewEntry[], compiled: { standard?: CompiledFlows; gsm7?: CompiledFlows }): Preview {
   const { standard, gsm7 } = compiled;
-  if (!standard || !gsm7) return { screens: [], messages: [], more: 0, unavailable: 'Aperçu indisponible : les fichiers des menus ont des erreurs (voir la page Menus).' };
-  if (entry.kind === 'keyword') return { screens: [], messages: [], more: 0, unavailable: 'Un mot-clé n’a pas d’écran : c’est ce que les gens écrivent par SMS au numéro de la ligne.' };
+  if (!standard || !gsm7) return { screens: [], messages: [], more: 0, unavailable: t('Aperçu indisponible : les fichiers des menus ont des erreurs (voir la page Menus).') };
+  if (entry.kind === 'keyword') return { screens: [], messages: [], more: 0, unavailable: t('Un mot-clé n’a pas d’écran : c’est ce que les gens écrivent par SMS au numéro de la ligne.') };
   const flowsOf = (spelling: 'standard' | 'gsm7') => (spelling === 'standard' ? standard : gsm7);
   // A variable is seen through the texts that hold it.
   const keys =

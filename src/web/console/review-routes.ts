@@ -18,26 +18,27 @@ import { applyReview, loadReview, reviewCounts, reviewSources, serializeReview, 
 import { importReviewCsv, MAX_REVIEW_CSV_BYTES, reviewCsv } from '../../i18n/review-csv.js';
 import { audit } from '../../store/user-store.js';
 import { requireRole, verifyCsrf, type ConsoleLocals } from './console-auth.js';
+import { t, word } from './console-i18n.js';
 import { fmt, page } from './page.js';
 import { compileBoth, PREVIEW_COLUMNS, previewOf } from './review-preview.js';
 
-/** The state filter's choices, as a reviewer reads them. */
+/** The state filter's choices, as a reviewer reads them (in French: shown with `t()`). */
 export const STATE_LABELS: Readonly<Record<ReviewState, string>> = {
-  draft: 'À relire (brouillon automatique)',
-  changed: 'Modifié depuis la relecture',
-  reviewed: 'Relu',
+  draft: word('À relire (brouillon automatique)'),
+  changed: word('Modifié depuis la relecture'),
+  reviewed: word('Relu'),
 };
 
 /** Short labels for the badges. */
-export const STATE_BADGES: Readonly<Record<ReviewState, string>> = { draft: 'à relire', changed: 'modifié depuis la relecture', reviewed: 'relu' };
+export const STATE_BADGES: Readonly<Record<ReviewState, string>> = { draft: word('à relire'), changed: word('modifié depuis la relecture'), reviewed: word('relu') };
 
-const KIND_LABELS = { text: 'texte', variable: 'variable', keyword: 'mots-clés SMS' } as const;
+const KIND_LABELS = { text: word('texte'), variable: word('variable'), keyword: word('mots-clés SMS') } as const;
 
 /** A namespace as the filter names it. */
 export function namespaceLabel(ns: string): string {
-  if (ns === 'variables') return 'variables (flows/variables.yaml)';
-  if (ns === 'keywords') return 'mots-clés SMS (flows/keywords.yaml)';
-  return `textes « ${ns} »`;
+  if (ns === 'variables') return t('variables (flows/variables.yaml)');
+  if (ns === 'keywords') return t('mots-clés SMS (flows/keywords.yaml)');
+  return t('textes « {{file}} »', { file: ns });
 }
 
 const ID = /^[a-z0-9_]+:[a-z0-9_.]+$/i;
@@ -56,13 +57,13 @@ function filtersOf(q: Request['query']): Filters {
 
 const queryOf = (f: Filters) => new URLSearchParams(Object.entries(f).filter(([, v]) => v) as [string, string][]).toString();
 
-/** An entry as the pages show it: French words, dates as the console writes them. */
+/** An entry as the pages show it: the reader's words, dates as the console writes them. */
 function rowOf(e: ReviewEntry) {
   return {
     ...e,
-    kindLabel: KIND_LABELS[e.kind],
-    stateLabel: STATE_BADGES[e.state],
-    reviewedBy: e.by ?? (e.state === 'draft' ? '' : 'relu avant le registre des relectures (sans nom)'),
+    kindLabel: t(KIND_LABELS[e.kind]),
+    stateLabel: t(STATE_BADGES[e.state]),
+    reviewedBy: e.by ?? (e.state === 'draft' ? '' : t('relu avant le registre des relectures (sans nom)')),
     reviewedAt: e.at ? fmt(e.at) : '',
     href: `/texts/edit?id=${encodeURIComponent(e.id)}`,
     /** where the Bambara lives, as an admin names it (never a temporary or absolute path) */
@@ -80,12 +81,12 @@ export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): R
   const sources = reviewSources(options);
   const user = (res: Response) => (res.locals as ConsoleLocals).session!.user;
 
-  /** After an edit: the same check and publish as the Menus page's button. */
+  /** After an edit: the same check and publish as the Menus page's button; what became of it, to say after the edit's own message. */
   const publishEdit = async (by: string, result: ReviewResult): Promise<string> => {
     if (!result.ok || !result.edited.length) return '';
     const published = await publisher.reload(by);
-    if (published.published) return ` Publié : version ${published.hash}.`;
-    return published.check.flows ? '' : ' La publication a été refusée : voir la page Menus.';
+    if (published.published) return ` ${t('Publié : version {{hash}}.', { hash: published.hash })}`;
+    return published.check.flows ? '' : ` ${t('La publication a été refusée : voir la page Menus.')}`;
   };
 
   router.get('/texts', reviewer, (req, res) => {
@@ -95,15 +96,15 @@ export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): R
     const rows = entries.filter((e) => (!f.state || e.state === f.state) && (!f.ns || e.namespace === f.ns)).map(rowOf);
     const counts = reviewCounts(entries);
     const done = typeof req.query.done === 'string' && ID.test(req.query.done) ? req.query.done : null;
-    page(res, 'texts', 'Relecture du bambara', 'texts', {
+    page(res, 'texts', t('Relecture du bambara'), 'texts', {
       rows,
       f,
       query: queryOf(f),
       counts,
       namespaces: namespaces.map((ns) => ({ id: ns, label: namespaceLabel(ns) })),
-      states: Object.entries(STATE_LABELS),
+      states: Object.entries(STATE_LABELS).map(([code, label]) => [code, t(label)]),
       problems: problems.map((p) => p.message),
-      message: done ? `« ${done} » est enregistré.` : null,
+      message: done ? t('« {{id}} » est enregistré.', { id: done }) : null,
       maxCsvMb: MAX_REVIEW_CSV_BYTES / 1024 / 1024,
     });
   });
@@ -111,10 +112,10 @@ export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): R
   const showEdit = (res: Response, id: string, extra: { message?: string; messageClass?: string; problems?: string[]; draft?: string } = {}) => {
     const { entries } = loadReview(sources);
     const entry = entries.find((e) => e.id === id);
-    if (!entry) return void res.status(404).type('text/plain').send('texte inconnu');
+    if (!entry) return void res.status(404).type('text/plain').send(t('texte inconnu'));
     const preview = previewOf(entry, entries, compileBoth(options));
     const flows = [...new Set(preview.screens.map((s) => s.flow))];
-    page(res, 'text-edit', `Relecture : ${entry.id}`, 'texts', {
+    page(res, 'text-edit', t('Relecture : {{id}}', { id: entry.id }), 'texts', {
       e: rowOf(entry),
       preview,
       columns: PREVIEW_COLUMNS,
@@ -128,14 +129,14 @@ export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): R
 
   router.get('/texts/edit', reviewer, (req, res) => {
     const id = typeof req.query.id === 'string' && ID.test(req.query.id) ? req.query.id : '';
-    const saved = req.query.saved === '1' ? 'Enregistré.' : undefined;
+    const saved = req.query.saved === '1' ? t('Enregistré.') : undefined;
     showEdit(res, id, saved ? { message: saved } : {});
   });
 
   router.post('/texts/sign-off', form, reviewer, verifyCsrf, async (req, res) => {
     const b = req.body as Record<string, string | undefined>;
     const id = String(b.id ?? '');
-    if (!ID.test(id)) return void res.status(400).type('text/plain').send('texte inconnu');
+    if (!ID.test(id)) return void res.status(400).type('text/plain').send(t('texte inconnu'));
     const who = user(res);
     const signOff = b.signoff === '1';
     const change = { id, signOff, ...(b.bambara !== undefined ? { bambara: b.bambara } : {}) };
@@ -144,7 +145,7 @@ export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): R
     if (!result.ok) {
       res.status(422);
       if (fromList) return void res.type('text/plain').send(result.problems.join('\n'));
-      return showEdit(res, id, { message: 'Refusé : rien n’est enregistré.', messageClass: 'error', problems: result.problems, ...(b.bambara !== undefined ? { draft: b.bambara } : {}) });
+      return showEdit(res, id, { message: t('Refusé : rien n’est enregistré.'), messageClass: 'error', problems: result.problems, ...(b.bambara !== undefined ? { draft: b.bambara } : {}) });
     }
     if (result.edited.length) await audit(db, who, 'edit_text', id, signOff ? 'modifié et relu' : 'modifié, à relire');
     else if (result.signedOff.length) await audit(db, who, 'review_text', id, 'relu tel quel');
@@ -153,7 +154,10 @@ export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): R
       const back = filtersOf({ state: b.state, ns: b.ns });
       return res.redirect(303, `/texts?${queryOf(back)}${queryOf(back) ? '&' : ''}done=${encodeURIComponent(id)}#row-${encodeURIComponent(id)}`);
     }
-    const message = `${result.edited.length ? 'Texte enregistré' : 'Rien à changer dans le texte'}${result.signedOff.length ? ' et relu' : ''}.${published}`;
+    const saved = result.edited.length
+      ? result.signedOff.length ? t('Texte enregistré et relu.') : t('Texte enregistré.')
+      : result.signedOff.length ? t('Rien à changer dans le texte et relu.') : t('Rien à changer dans le texte.');
+    const message = `${saved}${published}`;
     showEdit(res, id, { message });
   });
 
@@ -167,17 +171,17 @@ export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): R
 
   // The page's script sends the file as the body (like the stations import); the role and token are checked first.
   router.post('/texts/import', reviewer, verifyCsrf, express.text({ type: ['text/csv', 'text/plain', 'application/vnd.ms-excel'], limit: MAX_REVIEW_CSV_BYTES }), async (req, res) => {
-    if (typeof req.body !== 'string' || !req.body.trim()) return void res.status(400).json({ ok: false, message: 'Fichier vide ou illisible (envoyez un fichier CSV).', problems: [] });
+    if (typeof req.body !== 'string' || !req.body.trim()) return void res.status(400).json({ ok: false, message: t('Fichier vide ou illisible (envoyez un fichier CSV).'), problems: [] });
     const who = user(res);
     const text = req.body;
     const result = await serializeReview(sources, () => importReviewCsv(sources, options, text, who.name));
     if (!result.ok) {
       await audit(db, who, 'import_texts', undefined, `refusé (${result.problems.length} problème(s))`);
-      return void res.status(422).json({ ok: false, message: 'Import refusé : rien n’est enregistré. Corrigez ces lignes et réessayez.', problems: result.problems });
+      return void res.status(422).json({ ok: false, message: t('Import refusé : rien n’est enregistré. Corrigez ces lignes et réessayez.'), problems: result.problems });
     }
     await audit(db, who, 'import_texts', undefined, `${result.edited.length} modifié(s), ${result.signedOff.length} relu(s)`);
     const published = await publishEdit(who.name, result);
-    res.json({ ok: true, message: `Import enregistré : ${result.edited.length} texte(s) modifié(s), ${result.signedOff.length} relu(s).${published}`, problems: [] });
+    res.json({ ok: true, message: `${t('Import enregistré : {{edited}} texte(s) modifié(s), {{reviewed}} relu(s).', { edited: result.edited.length, reviewed: result.signedOff.length })}${published}`, problems: [] });
   });
 
   return router;

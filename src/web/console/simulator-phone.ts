@@ -34,8 +34,9 @@ import { addSmsEvent } from '../../store/sms-store.js';
 import type { Lookup } from '../../runtime/lookups.js';
 import { insertCallback, type NewCallback } from '../../store/callback-store.js';
 import { findNinaLike } from '../../sms/nina-in-text.js';
+import { t } from './console-i18n.js';
 import { fmtSeconds } from './page.js';
-import { withoutNina } from './simulator.js';
+import { contactInWords, languageInWords, withoutNina } from './simulator.js';
 
 /** The channel simulated calls are recorded under. */
 export const SIMULATOR_CHANNEL = 'simulator';
@@ -59,9 +60,10 @@ export async function closeAsSimulated(db: Executor, flows: FlowRegistry, ids: r
     if (!row) continue;
     let patch: { status: 'dry_run' | 'failed'; text?: string; segments?: number; encoding?: string; failure_reason?: string };
     try {
-      const lang: Lang = row.language === 'bm' ? 'bm' : 'fr';
+      const live = flows.live();
+      const lang: Lang = live.languages.includes(row.language) ? row.language : live.languages[0]!;
       const vars = (typeof row.vars === 'string' ? JSON.parse(row.vars) : row.vars) as Record<string, string>;
-      const rendered = renderSms(flows.live(), lang, row.template, vars ?? {});
+      const rendered = renderSms(live, lang, row.template, vars ?? {});
       patch = { status: 'dry_run', text: rendered.text, segments: rendered.segments, encoding: rendered.encoding };
     } catch (err) {
       patch = { status: 'failed', failure_reason: `cannot be prepared: ${(err as Error).message}` };
@@ -78,24 +80,22 @@ export async function closeAsSimulated(db: Executor, flows: FlowRegistry, ids: r
 /** `20:10:32` in the console's time zone (the page footer names it). */
 const timeOf = (d: Date | string) => fmtSeconds(d).split(' ')[1] ?? '';
 
-/** What a turn did, in words (the page shows these instead of JSON). */
+/** What a turn did, in words (the page shows these instead of JSON), in the reader's language. */
 export function turnEffectsInWords(record: TurnRecord, callbacks: readonly { added: boolean }[] = []): string[] {
   const words: string[] = [];
-  if (record.language) words.push(`langue : ${record.language.language === 'bm' ? 'bambara' : 'français'}`);
-  for (const r of record.reports) {
-    const how = r.contact === 'no_number' ? 'sans numéro' : r.contact === 'sms' ? 'avec SMS discret' : 'numéro gardé, sans SMS';
-    words.push(`Signalement ${r.ref} enregistré (${how})`);
-  }
-  for (const m of record.sms) words.push(`SMS discret mis en file (${m.ref}) : simulé, il ne part jamais`);
+  if (record.language) words.push(languageInWords(record.language.language));
+  for (const r of record.reports) words.push(t('Signalement {{ref}} enregistré ({{how}})', { ref: r.ref, how: contactInWords(r.contact) }));
+  for (const m of record.sms) words.push(t('SMS discret mis en file ({{ref}}) : simulé, il ne part jamais', { ref: m.ref }));
   for (const c of callbacks) {
-    words.push(c.added ? 'Demande de rappel mise dans la file des rappels (marquée essai du simulateur)' : 'Demande de rappel non ajoutée : une autre attend déjà pour ce numéro');
+    words.push(c.added ? t('Demande de rappel mise dans la file des rappels (marquée essai du simulateur)') : t('Demande de rappel non ajoutée : une autre attend déjà pour ce numéro'));
   }
   return words;
 }
 
 const callBody = z.object({
   phone: z.string().max(32),
-  lang: z.enum(['fr', 'bm']),
+  /** a language of the live flows (checked against them) */
+  lang: z.string().regex(/^[a-z]{2,3}$/),
   /** the call's id, from the first answer; absent to dial */
   call: z.string().uuid().optional(),
   /** inputs sent on this call so far, this one included */
@@ -119,12 +119,12 @@ export function createSimulatorPhone({ ctx, lookup: realLookup }: SimulatorPhone
   /** The call-back requests of each call's last turn, and whether each was added. */
   const lastCallbacks = new Map<string, { added: boolean }[]>();
 
-  // One runtime per language: the page's language is the caller's, as if chosen on an earlier call.
+  // One runtime per language, made when first used: the page's language is the caller's, as if chosen on an earlier call.
   const runtimes = new Map<Lang, UssdRuntime>();
-  for (const lang of ['fr', 'bm'] as const) {
-    runtimes.set(
-      lang,
-      createUssdRuntime({
+  const runtimeFor = (lang: Lang): UssdRuntime => {
+    const made = runtimes.get(lang);
+    if (made) return made;
+    const runtime = createUssdRuntime({
         flows: ctx.flows,
         sessions,
         db: ctx.db,
@@ -158,9 +158,10 @@ export function createSimulatorPhone({ ctx, lookup: realLookup }: SimulatorPhone
             return ids;
           }),
         callStartFacts: async (key) => ({ ...(await callStartFacts(ctx.db, [key]))[0]!, remembered: lang }),
-      }),
-    );
-  }
+      });
+    runtimes.set(lang, runtime);
+    return runtime;
+  };
 
   // The real inbound handling, on a database whose transactions close the reply as simulated before they commit.
   const closingDb = new Proxy(ctx.db, {
@@ -183,8 +184,6 @@ export function createSimulatorPhone({ ctx, lookup: realLookup }: SimulatorPhone
   const inbound: (m: InboundSms) => Promise<InboundResult> = createInboundSms({ db: closingDb, flows: ctx.flows, secrets: ctx.secrets, keywords: ctx.keywords, logger: ctx.logger });
 
   const phoneOf = (raw: string) => toE164(raw, ctx.config.defaultCountry);
-  const notANumber = `ce numéro n'est pas un numéro de téléphone valable (pays par défaut : ${ctx.config.defaultCountry})`;
-  const realNumber = 'ce numéro a déjà appelé ou écrit au vrai service : choisissez un numéro de test';
   /** Whether this number was ever seen outside the simulator: then it is someone's, and the simulator leaves it alone. */
   const usedForReal = async (phoneHash: string) => {
     const [call, text] = await Promise.all([
@@ -197,12 +196,12 @@ export function createSimulatorPhone({ ctx, lookup: realLookup }: SimulatorPhone
   const testNumber = async (raw: string, res: Parameters<RequestHandler>[1]) => {
     const phone = phoneOf(raw);
     if (!phone) {
-      res.status(400).json({ error: notANumber });
+      res.status(400).json({ error: t("ce numéro n'est pas un numéro de téléphone valable (pays par défaut : {{country}})", { country: ctx.config.defaultCountry }) });
       return undefined;
     }
     const phoneHash = pseudonymizePhone(ctx.secrets.phoneHashKey, phone);
     if (await usedForReal(phoneHash)) {
-      res.status(409).json({ error: realNumber });
+      res.status(409).json({ error: t('ce numéro a déjà appelé ou écrit au vrai service : choisissez un numéro de test') });
       return undefined;
     }
     return { phone, phoneHash };
@@ -211,16 +210,20 @@ export function createSimulatorPhone({ ctx, lookup: realLookup }: SimulatorPhone
   const call: RequestHandler = async (req, res) => {
     const parsed = callBody.safeParse(req.body);
     if (!parsed.success) {
-      res.status(400).json({ error: 'requête du simulateur invalide' });
+      res.status(400).json({ error: t('requête du simulateur invalide') });
       return;
     }
     const { lang, seq, input } = parsed.data;
+    if (!ctx.flows.live().languages.includes(lang)) {
+      res.status(400).json({ error: t('requête du simulateur invalide') });
+      return;
+    }
     const number = await testNumber(parsed.data.phone, res);
     if (!number) return;
     const { phone } = number;
     const callId = parsed.data.call ?? randomUUID();
     const dialing = !parsed.data.call;
-    const reply = await runtimes.get(lang)!.handle({
+    const reply = await runtimeFor(lang).handle({
       channel: SIMULATOR_CHANNEL,
       gatewaySessionId: callId,
       phone,
@@ -273,7 +276,7 @@ export function createSimulatorPhone({ ctx, lookup: realLookup }: SimulatorPhone
         .execute(),
     ]);
     const messages = [
-      ...received.map((r) => ({ id: `r${r.id}`, direction: 'in' as const, text: r.text ?? '(texte indisponible)', at: new Date(r.created_at).toISOString(), time: timeOf(r.created_at) })),
+      ...received.map((r) => ({ id: `r${r.id}`, direction: 'in' as const, text: r.text ?? t('(texte indisponible)'), at: new Date(r.created_at).toISOString(), time: timeOf(r.created_at) })),
       ...sent.map((s) => ({ id: `s${s.id}`, direction: 'out' as const, text: s.text, at: new Date(s.received_at).toISOString(), time: timeOf(s.received_at) })),
     ].sort((a, b) => a.at.localeCompare(b.at));
     res.json({ messages });
@@ -283,11 +286,11 @@ export function createSimulatorPhone({ ctx, lookup: realLookup }: SimulatorPhone
   const sms: RequestHandler = async (req, res) => {
     const parsed = smsBody.safeParse(req.body);
     if (!parsed.success) {
-      res.status(400).json({ error: 'message vide ou trop long (160 caractères au plus)' });
+      res.status(400).json({ error: t('message vide ou trop long (160 caractères au plus)') });
       return;
     }
     if (findNinaLike(parsed.data.text)) {
-      res.status(400).json({ error: "un numéro NINA n'est jamais cherché dans le simulateur : envoyez BUREAU seul pour voir la réponse d'aide" });
+      res.status(400).json({ error: t("un numéro NINA n'est jamais cherché dans le simulateur : envoyez BUREAU seul pour voir la réponse d'aide") });
       return;
     }
     const number = await testNumber(parsed.data.phone, res);
@@ -298,7 +301,7 @@ export function createSimulatorPhone({ ctx, lookup: realLookup }: SimulatorPhone
       res.json({ replied: !result.duplicate && Boolean(result.replyId) });
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'simulated SMS failed');
-      res.status(500).json({ error: "le message n'a pas pu être traité" });
+      res.status(500).json({ error: t("le message n'a pas pu être traité") });
     }
   };
 

@@ -5,6 +5,7 @@
 import express, { type Router } from 'express';
 import type { AppContext } from '../../context.js';
 import { requireRole, verifyCsrf } from './console-auth.js';
+import { t } from './console-i18n.js';
 import { page } from './page.js';
 import { simulatorStep } from './simulator.js';
 import { createSimulatorPhone, DEFAULT_SIMULATOR_PHONE } from './simulator-phone.js';
@@ -15,7 +16,7 @@ export function createSimulatorRoutes(ctx: AppContext): Router {
   const gate = production ? [requireRole('operator')] : [];
   const csrf = production ? [verifyCsrf] : [];
   const json = (limit: string) => express.json({ limit });
-  router.get('/simulator', ...gate, (_req, res) => page(res, 'simulator', 'Simulateur', 'simulator', { flows: [...ctx.flows.live().starts.keys()], phone: DEFAULT_SIMULATOR_PHONE }));
+  router.get('/simulator', ...gate, (_req, res) => page(res, 'simulator', t('Simulateur'), 'simulator', { flows: [...ctx.flows.live().starts.keys()], languages: ctx.flows.live().languages, phone: DEFAULT_SIMULATOR_PHONE }));
   router.post('/simulator/step', ...gate, json('32kb'), ...csrf, simulatorStep(ctx.flows, ctx.lookup));
   const phone = createSimulatorPhone({ ctx, lookup: ctx.lookup });
   router.post('/simulator/call', ...gate, json('4kb'), ...csrf, phone.call);

@@ -12,13 +12,14 @@ import { start, step } from '../../engine/step.js';
 import type { Effect, Session } from '../../engine/types.js';
 import type { FlowRegistry } from '../../flows/flow-registry.js';
 import { settle, type Lookup } from '../../runtime/lookups.js';
+import { t } from './console-i18n.js';
 
 /** The session the page sends back: checked, since it comes from the client. */
 const sessionSchema = z.object({
   v: z.literal(1),
   id: z.string().max(64),
   flowHash: z.string().max(64),
-  lang: z.enum(['fr', 'bm']),
+  lang: z.string().regex(/^[a-z]{2,3}$/),
   node: z.string().max(100),
   page: z.number().int().min(0).max(100),
   trail: z.array(z.string().max(100)).max(32),
@@ -33,7 +34,7 @@ const sessionSchema = z.object({
 });
 
 const body = z.union([
-  z.object({ lang: z.enum(['fr', 'bm']), flow: z.string().max(40).optional() }),
+  z.object({ lang: z.string().regex(/^[a-z]{2,3}$/), flow: z.string().max(40).optional() }),
   z.object({ session: sessionSchema, input: z.string().max(200) }),
 ]);
 
@@ -48,20 +49,24 @@ export function withoutNina(lookup: Lookup): Lookup {
     request.source === 'station_by_nina' || request.source === 'callback_open' ? Promise.resolve({ kind: 'not_found' }) : lookup(request);
 }
 
-/** What the engine's effects would do, in words (the page shows these instead of JSON). */
+/** A caller's language, as an effect names it: `langue : bambara`. */
+export const languageInWords = (lang: string) => t('langue : {{language}}', { language: lang === 'bm' ? t('bambara') : t('français') });
+
+/** How a report keeps in touch with its caller, in words. */
+export const contactInWords = (contact: string | undefined) => (contact === 'no_number' ? t('sans numéro') : contact === 'sms' ? t('avec SMS discret') : t('numéro gardé, sans SMS'));
+
+/** What the engine's effects would do, in words (the page shows these instead of JSON), in the reader's language. */
 export function effectsInWords(effects: readonly Effect[]): string[] {
   return effects.map((e) => {
     switch (e.type) {
       case 'set_language':
-        return `langue : ${e.lang === 'bm' ? 'bambara' : 'français'}`;
-      case 'save_report': {
-        const how = e.contact === 'no_number' ? 'sans numéro' : e.contact === 'sms' ? 'avec SMS discret' : 'numéro gardé, sans SMS';
-        return `Signalement ${e.ref} (${how}) : serait enregistré, rien n'est gardé dans ce mode`;
-      }
+        return languageInWords(e.lang);
+      case 'save_report':
+        return t("Signalement {{ref}} ({{how}}) : serait enregistré, rien n'est gardé dans ce mode", { ref: e.ref, how: contactInWords(e.contact) });
       case 'send_sms':
-        return `SMS discret (${e.ref}) : serait mis en file, rien n'est envoyé dans ce mode`;
+        return t("SMS discret ({{ref}}) : serait mis en file, rien n'est envoyé dans ce mode", { ref: e.ref });
       case 'request_callback':
-        return `Demande de rappel par un conseiller : serait mise dans la file des rappels, rien n'est gardé dans ce mode`;
+        return t("Demande de rappel par un conseiller : serait mise dans la file des rappels, rien n'est gardé dans ce mode");
     }
   });
 }
@@ -83,6 +88,10 @@ export function simulatorStep(registry: Pick<FlowRegistry, 'live' | 'get'>, real
     let result;
     if ('lang' in parsed.data) {
       const { lang, flow } = parsed.data;
+      if (!flows.languages.includes(lang)) {
+        res.status(400).json({ error: `no language ${lang} (${flows.languages.join(', ')})` });
+        return;
+      }
       if (flow && !flows.starts.has(flow)) {
         res.status(400).json({ error: `no flow ${flow}` });
         return;

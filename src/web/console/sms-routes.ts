@@ -3,6 +3,7 @@ import express, { type Router } from 'express';
 import type { AppContext } from '../../context.js';
 import { listSms, smsDetail } from '../../store/console-queries.js';
 import { requireRole } from './console-auth.js';
+import { t } from './console-i18n.js';
 import { flowWords } from './flow-words.js';
 import { SMS_STATUS_LABELS } from './labels.js';
 import { messagePage, page } from './page.js';
@@ -15,13 +16,13 @@ export function createSmsRoutes(ctx: AppContext): Router {
   router.get('/sms', operator, async (req, res) => {
     const status = str(req.query.status);
     const list = await listSms(db, pageOf(req.query), status);
-    page(res, 'sms', 'SMS', 'sms', { ...list, f: { status }, statuses: SMS_STATUS_LABELS, ...flowWords(ctx.flows.live()) });
+    page(res, 'sms', t('SMS'), 'sms', { ...list, f: { status }, statuses: SMS_STATUS_LABELS, ...flowWords(ctx.flows.live()) });
   });
   router.get('/sms/:id', operator, async (req, res) => {
     const id = String(req.params.id);
     const found = ROW_ID.test(id) ? await smsDetail(db, id) : undefined;
-    if (!found) return messagePage(res, 404, 'SMS introuvable', 'Aucun SMS ne porte ce numéro.');
-    page(res, 'sms-message', `SMS ${id}`, 'sms', { ...found, ...flowWords(ctx.flows.live()) });
+    if (!found) return messagePage(res, 404, t('SMS introuvable'), t('Aucun SMS ne porte ce numéro.'));
+    page(res, 'sms-message', t('SMS {{id}}', { id }), 'sms', { ...found, ...flowWords(ctx.flows.live()) });
   });
   return router;
 }

@@ -10,10 +10,11 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { AppContext } from '../../context.js';
 import { countVoters, stationSummary } from '../../stations/station-store.js';
 import { createImport, failImport, getImport, listImports, markQueued, storeUpload, UploadAbandonedError, UploadTooLargeError, type StationImportRow } from '../../stations/import-store.js';
-import { doneMessage, failedMessage, formatCount, KIND_LABELS, problemLine, STATUS_LABELS } from '../../stations/import-text.js';
+import { doneMessage, failedMessage, kindLabel, problemLine, statusLabel, type ImportWords } from '../../stations/import-text.js';
 import type { ImportSummary } from '../../stations/station-import.js';
 import type { StationImportProgress } from '../../queue/station-import-queue.js';
 import { requireRole, verifyCsrf, type ConsoleLocals } from './console-auth.js';
+import { language, locale, t } from './console-i18n.js';
 import { fmt, page } from './page.js';
 
 
@@ -37,40 +38,42 @@ export interface ImportView {
   rows: number;
   rowsLabel: string;
   message: string;
-  problems: string[];
+  /** each problem: where (row, column), in the reader's language, and what, as the checks say it */
+  problems: { at: string; reason: string }[];
   who: string;
   createdAt: string;
   updatedAt: string;
 }
 
-/** An import as the page and its script show it: French words only. */
+/** An import as the page and its script show it: words, never stored codes. */
 export function importView(row: StationImportRow, progress?: StationImportProgress): ImportView {
   const kind = row.kind ?? progress?.kind;
   const rows = row.status === 'running' ? Math.max(row.rows_done, progress?.rows ?? 0) : row.rows_done;
   const message = (() => {
     switch (row.status) {
       case 'receiving':
-        return 'Réception du fichier…';
+        return t('Réception du fichier…');
       case 'queued':
-        return row.attempts > 0 ? 'En attente d’un nouvel essai.' : 'En attente du traitement.';
+        return row.attempts > 0 ? t('En attente d’un nouvel essai.') : t('En attente du traitement.');
       case 'running':
-        return rows ? `En cours : ${formatCount(rows)} lignes lues.` : 'En cours.';
+        return rows ? t('En cours : {{rows}} lignes lues.', { rows: rows.toLocaleString(locale()) }) : t('En cours.');
       case 'done':
-        return doneMessage(row.summary as unknown as ImportSummary, row.replace);
+        return doneMessage(row.summary as unknown as ImportSummary, row.replace, importWords());
       default:
-        return failedMessage(row.failure, { problemCount: row.problem_count, listed: row.problems?.length ?? 0, attempts: row.attempts, maxUploadMb: MAX_UPLOAD_MB });
+        return failedMessage(row.failure, { problemCount: row.problem_count, listed: row.problems?.length ?? 0, attempts: row.attempts, maxUploadMb: MAX_UPLOAD_MB }, importWords());
     }
   })();
   return {
     id: row.id,
     status: row.status,
-    statusLabel: STATUS_LABELS[row.status] ?? row.status,
+    statusLabel: statusLabel(row.status, importWords()),
     finished: row.status === 'done' || row.status === 'failed',
-    kindLabel: kind ? KIND_LABELS[kind] : '—',
+    kindLabel: kind ? kindLabel(kind, importWords()) : '—',
     rows,
-    rowsLabel: rows || row.status === 'done' ? formatCount(rows) : '—',
-    message: `${message}${row.replace && row.status !== 'done' && row.status !== 'failed' ? ' Remplace toute la liste.' : ''}`,
-    problems: (row.problems ?? []).map(problemLine),
+    rowsLabel: rows || row.status === 'done' ? rows.toLocaleString(locale()) : '—',
+    message: `${message}${row.replace && row.status !== 'done' && row.status !== 'failed' ? ` ${t('Remplace toute la liste.')}` : ''}`,
+    // Where, in the reader's language; what is wrong, as the file's checks say it (in French).
+    problems: (row.problems ?? []).map((p) => ({ at: problemLine({ ...p, reason: '' }, importWords()), reason: p.reason })),
     who: row.user_name ?? '—',
     createdAt: fmt(row.created_at),
     updatedAt: fmt(row.updated_at),
@@ -88,7 +91,7 @@ export function createStationRoutes(ctx: AppContext): Router {
 
   router.get('/stations', admin, async (_req, res) => {
     const imports = await Promise.all((await listImports(db, RECENT_IMPORTS)).map(viewOf));
-    page(res, 'stations', 'Bureaux de vote', 'stations', {
+    page(res, 'stations', t('Bureaux de vote'), 'stations', {
       summary: await stationSummary(db),
       voters: await countVoters(db),
       imports,
@@ -100,14 +103,14 @@ export function createStationRoutes(ctx: AppContext): Router {
   router.get('/stations/imports/:id', admin, async (req: Request, res: Response) => {
     const id = String(req.params.id);
     const row = /^\d{1,18}$/.test(id) ? await getImport(db, id) : undefined;
-    if (!row) return void res.status(404).json({ error: 'Import introuvable.' });
+    if (!row) return void res.status(404).json({ error: t('Import introuvable.') });
     res.json(await viewOf(row));
   });
 
   // A form posted without the page's script (no file in it, and no token the server could read before the body): the browser shows this text.
   const noForms = (req: Request, res: Response, next: NextFunction) => {
     const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (FORM_TYPES.has(type)) return void res.status(415).type('text/plain').send('Le fichier n’a pas été envoyé : la page Bureaux de vote a besoin de JavaScript pour l’envoyer.');
+    if (FORM_TYPES.has(type)) return void res.status(415).type('text/plain').send(t('Le fichier n’a pas été envoyé : la page Bureaux de vote a besoin de JavaScript pour l’envoyer.'));
     next();
   };
 
@@ -115,11 +118,11 @@ export function createStationRoutes(ctx: AppContext): Router {
   router.post('/stations/import', admin, noForms, verifyCsrf, async (req: Request, res: Response) => {
     const refuse = (status: number, error: string) => void res.status(status).set('Connection', 'close').json({ error });
     const encoding = (req.get('content-encoding') ?? 'identity').toLowerCase();
-    if (encoding !== 'identity') return refuse(415, 'Envoyez le fichier sans compression.');
+    if (encoding !== 'identity') return refuse(415, t('Envoyez le fichier sans compression.'));
     const declared = Number(req.get('content-length') ?? 0);
-    const tooLarge = `Fichier trop gros : ${MAX_UPLOAD_MB} Mo au plus.`;
+    const tooLarge = t('Fichier trop gros : {{mb}} Mo au plus.', { mb: MAX_UPLOAD_MB });
     if (declared > MAX_UPLOAD_BYTES) return refuse(413, tooLarge);
-    if (uploading >= MAX_UPLOADS_AT_ONCE) return refuse(429, 'Un autre envoi est en cours : réessayez dans un moment.');
+    if (uploading >= MAX_UPLOADS_AT_ONCE) return refuse(429, t('Un autre envoi est en cours : réessayez dans un moment.'));
     uploading += 1;
     try {
       const id = await createImport(db, user(res), req.query.replace === '1');
@@ -133,7 +136,7 @@ export function createStationRoutes(ctx: AppContext): Router {
           res.once('finish', () => req.socket.destroy());
           return refuse(413, tooLarge);
         }
-        if (err instanceof UploadAbandonedError) return refuse(409, 'L’envoi a été interrompu trop longtemps : renvoyez le fichier.');
+        if (err instanceof UploadAbandonedError) return refuse(409, t('L’envoi a été interrompu trop longtemps : renvoyez le fichier.'));
         if (req.destroyed || req.readableAborted) return; // the browser went away: nobody to answer
         throw err;
       }
@@ -148,3 +151,10 @@ export function createStationRoutes(ctx: AppContext): Router {
 
   return router;
 }
+
+/** An import's words in the reader's language (French: 0 and 1 take the singular; English: only 1). */
+const importWords = (): ImportWords => ({
+  t,
+  one: (n) => (language() === 'en' ? n === 1 : Math.abs(n) < 2),
+  number: (n) => n.toLocaleString(locale()),
+});
