@@ -13,7 +13,7 @@ import { addReportNote, claimReport, NOTE_MAX_LENGTH, OPEN_STATUSES, releaseRepo
 import { insertSms, isOptedOut } from '../../store/sms-store.js';
 import { audit } from '../../store/user-store.js';
 import { reportStatusKey } from '../../sms/sms-text.js';
-import { currentTriage, isPriority, priorityOf, PRIORITIES } from '../../flows/triage.js';
+import { isPriority, priorityOf, PRIORITIES } from '../../flows/triage.js';
 import { decryptText, maskPhone } from '../../privacy/phone.js';
 import { requireRole, signedIn, verifyCsrf } from './console-auth.js';
 import { locale, t } from './console-i18n.js';
@@ -87,7 +87,8 @@ export function createReportRoutes(ctx: AppContext): Router {
   const admin = requireRole('admin');
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const words = () => ({ ...reportWords(ctx.flows.live()), priorityLabel, eventLabel: reportEventLabel, eventDetail: reportEventDetail, atTime, sinceTime });
-  const triage = () => currentTriage(ctx.config.flowsDir);
+  // The live version's triage.yaml (with flows a test brings, the file beside them).
+  const triage = () => ctx.triage;
 
   router.get('/reports', operator, async (req, res) => {
     const who = signedIn(res);
