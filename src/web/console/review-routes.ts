@@ -14,7 +14,8 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { AppContext } from '../../context.js';
 import { flowOptions } from '../../flows/flow-set.js';
 import type { FlowPublisher } from '../../flows/flow-publisher.js';
-import { applyReview, loadReview, reviewCounts, reviewSources, serializeReview, REVIEW_STATES, type ReviewEntry, type ReviewResult, type ReviewState } from '../../i18n/review.js';
+import { createReviewWorkspace, type ReviewChangeOutcome } from '../../content/review-workspace.js';
+import { applyReview, loadReview, reviewCounts, REVIEW_STATES, type ReviewEntry, type ReviewState } from '../../i18n/review.js';
 import { importReviewCsv, MAX_REVIEW_CSV_BYTES, reviewCsv } from '../../i18n/review-csv.js';
 import { audit } from '../../store/user-store.js';
 import { requireRole, verifyCsrf, type ConsoleLocals } from './console-auth.js';
@@ -77,20 +78,21 @@ export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): R
   // Signing off changes what callers hear: the same right as publishing the menus.
   const reviewer = requireRole('admin');
   const form = express.urlencoded({ extended: false, limit: '32kb' });
-  const options = flowOptions(ctx.config);
-  const sources = reviewSources(options);
+  // The files on disk in development, the live version in production (src/content/review-workspace.ts).
+  const workspace = createReviewWorkspace({ db, ...(ctx.content ? { content: ctx.content } : {}), publisher, options: flowOptions(ctx.config), production: ctx.config.production });
   const user = (res: Response) => (res.locals as ConsoleLocals).session!.user;
 
-  /** After an edit: the same check and publish as the Menus page's button; what became of it, to say after the edit's own message. */
-  const publishEdit = async (by: string, result: ReviewResult): Promise<string> => {
-    if (!result.ok || !result.edited.length) return '';
-    const published = await publisher.reload(by);
-    if (published.published) return ` ${t('Publié : version {{hash}}.', { hash: published.hash })}`;
-    return published.check.flows ? '' : ` ${t('La publication a été refusée : voir la page Menus.')}`;
+  /** What became of a change, to say after its own message. */
+  const published = (outcome: ReviewChangeOutcome): string => {
+    if (outcome.published) return ` ${t('Publié : version {{hash}}.', { hash: outcome.published })}`;
+    if (outcome.refused === 'invalid') return ` ${t('La publication a été refusée : voir la page Menus.')}`;
+    if (outcome.refused === 'busy') return ` ${t('Pas encore en ligne : d’autres versions ont été publiées entre-temps, réessayez.')}`;
+    return '';
   };
 
-  router.get('/texts', reviewer, (req, res) => {
+  router.get('/texts', reviewer, async (req, res) => {
     const f = filtersOf(req.query);
+    const { sources } = await workspace.read();
     const { entries, problems } = loadReview(sources);
     const namespaces = [...new Set(entries.map((e) => e.namespace))];
     const rows = entries.filter((e) => (!f.state || e.state === f.state) && (!f.ns || e.namespace === f.ns)).map(rowOf);
@@ -109,7 +111,8 @@ export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): R
     });
   });
 
-  const showEdit = (res: Response, id: string, extra: { message?: string; messageClass?: string; problems?: string[]; draft?: string } = {}) => {
+  const showEdit = async (res: Response, id: string, extra: { message?: string; messageClass?: string; problems?: string[]; draft?: string } = {}) => {
+    const { sources, options } = await workspace.read();
     const { entries } = loadReview(sources);
     const entry = entries.find((e) => e.id === id);
     if (!entry) return void res.status(404).type('text/plain').send(t('texte inconnu'));
@@ -127,10 +130,10 @@ export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): R
     });
   };
 
-  router.get('/texts/edit', reviewer, (req, res) => {
+  router.get('/texts/edit', reviewer, async (req, res) => {
     const id = typeof req.query.id === 'string' && ID.test(req.query.id) ? req.query.id : '';
     const saved = req.query.saved === '1' ? t('Enregistré.') : undefined;
-    showEdit(res, id, saved ? { message: saved } : {});
+    await showEdit(res, id, saved ? { message: saved } : {});
   });
 
   router.post('/texts/sign-off', form, reviewer, verifyCsrf, async (req, res) => {
@@ -140,16 +143,16 @@ export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): R
     const who = user(res);
     const signOff = b.signoff === '1';
     const change = { id, signOff, ...(b.bambara !== undefined ? { bambara: b.bambara } : {}) };
-    const result = await serializeReview(sources, () => applyReview(sources, options, [change], who.name));
+    const result = await workspace.change(who.name, `relecture : ${id}`, (sources, options) => applyReview(sources, options, [change], who.name));
     const fromList = b.from === 'list';
     if (!result.ok) {
       res.status(422);
       if (fromList) return void res.type('text/plain').send(result.problems.join('\n'));
-      return showEdit(res, id, { message: t('Refusé : rien n’est enregistré.'), messageClass: 'error', problems: result.problems, ...(b.bambara !== undefined ? { draft: b.bambara } : {}) });
+      return void (await showEdit(res, id, { message: t('Refusé : rien n’est enregistré.'), messageClass: 'error', problems: result.problems, ...(b.bambara !== undefined ? { draft: b.bambara } : {}) }));
     }
     if (result.edited.length) await audit(db, who, 'edit_text', id, signOff ? 'modifié et relu' : 'modifié, à relire');
     else if (result.signedOff.length) await audit(db, who, 'review_text', id, 'relu tel quel');
-    const published = await publishEdit(who.name, result);
+    const outcome = published(result);
     if (fromList) {
       const back = filtersOf({ state: b.state, ns: b.ns });
       return res.redirect(303, `/texts?${queryOf(back)}${queryOf(back) ? '&' : ''}done=${encodeURIComponent(id)}#row-${encodeURIComponent(id)}`);
@@ -157,12 +160,13 @@ export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): R
     const saved = result.edited.length
       ? result.signedOff.length ? t('Texte enregistré et relu.') : t('Texte enregistré.')
       : result.signedOff.length ? t('Rien à changer dans le texte et relu.') : t('Rien à changer dans le texte.');
-    const message = `${saved}${published}`;
-    showEdit(res, id, { message });
+    const message = `${saved}${outcome}`;
+    await showEdit(res, id, { message });
   });
 
   router.get('/texts.csv', reviewer, async (req, res) => {
     const f = filtersOf(req.query);
+    const { sources } = await workspace.read();
     const { entries } = loadReview(sources);
     await audit(db, user(res), 'export_texts', undefined, queryOf(f));
     res.type('text/csv; charset=utf-8').attachment('kalata-relecture-bambara.csv');
@@ -174,14 +178,13 @@ export function createReviewRoutes(ctx: AppContext, publisher: FlowPublisher): R
     if (typeof req.body !== 'string' || !req.body.trim()) return void res.status(400).json({ ok: false, message: t('Fichier vide ou illisible (envoyez un fichier CSV).'), problems: [] });
     const who = user(res);
     const text = req.body;
-    const result = await serializeReview(sources, () => importReviewCsv(sources, options, text, who.name));
+    const result = await workspace.change(who.name, 'relecture : import CSV', (sources, options) => importReviewCsv(sources, options, text, who.name));
     if (!result.ok) {
       await audit(db, who, 'import_texts', undefined, `refusé (${result.problems.length} problème(s))`);
       return void res.status(422).json({ ok: false, message: t('Import refusé : rien n’est enregistré. Corrigez ces lignes et réessayez.'), problems: result.problems });
     }
     await audit(db, who, 'import_texts', undefined, `${result.edited.length} modifié(s), ${result.signedOff.length} relu(s)`);
-    const published = await publishEdit(who.name, result);
-    res.json({ ok: true, message: `${t('Import enregistré : {{edited}} texte(s) modifié(s), {{reviewed}} relu(s).', { edited: result.edited.length, reviewed: result.signedOff.length })}${published}`, problems: [] });
+    res.json({ ok: true, message: `${t('Import enregistré : {{edited}} texte(s) modifié(s), {{reviewed}} relu(s).', { edited: result.edited.length, reviewed: result.signedOff.length })}${published(result)}`, problems: [] });
   });
 
   return router;
