@@ -24,7 +24,7 @@ import { bundleEditor } from '../editor/bundle.js';
 import { audit } from '../../store/user-store.js';
 import { requireRole, signedIn, verifyCsrf } from './console-auth.js';
 import { t, word } from './console-i18n.js';
-import { codeSegments, problemMessage } from './labels.js';
+import { byProcess, codeSegments, problemMessage } from './labels.js';
 import { messagePage, page } from './page.js';
 import { simulatorStep } from './simulator.js';
 
@@ -74,14 +74,6 @@ function keptMap<V>(max: number) {
     },
   };
 }
-
-/**
- * What the processes write as a version's author and note (src/context.ts,
- * src/content/live-content.ts), in French in the database: shown in the
- * reader's language. An admin's own name and note show as typed.
- */
-const PROCESS_WORDS = new Set([word('fichiers au démarrage'), word('import des fichiers flows/ et locales/'), word('fichiers modifiés pendant l’arrêt')]);
-const byProcess = (text: string | null): string => (text && PROCESS_WORDS.has(text) ? t(text) : (text ?? ''));
 
 export function createEditorRoutes(ctx: AppContext): Router {
   const router = express.Router();

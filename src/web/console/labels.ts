@@ -323,3 +323,11 @@ export function codeSegments(text: string): { text: string; code: boolean }[] {
   if (last < text.length) out.push({ text: text.slice(last), code: false });
   return out;
 }
+
+/**
+ * What the processes write as a version's author and note (src/context.ts,
+ * src/content/live-content.ts), in French in the database: shown in the
+ * reader's language. An admin's own name and note show as typed.
+ */
+const PROCESS_WORDS = new Set([word('fichiers au démarrage'), word('import des fichiers flows/ et locales/'), word('fichiers modifiés pendant l’arrêt')]);
+export const byProcess = (text: string | null): string => (text && PROCESS_WORDS.has(text) ? t(text) : (text ?? ''));

@@ -15,10 +15,11 @@ import type { Problem } from '../../flows/problems.js';
 import { SAMPLE_REF } from '../../flows/screen-report.js';
 import { loadReview, reviewSources, withReviewWarnings } from '../../i18n/review.js';
 import { listFlowVersions } from '../../store/console-queries.js';
+import { listVersions } from '../../content/version-store.js';
 import { audit } from '../../store/user-store.js';
 import { requireRole, signedIn, verifyCsrf } from './console-auth.js';
 import { t } from './console-i18n.js';
-import { codeSegments, nodeKindLabel, problemMessage } from './labels.js';
+import { byProcess, codeSegments, nodeKindLabel, problemMessage } from './labels.js';
 import { page } from './page.js';
 
 export function createMenuRoutes(ctx: AppContext, publisher: FlowPublisher): Router {
@@ -49,7 +50,9 @@ export function createMenuRoutes(ctx: AppContext, publisher: FlowPublisher): Rou
     page(res, 'flows', t('Menus'), 'flows', {
       liveHash: flows.hash,
       problems,
-      versions: await listFlowVersions(db),
+      versions: ctx.content
+        ? (await listVersions(db, 20)).map((v) => ({ id: v.id, at: v.createdAt, by: byProcess(v.author), note: byProcess(v.note), live: v.live }))
+        : (await listFlowVersions(db)).map((v) => ({ id: v.hash, at: v.published_at, by: v.published_by, note: '', live: false })),
       tree,
       result: message ? { message, published: result!.published, errors: !result!.check.flows } : null,
     });

@@ -38,8 +38,9 @@ export interface ImportView {
   rows: number;
   rowsLabel: string;
   message: string;
+  problems: string[];
   /** each problem: where (row, column), in the reader's language, and what, as the checks say it */
-  problems: { at: string; reason: string }[];
+  problemParts: { at: string; reason: string }[];
   who: string;
   createdAt: string;
   updatedAt: string;
@@ -72,8 +73,9 @@ export function importView(row: StationImportRow, progress?: StationImportProgre
     rows,
     rowsLabel: rows || row.status === 'done' ? rows.toLocaleString(locale()) : '—',
     message: `${message}${row.replace && row.status !== 'done' && row.status !== 'failed' ? ` ${t('Remplace toute la liste.')}` : ''}`,
-    // Where, in the reader's language; what is wrong, as the file's checks say it (in French).
-    problems: (row.problems ?? []).map((p) => ({ at: problemLine({ ...p, reason: '' }, importWords()), reason: p.reason })),
+    problems: (row.problems ?? []).map((p) => problemLine(p, importWords())),
+    // For the page: where, in the reader's language; what is wrong, as the file's checks say it (in French).
+    problemParts: (row.problems ?? []).map((p) => ({ at: problemLine({ ...p, reason: '' }, importWords()), reason: p.reason })),
     who: row.user_name ?? '—',
     createdAt: fmt(row.created_at),
     updatedAt: fmt(row.updated_at),
