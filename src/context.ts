@@ -14,7 +14,7 @@ import { verifyKeyFingerprints } from './privacy/key-fingerprints.js';
 import { createBatcher } from './store/batcher.js';
 import { createStationLookups } from './stations/station-lookups.js';
 import type { Lookup } from './runtime/lookups.js';
-import { createUssdRuntime, type UssdRuntime } from './runtime/ussd-runtime.js';
+import { createCallRuntime, type CallRuntime } from './runtime/call-runtime.js';
 import { createDatabase, isDataError, migrateToLatest, type Db } from './store/database.js';
 import { callStartFacts, recordTurns, type CallStartKey, type TurnRecord } from './store/call-log-store.js';
 import { startLocalRedis } from './store/local-redis.js';
@@ -50,7 +50,8 @@ export interface AppContext {
   readonly flows: FlowRegistry;
   readonly secrets: Secrets;
   readonly redisPrefix: string;
-  readonly ussd: UssdRuntime;
+  /** steps calls (USSD today; the voice line next), records them and closes them */
+  readonly calls: CallRuntime;
   readonly keywords: KeywordTable;
   /** the incident types the reports list puts first or last: the live version's flows/triage.yaml */
   readonly triage: Triage;
@@ -323,7 +324,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     cleanups.push(async () => clearInterval(drainTimer));
 
     const lookup = createStationLookups({ db: database, ninaKey: secrets.phoneHashKey, logger });
-    const ussd = createUssdRuntime({
+    const calls = createCallRuntime({
       flows: registry,
       sessions,
       db,
@@ -359,7 +360,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       flows: registry,
       secrets,
       redisPrefix: prefix,
-      ussd,
+      calls,
       get keywords() {
         return keywords;
       },

@@ -306,7 +306,7 @@ export async function runOutageDrill(options: DrillOptions): Promise<DrillFigure
     });
     await new Promise<void>((r) => server.once('listening', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const tally: Tally = { requests: 0, answered: 0, improper: [], strangeEndings: [], refs: new Set(), referencesWhileCut: 0, cut: false, apology: ctx.ussd.apology('fr').text };
+    const tally: Tally = { requests: 0, answered: 0, improper: [], strangeEndings: [], refs: new Set(), referencesWhileCut: 0, cut: false, apology: ctx.calls.apology('fr').text };
     const phase = (name: PhaseFigures['phase']): PhaseFigures => ({ phase: name, callers: options.callersPerPhase, references: 0, apologies: 0, otherEndings: 0, unanswered: 0 });
     const phases = [phase('baseline'), phase('redis'), phase('postgres'), phase('sms')] as const;
     const size = options.callersPerPhase;

@@ -51,7 +51,7 @@ export function createApp(ctx: AppContext): Express {
     telcoPath('/ussd/africastalking', secret),
     requireSecret(secret),
     parseAtForm,
-    atUssdHandler({ runtime: ctx.ussd, serviceCodes: ctx.config.serviceCodes, markerKey: ctx.secrets.phoneHashKey, defaultCountry: ctx.config.defaultCountry, textForm: ctx.config.textForms.africastalking }),
+    atUssdHandler({ runtime: ctx.calls, serviceCodes: ctx.config.serviceCodes, markerKey: ctx.secrets.phoneHashKey, defaultCountry: ctx.config.defaultCountry, textForm: ctx.config.textForms.africastalking }),
   );
 
   app.post(
@@ -59,15 +59,15 @@ export function createApp(ctx: AppContext): Express {
     requireSecret(secret),
     parseHubtelJson,
     hubtelUssdHandler({
-      runtime: ctx.ussd,
+      runtime: ctx.calls,
       logger: ctx.logger,
       serviceCodes: ctx.config.serviceCodes,
       defaultCountry: ctx.config.defaultCountry,
       textForm: ctx.config.textForms.hubtel,
-      sessionEnds: createHubtelSessionEnds({ runtime: ctx.ussd, redis: ctx.redis, prefix: ctx.redisPrefix, ttlSeconds: ctx.config.sessionTtlSeconds }),
+      sessionEnds: createHubtelSessionEnds({ runtime: ctx.calls, redis: ctx.redis, prefix: ctx.redisPrefix, ttlSeconds: ctx.config.sessionTtlSeconds }),
     }),
   );
-  app.post(telcoPath('/ussd/africastalking/events', secret), requireSecret(secret), parseAtForm, atSessionEndHandler(ctx.ussd, ctx.logger));
+  app.post(telcoPath('/ussd/africastalking/events', secret), requireSecret(secret), parseAtForm, atSessionEndHandler(ctx.calls, ctx.logger));
   app.post(telcoPath('/sms/africastalking/inbound', secret), requireSecret(secret), parseAtForm, atInboundSmsHandler(ctx.inboundSms, ctx.logger, ctx.config.defaultCountry));
   app.post(telcoPath('/sms/africastalking/delivery', secret), requireSecret(secret), parseAtForm, atDeliveryReportHandler(ctx.deliveryReports, ctx.logger));
 

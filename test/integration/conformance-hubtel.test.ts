@@ -239,11 +239,11 @@ describe('a Hubtel handler set to plain ASCII (Hubtel\'s docs warn against speci
       '/ussd/hubtel',
       parseHubtelJson,
       hubtelUssdHandler({
-        runtime: h.ctx.ussd,
+        runtime: h.ctx.calls,
         logger: h.ctx.logger,
         serviceCodes: [],
         defaultCountry: 'ML',
-        sessionEnds: createHubtelSessionEnds({ runtime: h.ctx.ussd, redis: h.ctx.redis, prefix: h.ctx.redisPrefix, ttlSeconds: 60 }),
+        sessionEnds: createHubtelSessionEnds({ runtime: h.ctx.calls, redis: h.ctx.redis, prefix: h.ctx.redisPrefix, ttlSeconds: 60 }),
         textForm: 'ascii',
       }),
     );

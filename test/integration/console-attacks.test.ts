@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { createLoginLimiter, DEFAULT_LOGIN_LIMITS } from '../../src/web/console/console-auth.js';
-import { MAX_DIAL_INPUTS } from '../../src/runtime/ussd-runtime.js';
+import { MAX_DIAL_INPUTS } from '../../src/runtime/call-runtime.js';
 import { addUser, audit } from '../../src/store/user-store.js';
 import { converse, startHarness, type Harness } from '../support/harness.js';
 import { freshRedisPrefix } from '../support/databases.js';

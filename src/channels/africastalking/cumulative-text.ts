@@ -8,7 +8,7 @@
  * never the text itself, which may hold a NINA number or a report's words.
  */
 import { createHmac } from 'node:crypto';
-import type { TurnInputs } from '../../runtime/ussd-runtime.js';
+import type { TurnInputs } from '../../runtime/call-runtime.js';
 
 export function resolveCumulativeText(previous: string | undefined, text: string): TurnInputs {
   if (previous === undefined) {

@@ -10,7 +10,7 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../../logger.js';
 import { sanitizeText } from '../../runtime/sanitize.js';
-import type { UssdRuntime } from '../../runtime/ussd-runtime.js';
+import type { CallRuntime } from '../../runtime/call-runtime.js';
 import { formField, optionalFormField, readForm } from './form.js';
 import { CHANNEL } from './ussd-request.js';
 
@@ -25,7 +25,7 @@ const schema = z.object({
 
 const int = (v: string | undefined) => (v && /^\d+$/.test(v) ? Math.min(Number(v), 2_147_483_647) : null);
 
-export function atSessionEndHandler(runtime: Pick<UssdRuntime, 'end'>, logger: Logger): RequestHandler {
+export function atSessionEndHandler(runtime: Pick<CallRuntime, 'end'>, logger: Logger): RequestHandler {
   const log = logger.child({ subsystem: 'channel.africastalking' });
   return async (req, res) => {
     const b = readForm(req, res, schema);

@@ -5,13 +5,13 @@
  * 4xx with a plain reason, which is what a developer testing with curl needs.
  */
 import type { RequestHandler } from 'express';
-import type { UssdRuntime } from '../../runtime/ussd-runtime.js';
+import type { CallRuntime } from '../../runtime/call-runtime.js';
 import type { TextForm } from '../../i18n/text-form.js';
 import { readForm } from './form.js';
-import { formatUssdReply, toUssdTurn, ussdBodySchema } from './ussd-request.js';
+import { formatCallReply, toCallTurn, ussdBodySchema } from './ussd-request.js';
 
 export interface UssdHandlerOptions {
-  runtime: UssdRuntime;
+  runtime: CallRuntime;
   serviceCodes: readonly string[];
   /** keys the position stored between steps (PHONE_HASH_KEY) */
   markerKey: string;
@@ -25,13 +25,13 @@ export function atUssdHandler(options: UssdHandlerOptions): RequestHandler {
   return async (req, res) => {
     const body = readForm(req, res, ussdBodySchema);
     if (!body) return;
-    const parsed = toUssdTurn(body, options.serviceCodes, options.markerKey, options.defaultCountry);
+    const parsed = toCallTurn(body, options.serviceCodes, options.markerKey, options.defaultCountry);
     if (!parsed.ok) {
       res.status(parsed.status).type('text/plain').send(parsed.reason);
       return;
     }
     // handle() never throws: every failure is already a localized apology.
     const reply = await options.runtime.handle({ ...parsed.turn, ...(options.textForm ? { textForm: options.textForm } : {}), ...(req.ip ? { address: req.ip } : {}) });
-    res.status(200).type('text/plain').send(formatUssdReply(reply));
+    res.status(200).type('text/plain').send(formatCallReply(reply));
   };
 }

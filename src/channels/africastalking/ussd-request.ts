@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { formField, optionalFormField } from './form.js';
 import { toE164 } from '../phone-number.js';
 import { sanitizeText } from '../../runtime/sanitize.js';
-import type { UssdTurn } from '../../runtime/ussd-runtime.js';
+import type { CallTurn } from '../../runtime/call-runtime.js';
 import { resolveAgainstMarker, textMarker } from './cumulative-text.js';
 import { isServedCode } from '../service-code.js';
 
@@ -22,14 +22,14 @@ export const ussdBodySchema = z.object({
   text: z.union([formField('text', 4096), z.literal(''), z.null()]).optional(),
 });
 
-export type ParsedRequest = { ok: true; turn: UssdTurn } | { ok: false; status: number; reason: string };
+export type ParsedRequest = { ok: true; turn: CallTurn } | { ok: false; status: number; reason: string };
 
 /**
  * Turns a well-formed body into a turn, or says why it cannot be served.
  * `markerKey` keys the stored position (see cumulative-text.ts);
  * `defaultCountry` is where a number without `+` is read (see ../phone-number.ts).
  */
-export function toUssdTurn(b: z.infer<typeof ussdBodySchema>, allowedServiceCodes: readonly string[], markerKey: string, defaultCountry: string): ParsedRequest {
+export function toCallTurn(b: z.infer<typeof ussdBodySchema>, allowedServiceCodes: readonly string[], markerKey: string, defaultCountry: string): ParsedRequest {
   const phone = toE164(b.phoneNumber, defaultCountry);
   if (!phone) return { ok: false, status: 400, reason: 'phoneNumber is not a phone number' };
   const serviceCode = b.serviceCode.trim();
@@ -52,6 +52,6 @@ export function toUssdTurn(b: z.infer<typeof ussdBodySchema>, allowedServiceCode
 }
 
 /** AT's reply format: `CON …` keeps the session open, `END …` closes it. */
-export function formatUssdReply(reply: { text: string; end: boolean }): string {
+export function formatCallReply(reply: { text: string; end: boolean }): string {
   return `${reply.end ? 'END' : 'CON'} ${reply.text}`;
 }

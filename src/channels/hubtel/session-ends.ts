@@ -7,7 +7,7 @@
  * instead of carrying the call on.
  */
 import type { Redis } from 'ioredis';
-import type { UssdRuntime } from '../../runtime/ussd-runtime.js';
+import type { CallRuntime } from '../../runtime/call-runtime.js';
 import { CHANNEL } from './ussd-request.js';
 
 export interface HubtelSessionEnds {
@@ -19,7 +19,7 @@ export interface HubtelSessionEnds {
 
 export interface HubtelSessionEndsOptions {
   /** closes the call record (the runtime's `end`) */
-  runtime: Pick<UssdRuntime, 'end'>;
+  runtime: Pick<CallRuntime, 'end'>;
   redis: Redis;
   /** the deployment's Redis key prefix */
   prefix: string;
@@ -29,7 +29,7 @@ export interface HubtelSessionEndsOptions {
 
 /**
  * @example
- * const ends = createHubtelSessionEnds({ runtime: ctx.ussd, redis, prefix: 'kalata:', ttlSeconds: 300 });
+ * const ends = createHubtelSessionEnds({ runtime: ctx.calls, redis, prefix: 'kalata:', ttlSeconds: 300 });
  * await ends.close('8d440a43a98b4614b9df22b79c8190b8', 'Release');
  */
 export function createHubtelSessionEnds(options: HubtelSessionEndsOptions): HubtelSessionEnds {

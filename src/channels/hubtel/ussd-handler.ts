@@ -12,7 +12,7 @@
 import express, { type RequestHandler } from 'express';
 import type { TextForm } from '../../i18n/text-form.js';
 import type { Logger } from '../../logger.js';
-import type { UssdReply, UssdRuntime, UssdTurn } from '../../runtime/ussd-runtime.js';
+import type { CallReply, CallRuntime, CallTurn } from '../../runtime/call-runtime.js';
 import type { HubtelSessionEnds } from './session-ends.js';
 import { formatHubtelReply, hubtelBodySchema, toHubtelRequest, turnThatNeverSteps } from './ussd-request.js';
 
@@ -20,10 +20,10 @@ import { formatHubtelReply, hubtelBodySchema, toHubtelRequest, turnThatNeverStep
 export const parseHubtelJson = express.json({ limit: '8kb' });
 
 /** The answer to a `Query`: the request is an API's, not a caller's. Plain ASCII, whatever form a gateway's text is set to. */
-export const QUERY_REPLY: UssdReply = { text: 'Kalata ne repond a aucune requete Query. Composez le code du service.', end: true };
+export const QUERY_REPLY: CallReply = { text: 'Kalata ne repond a aucune requete Query. Composez le code du service.', end: true };
 
 export interface HubtelUssdHandlerOptions {
-  runtime: UssdRuntime;
+  runtime: CallRuntime;
   logger: Logger;
   serviceCodes: readonly string[];
   /** where a `Mobile` without `+` is read first (DEFAULT_COUNTRY) */
@@ -51,9 +51,9 @@ export function hubtelUssdHandler(options: HubtelUssdHandlerOptions): RequestHan
       res.status(parsed.status).type('text/plain').send(parsed.reason);
       return;
     }
-    const answer = (reply: UssdReply) => res.status(200).json(formatHubtelReply(reply, parsed.echo));
+    const answer = (reply: CallReply) => res.status(200).json(formatHubtelReply(reply, parsed.echo));
     const session = parsed.echo.sessionId;
-    const handle = async (turn: UssdTurn): Promise<UssdReply> => {
+    const handle = async (turn: CallTurn): Promise<CallReply> => {
       try {
         return await options.runtime.handle({ ...turn, ...(req.ip ? { address: req.ip } : {}), ...(options.textForm ? { textForm: options.textForm } : {}) });
       } catch (err) {

@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import { sanitizeText } from '../../runtime/sanitize.js';
-import type { TurnInputs, UssdReply, UssdTurn } from '../../runtime/ussd-runtime.js';
+import type { TurnInputs, CallReply, CallTurn } from '../../runtime/call-runtime.js';
 import { toE164 } from '../phone-number.js';
 import { dialledForm, isServedCode } from '../service-code.js';
 
@@ -85,12 +85,12 @@ export interface HubtelEcho {
 
 export type HubtelRequest =
   /** a step of the conversation (Initiation, Favorite, Response), for the runtime */
-  | { ok: true; kind: 'turn'; turn: UssdTurn; echo: HubtelEcho }
+  | { ok: true; kind: 'turn'; turn: CallTurn; echo: HubtelEcho }
   /**
    * the gateway says the session is over (Release, Timeout): the call is
    * closed with `status`; `over` is a turn that never steps, for the reply
    */
-  | { ok: true; kind: 'end'; status: 'Release' | 'Timeout'; over: UssdTurn; echo: HubtelEcho }
+  | { ok: true; kind: 'end'; status: 'Release' | 'Timeout'; over: CallTurn; echo: HubtelEcho }
   /** an API query for data: Kalata has none to give */
   | { ok: true; kind: 'query'; echo: HubtelEcho }
   | { ok: false; status: number; reason: string };
@@ -157,7 +157,7 @@ export function resolveSequence(previous: string | undefined, request: Sequenced
 }
 
 /** The same turn, read as not following the session: the runtime answers it with a release and steps nothing. */
-export function turnThatNeverSteps(turn: UssdTurn): UssdTurn {
+export function turnThatNeverSteps(turn: CallTurn): CallTurn {
   return { ...turn, resolve: () => ({ kind: 'mismatch' }) };
 }
 
@@ -185,7 +185,7 @@ export function toHubtelRequest(b: HubtelBody, allowedServiceCodes: readonly str
     message,
     dialInputs: type === 'initiation' ? dialStringInputs(message, serviceCode) : [],
   };
-  const turn: UssdTurn = {
+  const turn: CallTurn = {
     channel: CHANNEL,
     gatewaySessionId: b.SessionId,
     phone,
@@ -243,7 +243,7 @@ export function screenLabel(text: string): string {
  * waiting screen whose kind of answer is unknown asks for text, which never
  * keeps a caller from typing a number.
  */
-export function formatHubtelReply(reply: UssdReply, echo: HubtelEcho): HubtelReply {
+export function formatHubtelReply(reply: CallReply, echo: HubtelEcho): HubtelReply {
   return {
     SessionId: echo.sessionId,
     Type: reply.end ? 'Release' : 'Response',

@@ -24,7 +24,7 @@ import type { FlowRegistry } from '../../flows/flow-registry.js';
 import { measure } from '../../i18n/gsm.js';
 import { toE164 } from '../../channels/phone-number.js';
 import { pseudonymizePhone } from '../../privacy/phone.js';
-import { createUssdRuntime, type UssdRuntime } from '../../runtime/ussd-runtime.js';
+import { createCallRuntime, type CallRuntime } from '../../runtime/call-runtime.js';
 import { createInboundSms, type InboundResult, type InboundSms } from '../../sms/inbound-sms.js';
 import { renderSms } from '../../sms/sms-text.js';
 import { callStartFacts, recordTurn, type TurnRecord } from '../../store/call-log-store.js';
@@ -120,11 +120,11 @@ export function createSimulatorPhone({ ctx, lookup: realLookup }: SimulatorPhone
   const lastCallbacks = new Map<string, { added: boolean }[]>();
 
   // One runtime per language, made when first used: the page's language is the caller's, as if chosen on an earlier call.
-  const runtimes = new Map<Lang, UssdRuntime>();
-  const runtimeFor = (lang: Lang): UssdRuntime => {
+  const runtimes = new Map<Lang, CallRuntime>();
+  const runtimeFor = (lang: Lang): CallRuntime => {
     const made = runtimes.get(lang);
     if (made) return made;
-    const runtime = createUssdRuntime({
+    const runtime = createCallRuntime({
         flows: ctx.flows,
         sessions,
         db: ctx.db,

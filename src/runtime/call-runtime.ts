@@ -1,5 +1,6 @@
 /**
- * The shell around the pure engine: load the session, step it, record the turn
+ * The shell around the pure engine, for every kind of call (USSD today, the
+ * voice line next): load the session, step it, record the turn
  * and its effects in PostgreSQL, save the session, answer. Channels call it
  * with a gateway-neutral turn; every gateway quirk stays in `channels/`.
  */
@@ -33,7 +34,7 @@ export type TurnInputs =
   /** the request does not follow from the stored position */
   | { kind: 'mismatch' };
 
-export interface UssdTurn {
+export interface CallTurn {
   channel: string;
   gatewaySessionId: string;
   /** E.164, already normalized by the channel */
@@ -50,14 +51,14 @@ export interface UssdTurn {
   resolve(previousMarker: string | undefined): TurnInputs;
 }
 
-export interface UssdReply {
+export interface CallReply {
   text: string;
   end: boolean;
   /** on a screen that waits: whether the caller answers with a number from it (`choice`) or free text (an input node) */
   expects?: 'choice' | 'text';
 }
 
-export interface UssdRuntimeDeps {
+export interface CallRuntimeDeps {
   flows: FlowRegistry;
   sessions: SessionStore;
   db: Db;
@@ -103,9 +104,9 @@ export interface CallEnd {
   error: string | null;
 }
 
-export interface UssdRuntime {
+export interface CallRuntime {
   /** Never throws: a failure is answered with a localized apology. */
-  handle(turn: UssdTurn): Promise<UssdReply>;
+  handle(turn: CallTurn): Promise<CallReply>;
   /**
    * Closes the call the gateway says is over, with its outcome (a call the
    * engine did not finish is abandoned). Idempotent; false for a session
@@ -114,10 +115,10 @@ export interface UssdRuntime {
    */
   end(report: CallEnd): Promise<boolean>;
   /** the localized END a caller gets when something failed, in the gateway's text form */
-  apology(lang?: Lang, form?: TextForm): UssdReply;
+  apology(lang?: Lang, form?: TextForm): CallReply;
 }
 
-export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
+export function createCallRuntime(deps: CallRuntimeDeps): CallRuntime {
   const now = deps.now ?? Date.now;
   const mintRef = deps.mintReference ?? mintReference;
   const log = deps.logger.child({ subsystem: 'ussd' });
@@ -145,7 +146,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       return (await hasOpenCallback(deps.db, phoneHash, simulated)) ? { kind: 'found', values: {} } : { kind: 'not_found' };
     };
 
-  const say = (lang: Lang, key: (flows: CompiledFlows) => string, end = true): UssdReply => {
+  const say = (lang: Lang, key: (flows: CompiledFlows) => string, end = true): CallReply => {
     const flows = deps.flows.live();
     return { text: flows.texts(lang, key(flows)), end };
   };
@@ -193,13 +194,13 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
    * `known.lang`: the caller's language as soon as it is known, for an apology.
    */
   async function handleLocked(
-    turn: UssdTurn,
+    turn: CallTurn,
     phoneHash: string,
     began: number,
     known: { lang: Lang },
     stored: StoredCall | undefined,
     resumable: ResumeRecord | undefined,
-  ): Promise<{ reply: UssdReply; save?: StoredCall }> {
+  ): Promise<{ reply: CallReply; save?: StoredCall }> {
     if (stored) known.lang = stored.session.lang;
     if (stored && stored.phoneHash !== phoneHash) {
       log.warn({ channel: turn.channel, session: turn.gatewaySessionId }, 'session id reused by another number');
@@ -267,7 +268,7 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
       const steps = await compute(flows, from, typed, ref, callId, at, lookup);
       const last = steps[steps.length - 1]!.result;
       const session = last.session;
-      let reply: UssdReply = { text: last.screen.text, end: last.screen.end, ...(last.screen.end ? {} : { expects: expectedAnswer(flows, session) }) };
+      let reply: CallReply = { text: last.screen.text, end: last.screen.end, ...(last.screen.end ? {} : { expects: expectedAnswer(flows, session) }) };
       const firstSeq = stored?.seq ?? 0;
       // Time to compute the answer (session load and engine); the writes below come after.
       const latencyMs = performance.now() - began;
@@ -356,13 +357,13 @@ export function createUssdRuntime(deps: UssdRuntimeDeps): UssdRuntime {
    * Answers one turn, always: within the deadline, and with an apology in the
    * caller's language when anything fails.
    */
-  async function handle(turn: UssdTurn): Promise<UssdReply> {
+  async function handle(turn: CallTurn): Promise<CallReply> {
     const reply = await answer(turn);
     // Once more on the finished screen, for what comes from data (polling-centre names).
     return turn.textForm && turn.textForm !== 'as_written' ? { ...reply, text: applyTextForm(reply.text, turn.textForm) } : reply;
   }
 
-  async function answer(turn: UssdTurn): Promise<UssdReply> {
+  async function answer(turn: CallTurn): Promise<CallReply> {
     const began = performance.now();
     const known = { lang: deps.defaultLanguage };
     // Two steps of one call never interleave; a concurrent replay waits, then gets the stored reply.
