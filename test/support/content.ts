@@ -10,8 +10,9 @@ import { join } from 'node:path';
 /** FLOWS_DIR and LOCALES_DIR of a fresh copy of the repo's content, for a test that edits it. */
 export function contentCopy(prefix = 'kalata-content-'): { FLOWS_DIR: string; LOCALES_DIR: string } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  cpSync('flows', join(dir, 'flows'), { recursive: true });
-  cpSync('locales', join(dir, 'locales'), { recursive: true });
+  // Links followed: a checkout whose flows/ or locales/ is a link must never be written through by a test.
+  cpSync('flows', join(dir, 'flows'), { recursive: true, dereference: true });
+  cpSync('locales', join(dir, 'locales'), { recursive: true, dereference: true });
   return { FLOWS_DIR: join(dir, 'flows'), LOCALES_DIR: join(dir, 'locales') };
 }
 

@@ -6,7 +6,8 @@
  * "natural language keys"): a page reads `t('Signalements')` and stays
  * readable, and the English catalogue (`src/web/locales/en/*.json`, one file
  * per part of the console) maps each French text to its translation. A text
- * with values names them: `t('{{count}} appels', { count })`.
+ * with values names them: `t('{{calls}} appels', { calls })` (never `count`, `ns` or
+ * `context`: i18next reads those as its own options).
  *
  * The language of a request is set once, by `consoleLanguage()` below, and
  * read through Node's AsyncLocalStorage, so the label helpers that pages and
