@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { getSupportedRegionCodes } from 'awesome-phonenumber';
 import { z } from 'zod';
+import { LANGUAGE_CODE } from '../i18n/languages.js';
 
 /** What Express's `trust proxy` (proxy-addr) takes in a list: a name for a range, an address, or address/bits. */
 function isProxyAddress(item: string): boolean {
@@ -124,7 +125,7 @@ const envSchema = z.object({
   FLOWS_DIR: z.string().default('./flows'),
   LOCALES_DIR: z.string().default('./locales'),
   // A code of flows/languages.yaml (checked against the content at start-up).
-  DEFAULT_LANGUAGE: z.string().trim().regex(/^[a-z]{2,3}$/, 'a language code of flows/languages.yaml, such as fr or bm').default('fr'),
+  DEFAULT_LANGUAGE: z.string().trim().regex(LANGUAGE_CODE, 'a language code of flows/languages.yaml, such as fr or bm').default('fr'),
   // Unset or empty: Mali.
   DEFAULT_COUNTRY: optionalString
     .transform((v) => (v ?? 'ML').toUpperCase())

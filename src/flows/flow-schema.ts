@@ -4,6 +4,7 @@
  * `flow-validator.ts`.
  */
 import { z } from 'zod';
+import { languageCode } from '../i18n/languages.js';
 
 const nodeId = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a node id is lowercase letters, digits and _');
 /** `node` in the same flow, or `flow.node` in another */
@@ -11,7 +12,7 @@ const target = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/, 'a targ
 /** `key` in the flow's namespace, or `namespace:key` */
 const textKey = z.string().regex(/^([a-z][a-z0-9_]*:)?[a-z][a-zA-Z0-9_.]*$/, 'a text key is `key` or `namespace:key`');
 /** a code of flows/languages.yaml (the validator checks it is one) */
-const language = z.string().regex(/^[a-z]{2,3}$/, 'a language code is 2 or 3 lowercase letters');
+const language = languageCode;
 
 const effect = z.union([
   z.strictObject({

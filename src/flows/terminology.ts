@@ -13,7 +13,7 @@
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { Lang } from '../engine/types.js';
-import { AS_WRITTEN, type LanguageSet } from '../i18n/languages.js';
+import { AS_WRITTEN, languageCode, type LanguageSet } from '../i18n/languages.js';
 import { listKeys, type LoadedLocales } from '../i18n/locales.js';
 import type { KeywordsFile, VariablesFile } from './flow-schema.js';
 import type { ParsedFile } from './flow-loader.js';
@@ -80,7 +80,7 @@ const languageSchema = z.strictObject({
 });
 
 /** `flows/terminology.yaml`, by language code (of languages.yaml). A missing file means no terminology check. */
-export const terminologyFileSchema = z.record(z.string().regex(/^[a-z]{2,3}$/, 'a language code is 2 or 3 lowercase letters'), languageSchema);
+export const terminologyFileSchema = z.record(languageCode, languageSchema);
 export type TerminologyFile = z.infer<typeof terminologyFileSchema>;
 export type Term = z.infer<typeof termSchema>;
 

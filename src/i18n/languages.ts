@@ -24,7 +24,10 @@ export const LANGUAGES_FILE = 'languages.yaml';
 /** How a language is written as the files hold it: no replacement. */
 export const AS_WRITTEN = 'standard';
 
-const code = z.string().regex(/^[a-z]{2,3}$/, 'a language code is 2 or 3 lowercase letters (ISO 639: fr, bm, ses, ff, taq, snk)');
+/** A language's code: ISO 639, 2 or 3 lowercase letters (fr, bm, ses, ff, taq, snk). */
+export const LANGUAGE_CODE = /^[a-z]{2,3}$/;
+/** The code as every content file names a language (languages.yaml, a menu option, terminology.yaml). */
+export const languageCode = z.string().regex(LANGUAGE_CODE, 'a language code is 2 or 3 lowercase letters (ISO 639: fr, bm, ses, ff, taq, snk)');
 const spellingName = z.string().regex(/^[a-z][a-z0-9_]{0,19}$/, 'a spelling name is lowercase letters, digits and _');
 
 const spellingSchema = z.strictObject({
@@ -39,7 +42,7 @@ export const languagesFileSchema = z.strictObject({
   languages: z
     .array(
       z.strictObject({
-        code,
+        code: languageCode,
         /** the language's name in itself, as a caller picks it */
         name: z.string().min(1).max(40),
         /** its texts are machine drafts until a native speaker signs each one off */

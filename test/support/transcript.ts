@@ -19,6 +19,7 @@
 import type { CompiledFlows, Effect, Lang, StepResult } from '../../src/engine/types.js';
 import { start, step } from '../../src/engine/step.js';
 import { settle, type Lookup } from '../../src/runtime/lookups.js';
+import { LANGUAGE_CODE } from '../../src/i18n/languages.js';
 
 export const GOLDEN_REF = 'KA-7Q4M2XH';
 
@@ -37,7 +38,7 @@ export function parseTranscript(content: string): Transcript {
   const lines = content.split('\n');
   const header = (name: string) => lines.find((l) => l.startsWith(`${name}:`))?.slice(name.length + 1).trim();
   const lang = header('lang');
-  if (!lang || !/^[a-z]{2,3}$/.test(lang)) throw new Error('a transcript names its language: `lang: fr`, `lang: bm`, ...');
+  if (!lang || !LANGUAGE_CODE.test(lang)) throw new Error('a transcript names its language: `lang: fr`, `lang: bm`, ...');
   return {
     title: lines[0]!.replace(/^#\s*/, ''),
     lang,

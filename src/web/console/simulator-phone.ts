@@ -22,6 +22,7 @@ import type { AppContext } from '../../context.js';
 import type { Lang } from '../../engine/types.js';
 import type { FlowRegistry } from '../../flows/flow-registry.js';
 import { measure } from '../../i18n/gsm.js';
+import { languageCode } from '../../i18n/languages.js';
 import { toE164 } from '../../channels/phone-number.js';
 import { pseudonymizePhone } from '../../privacy/phone.js';
 import { createCallRuntime, type CallRuntime } from '../../runtime/call-runtime.js';
@@ -95,7 +96,7 @@ export function turnEffectsInWords(record: TurnRecord, callbacks: readonly { add
 const callBody = z.object({
   phone: z.string().max(32),
   /** a language of the live flows (checked against them) */
-  lang: z.string().regex(/^[a-z]{2,3}$/),
+  lang: languageCode,
   /** the call's id, from the first answer; absent to dial */
   call: z.string().uuid().optional(),
   /** inputs sent on this call so far, this one included */

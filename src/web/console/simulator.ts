@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
+import { languageCode } from '../../i18n/languages.js';
 import { start, step } from '../../engine/step.js';
 import type { Effect, Session } from '../../engine/types.js';
 import type { FlowRegistry } from '../../flows/flow-registry.js';
@@ -19,7 +20,7 @@ const sessionSchema = z.object({
   v: z.literal(1),
   id: z.string().max(64),
   flowHash: z.string().max(64),
-  lang: z.string().regex(/^[a-z]{2,3}$/),
+  lang: languageCode,
   node: z.string().max(100),
   page: z.number().int().min(0).max(100),
   trail: z.array(z.string().max(100)).max(32),
@@ -34,7 +35,7 @@ const sessionSchema = z.object({
 });
 
 const body = z.union([
-  z.object({ lang: z.string().regex(/^[a-z]{2,3}$/), flow: z.string().max(40).optional() }),
+  z.object({ lang: languageCode, flow: z.string().max(40).optional() }),
   z.object({ session: sessionSchema, input: z.string().max(200) }),
 ]);
 
