@@ -81,7 +81,9 @@ describe('the retention loop (PHONE_RETENTION_DAYS), as the worker runs it', () 
       const encrypted = () => worker.ctx.db.selectFrom('reports').select(['ref', 'phone_enc']).where('ref', 'in', refs).execute();
       const rows = await waitFor('the old number to be deleted', encrypted, (r) => r.some((x) => x.ref === refs[0] && x.phone_enc === null), 10_000);
       expect(rows.find((x) => x.ref === refs[1])!.phone_enc).not.toBeNull();
-      expect(worker.logs.join('')).toMatch(/deleted encrypted numbers past their retention/);
+      // The log line is written once the delete has returned: a moment after the row is seen gone.
+      const logged = await waitFor('the deletion to be logged', async () => worker.logs.join(''), (l) => /deleted encrypted numbers past their retention/.test(l), 5_000);
+      expect(logged).toMatch(/deleted encrypted numbers past their retention/);
     } finally {
       await worker.close();
     }
