@@ -2,6 +2,8 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# ffmpeg converts the voice line's recorded prompts (published folders, console uploads) to what AT plays.
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 # Exactly the lock file (npm ci), without the dev dependencies (NODE_ENV=production).
 # The image's npm 10 runs install scripts; npm 11 runs only those approved in

@@ -36,7 +36,8 @@ import { checkFlows, DEFAULT_KEYWORDS, flowOptions } from './flows/flow-set.js';
 import { FlowValidationError } from './flows/problems.js';
 import { createDeliveryReports, type DeliveryReports } from './sms/delivery-reports.js';
 import { currentTriage, freezeTriage, type Triage } from './flows/triage.js';
-import { readContentDirs } from './content/content-files.js';
+import { readContentDirs, type RecordingSources } from './content/content-files.js';
+import { createMediaReader, storeRecordings, type MediaReader } from './content/media-store.js';
 import { createLiveContent, type LiveContent } from './content/live-content.js';
 import { createFlowPublisher, type FlowPublisher } from './flows/flow-publisher.js';
 import { audit } from './store/user-store.js';
@@ -75,6 +76,8 @@ export interface AppContext {
   readonly content?: LiveContent;
   /** turns kept in Redis while the database is down */
   readonly spool: TurnSpool;
+  /** the recorded prompts the voice line plays */
+  readonly media: MediaReader;
   /** where the embedded services run, for the start-up banner */
   readonly embedded: { database?: string; redis?: string };
   readiness(): Promise<Record<string, 'ok' | 'down'>>;
@@ -199,7 +202,15 @@ export async function createContext(config: Config, overrides: ContextOverrides 
         },
       });
       registry.setLoader(live.load);
-      await live.start({ files: readContentDirs(flowOptions(config)), check: diskCheck }, { diskWins: !config.production, author: 'fichiers au démarrage' });
+      // The recordings beside the texts are stored (converted) before their version refers to them.
+      const recordingSources: RecordingSources = new Map();
+      const diskFiles = readContentDirs(flowOptions(config), recordingSources);
+      if (recordingSources.size) {
+        const stored = await storeRecordings(db, recordingSources);
+        for (const problem of stored.problems) logger.error({ problem }, 'recording not stored: the voice line says its text by text-to-speech, or not at all');
+        if (stored.stored) logger.info({ stored: stored.stored }, 'recordings stored');
+      }
+      await live.start({ files: diskFiles, check: diskCheck }, { diskWins: !config.production, author: 'fichiers au démarrage' });
       cleanups.push(live.follow());
       liveContent = live;
     }
@@ -378,6 +389,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       metrics,
       lookup,
       publisher,
+      media: createMediaReader(database),
       spool,
       embedded,
       async readiness() {

@@ -151,6 +151,15 @@ const envSchema = z.object({
     .default('')
     .transform((zone) => zone || 'Africa/Bamako')
     .refine((zone) => isTimeZone(zone), 'an IANA time zone name, such as Africa/Bamako or Europe/Paris'),
+  // The voice line: the languages AT's text-to-speech reads (`Say`), where no recording exists; its voice.
+  VOICE_TTS_LANGUAGES: z
+    .string()
+    .default('fr')
+    .refine((v) => v.split(',').every((code) => !code.trim() || /^[a-z]{2,3}$/.test(code.trim())), 'language codes, comma-separated (fr), or empty for none'),
+  VOICE_SAY_VOICE: z.enum(['woman', 'man']).default('woman'),
+  // The address the gateways reach this server at (https://kalata.example.org): the voice line's callback and
+  // prompt URLs start with it. Unset: the address of each request (behind a proxy: set TRUST_PROXY).
+  PUBLIC_URL: optionalString.pipe(z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'an http(s) address, such as https://kalata.example.org').optional()),
   TRUST_PROXY: z
     .string()
     .default('loopback')
@@ -205,6 +214,11 @@ export interface Config {
   readonly callbackAnswerMinutes: number;
   /** the IANA zone the console shows dates and hours in */
   readonly consoleTimeZone: string;
+  /** the voice line: languages the gateway's text-to-speech reads, and its voice */
+  readonly voiceTts: readonly string[];
+  readonly voiceSayVoice: 'woman' | 'man';
+  /** where gateways reach this server, without a final / (unset: each request's own address) */
+  readonly publicUrl?: string;
   readonly logLevel: Env['LOG_LEVEL'];
   /** prefix of every Redis key (sessions, locks, queue), so deployments can share a server */
   readonly redisPrefix: string;
@@ -315,6 +329,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     resumeWindowSeconds: e.RESUME_WINDOW_SECONDS,
     callbackAnswerMinutes: e.CALLBACK_ANSWER_MINUTES,
     consoleTimeZone: e.CONSOLE_TIME_ZONE,
+    voiceTts: e.VOICE_TTS_LANGUAGES.split(',').map((s) => s.trim()).filter(Boolean),
+    voiceSayVoice: e.VOICE_SAY_VOICE,
+    ...(e.PUBLIC_URL ? { publicUrl: e.PUBLIC_URL.replace(/\/+$/, '') } : {}),
     phoneRetentionDays: e.PHONE_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
     redisPrefix: e.REDIS_PREFIX,

@@ -14,6 +14,7 @@ import { hasErrors, type Problem } from '../flows/problems.js';
 import type { Logger } from '../logger.js';
 import type { Db } from '../store/database.js';
 import { checkContent } from './content-check.js';
+import { missingRecordings } from './media-store.js';
 import { checkContentFiles, contentHash, type ContentFiles } from './content-files.js';
 import { getVersion, liveVersion, makeLive, publishVersion, versionByFlowsHash, type PublishOutcome, type Version } from './version-store.js';
 
@@ -119,6 +120,12 @@ export function createLiveContent(deps: LiveContentDeps): LiveContent {
       const checked = checkContentFiles(files);
       const check = compile(checked);
       if (!check.flows || hasErrors(check.problems)) return { kind: 'refused', problems: check.problems, check };
+      // A version never refers to a recording whose audio is not stored: callers would hear nothing.
+      const missing = await missingRecordings(deps.db, checked);
+      if (missing.length) {
+        const problems = missing.map((file): Problem => ({ file, line: 1, col: 1, severity: 'error', message: 'recording not stored: publish its folder (npm run flows -- publish --dir) or upload it again' }));
+        return { kind: 'refused', problems, check };
+      }
       const outcome = await publishVersion(deps.db, { files: checked, hash: contentHash(checked), flowsHash: check.flows.hash, author: by.author, note: by.note ?? null, ...(by.basedOn !== undefined ? { basedOn: by.basedOn } : {}) });
       if (outcome.kind === 'published') {
         await sync();

@@ -299,6 +299,8 @@ export function step(flows: CompiledFlows, session: Session, rawInput: string, n
     case 'input': {
       if (!isValidInput(node, input)) return s.invalid();
       s.update({ answers: { ...session.answers, [node.save]: input } });
+      // Typed over an earlier recording: the answer is text again.
+      if (session.recorded?.includes(node.save)) s.update({ recorded: session.recorded.filter((f) => f !== node.save) });
       return s.goTo(node.next, 'forward');
     }
     case 'pick': {
@@ -317,6 +319,22 @@ export function step(flows: CompiledFlows, session: Session, rawInput: string, n
     case 'end':
       return s.end('completed', node.id);
   }
+}
+
+/**
+ * Answers an input node with a recording (the voice line's free text: the
+ * caller speaks a description): the answer is the recording's URL, kept as
+ * given, and screens name it with `common.recorded`. Only a text input takes
+ * one; anywhere else it is an invalid answer.
+ */
+export function answerRecording(flows: CompiledFlows, session: Session, url: string, now: number): StepResult {
+  const s = new Step(flows, { ...session, updatedAt: now });
+  const node = s.node;
+  if (session.ended) return s.result(toScreen(closingText(flows, session), true));
+  if (!node) return s.fail();
+  if (session.resume || node.kind !== 'input' || node.validate.digits) return s.invalid();
+  s.update({ answers: { ...session.answers, [node.save]: url }, recorded: [...new Set([...(session.recorded ?? []), node.save])] });
+  return s.goTo(node.next, 'forward');
 }
 
 /**

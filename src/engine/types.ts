@@ -179,6 +179,11 @@ export interface CommonTexts {
   resumeRestart: TextKey;
   /** the polite END for a number or an address over its request limit */
   rateLimited: TextKey;
+  /**
+   * how a screen names an answer given as a recording (a description said
+   * on the voice line): never the recording's address
+   */
+  recorded?: TextKey;
 }
 
 /** A validated, compiled set of flows: one immutable graph with O(1) node lookup. */
@@ -206,6 +211,18 @@ export interface CompiledFlows {
    * choice items): once chosen, the records keep neither inputs nor screens
    */
   readonly privateAnswers?: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * a text as its locale file holds it, before the admin variables are filled
+   * in (the voice line says a text in parts, a recording each); absent in
+   * flows built by hand
+   */
+  readonly rawText?: (lang: Lang, key: TextKey) => string | undefined;
+  /** the admin variables' values by language, for the parts rawText leaves out */
+  readonly variables?: Readonly<Record<Lang, Readonly<Record<string, string>>>>;
+  /** the recorded prompts, `<lang>/<ref>` → media id (src/flows/recordings.ts) */
+  readonly recordings?: ReadonlyMap<string, string>;
+  /** per language, how many prompts the voice line needs and how many are recorded */
+  readonly recordingCoverage?: ReadonlyMap<Lang, { readonly needed: number; readonly have: number }>;
 }
 
 export type Outcome = 'completed' | 'too_many_invalid' | 'abandoned' | 'error';
@@ -224,6 +241,8 @@ export interface Session {
   /** nodes to go back to, most recent last */
   readonly trail: readonly string[];
   readonly answers: Readonly<Record<string, string>>;
+  /** the answers given as a recording (their value is the recording's URL), by field */
+  readonly recorded?: readonly string[];
   /** invalid inputs in a row on the current node (moving on, or to another page, starts again) */
   readonly invalid: number;
   /** the notice shown over the current page, for this screen only: the next step drops it */

@@ -4,6 +4,7 @@
  * map. It records where each node came from so that the validator can point at
  * the right line.
  */
+import { VOICE_TEXTS } from './channel-texts.js';
 import type { ScreenLimits } from '../i18n/gsm.js';
 import type { CommonTexts, CompiledFlows, EffectSpec, FlowNode, Lang, TextKey, TextLookup } from '../engine/types.js';
 import type { FlowFile, FlowFileNode } from './flow-schema.js';
@@ -291,7 +292,17 @@ function resolveNode(
 /** Builds the engine's view of resolved flows. Call only when validation found no error. */
 export function buildCompiledFlows(
   resolved: ResolvedFlows,
-  options: { hash: string; texts: TextLookup; limits: ScreenLimits; languages: readonly Lang[] },
+  options: {
+    hash: string;
+    texts: TextLookup;
+    limits: ScreenLimits;
+    languages: readonly Lang[];
+    voice?: boolean;
+    rawText?: CompiledFlows['rawText'];
+    variables?: CompiledFlows['variables'];
+    recordings?: CompiledFlows['recordings'];
+    recordingCoverage?: CompiledFlows['recordingCoverage'];
+  },
 ): CompiledFlows {
   const entry = resolved.entry!;
   return Object.freeze({
@@ -303,11 +314,16 @@ export function buildCompiledFlows(
     languageNode: entry.language,
     languages: Object.freeze([...options.languages]),
     texts: options.texts,
-    common: COMMON_TEXTS,
+    // A content with a voice line names a recorded answer in its own words.
+    common: options.voice ? Object.freeze({ ...COMMON_TEXTS, recorded: VOICE_TEXTS.recorded }) : COMMON_TEXTS,
     limits: Object.freeze({ ...options.limits }),
     choiceLabels: resolved.choiceLabels,
     maxInvalid: MAX_INVALID,
     privateAnswers: resolved.privateAnswers,
+    ...(options.rawText ? { rawText: options.rawText } : {}),
+    ...(options.variables ? { variables: options.variables } : {}),
+    ...(options.recordings ? { recordings: options.recordings } : {}),
+    ...(options.recordingCoverage ? { recordingCoverage: options.recordingCoverage } : {}),
   });
 }
 

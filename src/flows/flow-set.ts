@@ -6,13 +6,16 @@
 import { LONGEST_LOOKUP_VALUES } from './lookup-sources.js';
 import { createHash } from 'node:crypto';
 import { relative } from 'node:path';
-import type { CompiledFlows, Lang } from '../engine/types.js';
+import type { CompiledFlows, Lang, TextKey } from '../engine/types.js';
 import type { ScreenLimits } from '../i18n/gsm.js';
 import { AS_WRITTEN, DEFAULT_LANGUAGES, languageSet, type LanguageSet } from '../i18n/languages.js';
 import { withTextForm, type TextForm } from '../i18n/text-form.js';
-import { createTextLookup, loadLocales } from '../i18n/locales.js';
+import { createTextLookup, getText, loadLocales } from '../i18n/locales.js';
 import { loadFlowFiles } from './flow-loader.js';
 import { buildCompiledFlows, resolveFlows } from './flow-compiler.js';
+import { hasVoiceTexts, spokenTexts } from './channel-texts.js';
+import { checkRecordings, type RecordingCoverage } from './recordings.js';
+import { recordingsDirOf } from '../content/content-files.js';
 import { sampleValueProblems, validateFlows } from './flow-validator.js';
 import type { Config } from '../config/config.js';
 import { lintScreens, type ScreenRow } from './screen-report.js';
@@ -28,6 +31,8 @@ import { INCIDENT_FIELD, parseTriageFile, triageProblems, type TriageFile } from
 export interface FlowSetOptions {
   flowsDir: string;
   localesDir: string;
+  /** the recorded prompts (default: `recordings` beside the locales folder) */
+  recordingsDir?: string;
   limits: ScreenLimits;
   /**
    * the spelling this deployment shows (BAMBARA_SPELLING): `standard`, as the
@@ -54,6 +59,8 @@ export interface FlowCheck {
   variables: Record<Lang, Record<string, string>>;
   /** the languages of the content (flows/languages.yaml) */
   languages: LanguageSet;
+  /** the voice line's recorded prompts per language (a content with a voice line) */
+  recordings?: RecordingCoverage[];
   /** the SMS keywords (flows/keywords.yaml, or the defaults) */
   keywords: KeywordTable;
   /** every SMS template in each language and Bambara spelling */
@@ -174,7 +181,36 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
   }
   if (hasErrors(problems)) return { problems, report: [], variables, languages, keywords, smsReport: [], ...(triage ? { triage } : {}) };
 
-  const hash = versionHash([...files.flows.map((f) => f.content), files.languages?.content ?? ''], files.variables?.content ?? '', locales.sources, options);
+  // The voice line's recordings, once the content has one: their coverage per language, and recordings of nothing.
+  const voice = hasVoiceTexts(locales.resources, languages.source);
+  const rawText = (lang: Lang, key: TextKey) => {
+    const [ns, k] = key.split(':') as [string, string];
+    return getText(locales.resources, lang, ns, k) ?? getText(locales.resources, languages.source, ns, k);
+  };
+  const voiceCheck = voice
+    ? checkRecordings({
+        dir: options.recordingsDir ?? recordingsDirOf(options),
+        root,
+        languages: languages.codes,
+        spoken: spokenTexts(resolved.textUses.map((u) => u.key)),
+        raw: rawText,
+        variables: new Set(Object.keys(variablesDef)),
+      })
+    : undefined;
+  if (voiceCheck) {
+    problems.push(...voiceCheck.problems);
+    for (const c of voiceCheck.coverage) {
+      if (c.have === c.needed) continue;
+      const file = relative(root, options.recordingsDir ?? recordingsDirOf(options));
+      problems.push({ file, line: 1, col: 1, severity: 'warning', message: `${c.have} of ${c.needed} voice prompts recorded in ${languages.get(c.lang)!.name} (missing ${c.missing.slice(0, 3).join(', ')}${c.needed - c.have > 3 ? ', …' : ''})` });
+    }
+  }
+  const hash = versionHash(
+    [...files.flows.map((f) => f.content), files.languages?.content ?? '', JSON.stringify(voiceCheck ? [...voiceCheck.recordings].sort() : [])],
+    files.variables?.content ?? '',
+    locales.sources,
+    options,
+  );
   const report: ScreenRow[] = [];
   const smsReport: SmsRow[] = [];
   const templates = smsTemplates(resolved);
@@ -184,6 +220,8 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
       texts: createTextLookup({ resources: locales.resources, variables, source: languages.source, spell: (lang, text) => languages.spell(lang, spelling, text) }),
       limits: options.limits,
       languages: languages.codes,
+      voice,
+      ...(voiceCheck ? { rawText, variables, recordings: voiceCheck.recordings, recordingCoverage: new Map(voiceCheck.coverage.map((c) => [c.lang, { needed: c.needed, have: c.have }])) } : {}),
     });
   let live: CompiledFlows | undefined;
   for (const { spelling, langs } of spellingVariants(languages)) {
@@ -203,7 +241,17 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
     report.push(...lint.rows);
     problems.push(...lint.problems);
   }
-  return { flows: hasErrors(problems) ? undefined : live, problems, report, variables, languages, keywords, smsReport, ...(triage ? { triage } : {}) };
+  return {
+    flows: hasErrors(problems) ? undefined : live,
+    problems,
+    report,
+    variables,
+    languages,
+    keywords,
+    smsReport,
+    ...(triage ? { triage } : {}),
+    ...(voiceCheck ? { recordings: voiceCheck.coverage } : {}),
+  };
 }
 
 /** Loads the flows for the server: throws a FlowValidationError listing every error. */

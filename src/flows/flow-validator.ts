@@ -10,6 +10,7 @@ import type { FlowNode } from '../engine/types.js';
 import { LANGUAGES_FILE, type LanguageSet } from '../i18n/languages.js';
 import type { VariablesFile } from './flow-schema.js';
 import type { ParsedFile } from './flow-loader.js';
+import { hasVoiceTexts, VOICE_KEY_VAR, VOICE_NS, VOICE_TEXT_KEYS } from './channel-texts.js';
 import { COMMON_TEXTS, type ResolvedFlows, type SourceRef } from './flow-compiler.js';
 import type { Problem } from './problems.js';
 import { REPORT_STATUSES, reportStatusKey, SMS_TEXTS } from '../sms/sms-text.js';
@@ -189,7 +190,9 @@ export function validateFlows(
       problems.push(problem(resolved.nodeSources.get(id)!, `private input "${id}" must lead straight to a lookup that forgets "${node.save}"`));
     }
   }
-  const commonUses = CODE_TEXTS.map((key) => ({ key, at: undefined }));
+  // The voice line's own words, in every language, once the content has a voice line.
+  const codeTexts = hasVoiceTexts(locales.resources, languages.source) ? [...CODE_TEXTS, ...VOICE_TEXT_KEYS] : CODE_TEXTS;
+  const commonUses = codeTexts.map((key) => ({ key, at: undefined }));
   const checked = new Set<string>();
   for (const use of [...resolved.textUses, ...commonUses]) {
     const [ns, key] = use.key.split(':') as [string, string];
@@ -206,13 +209,13 @@ export function validateFlows(
       }
       if (!text.trim()) problems.push(problem(at, `text "${use.key}" is empty in ${file}`));
       for (const name of placeholders(text)) {
-        if (!knownVars.has(name)) problems.push(problem(at, `text "${use.key}" (${lang}) uses unknown variable {{${name}}}`));
+        if (!knownVars.has(name) && !(ns === VOICE_NS && name === VOICE_KEY_VAR)) problems.push(problem(at, `text "${use.key}" (${lang}) uses unknown variable {{${name}}}`));
       }
     }
   }
 
   // Texts nobody uses, and Bambara awaiting review.
-  const usedKeys = new Set([...resolved.textUses.map((u) => u.key), ...CODE_TEXTS]);
+  const usedKeys = new Set([...resolved.textUses.map((u) => u.key), ...codeTexts]);
   for (const lang of languages.codes) {
     for (const [ns, texts] of Object.entries(locales.resources[lang] ?? {})) {
       const file = locales.fileOf(lang, ns);

@@ -9,11 +9,14 @@
  * (`npm run flows:check` checks the files without a database.)
  */
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config/config.js';
-import { dirsOf, readContentDirs, writeContentDir, ContentError } from '../content/content-files.js';
+import { dirsOf, isRecordingPath, readContentDirs, writeContentDir, ContentError, type RecordingSources } from '../content/content-files.js';
+import { createMediaReader, storeRecordings } from '../content/media-store.js';
+import { mediaOf } from '../content/media-id.js';
 import { createLiveContent } from '../content/live-content.js';
 import { getVersion, listVersions } from '../content/version-store.js';
 import { createFlowRegistry } from '../flows/flow-registry.js';
@@ -58,11 +61,20 @@ runMain(async () => {
       if (!values.dir || rest.length) throw new UsageError(USAGE);
       const root = resolve(values.dir);
       let files;
+      const sources: RecordingSources = new Map();
       try {
-        files = readContentDirs(dirsOf(root));
+        files = readContentDirs(dirsOf(root), sources);
       } catch (err) {
         if (err instanceof ContentError) throw new UsageError(err.message);
         throw err;
+      }
+      // The recordings' audio first (converted once, kept by id): the version only refers to it.
+      const stored = await storeRecordings(db, sources);
+      if (stored.problems.length) {
+        for (const p of stored.problems) console.error(p);
+        console.error(`kalata: not published: ${stored.problems.length} recording(s) refused; the live version is unchanged`);
+        process.exitCode = 1;
+        return;
       }
       await redis?.connect().catch(() => undefined);
       const result = await live().publish(files, { author: `${author} (ligne de commande)`, note: values.note ?? null });
@@ -108,6 +120,16 @@ runMain(async () => {
     } catch (err) {
       if (err instanceof ContentError) throw new UsageError(err.message);
       throw err;
+    }
+    // A recording is written as the audio the voice line plays (MP3), in place of its reference.
+    const media = createMediaReader(db);
+    for (const [path, ref] of Object.entries(version.files)) {
+      if (!isRecordingPath(path)) continue;
+      const audio = await media.get(mediaOf(ref) ?? '');
+      const target = join(resolve(dir), path);
+      rmSync(target, { force: true });
+      if (audio) writeFileSync(target.replace(/\.wav$/, '.mp3'), audio);
+      else console.error(`${path}: its audio is not stored in this database; left out`);
     }
     console.log(`version ${id} written to ${resolve(dir)}/flows and ${resolve(dir)}/locales (${Object.keys(version.files).length} files)`);
   } finally {

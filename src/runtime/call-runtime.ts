@@ -5,7 +5,8 @@
  * with a gateway-neutral turn; every gateway quirk stays in `channels/`.
  */
 import { randomUUID } from 'node:crypto';
-import { isPrivateCall, start, step } from '../engine/step.js';
+import { answerRecording, isPrivateCall, start, step } from '../engine/step.js';
+import { screenView, type ScreenView } from '../engine/render.js';
 import type { CompiledFlows, Effect, Lang, ResumePoint, Screen, Session, StepResult } from '../engine/types.js';
 import type { FlowRegistry } from '../flows/flow-registry.js';
 import { encryptText, maskPhone, pseudonymizePhone } from '../privacy/phone.js';
@@ -21,6 +22,9 @@ import { mintReference } from './reference.js';
 import { PRIVATE_INPUT } from '../privacy/private-input.js';
 import { applyTextForm, withTextForm, type TextForm } from '../i18n/text-form.js';
 
+/** One answer of a turn: what was typed, or a recording's URL. */
+type Answer = string | { recording: string };
+
 /** Inputs a first request may carry in its dial string; more are ignored (the call starts at the home screen). */
 export const MAX_DIAL_INPUTS = 8;
 
@@ -29,6 +33,8 @@ export type TurnInputs =
   /** a new call; inputs typed in the dial string (`*384*123*1#`) follow */
   | { kind: 'new'; inputs: string[] }
   | { kind: 'step'; input: string }
+  /** the caller answered with a recording (the voice line's free text): its URL */
+  | { kind: 'recording'; url: string }
   /** the gateway repeated a request already answered */
   | { kind: 'replay' }
   /** the request does not follow from the stored position */
@@ -47,6 +53,15 @@ export interface CallTurn {
   address?: string;
   /** the form this gateway shows text in (default: as written) */
   textForm?: TextForm;
+  /**
+   * the languages this channel can serve now (the voice line: those with a
+   * voice); a remembered language outside them is asked again. Default: all.
+   */
+  languages?: readonly Lang[];
+  /** the reply carries the screen as data (`view`): the voice line speaks it */
+  wantsView?: boolean;
+  /** the position to store after this turn, from its reply (default `marker`): the voice line keeps the key that repeats the screen */
+  markAfter?: (reply: CallReply) => string;
   /** reads this turn's input from the position stored after the previous turn */
   resolve(previousMarker: string | undefined): TurnInputs;
 }
@@ -56,6 +71,8 @@ export interface CallReply {
   end: boolean;
   /** on a screen that waits: whether the caller answers with a number from it (`choice`) or free text (an input node) */
   expects?: 'choice' | 'text';
+  /** the same screen as data, for a channel that does not show text (the voice line speaks it) */
+  view?: ScreenView;
 }
 
 export interface CallRuntimeDeps {
@@ -148,7 +165,8 @@ export function createCallRuntime(deps: CallRuntimeDeps): CallRuntime {
 
   const say = (lang: Lang, key: (flows: CompiledFlows) => string, end = true): CallReply => {
     const flows = deps.flows.live();
-    return { text: flows.texts(lang, key(flows)), end };
+    const text = flows.texts(lang, key(flows));
+    return { text, end, view: { flowHash: flows.hash, node: '', kind: 'end', lang, notice: [], body: { key: key(flows), text }, options: [], nav: false, end } };
   };
   const apology = (lang: Lang = deps.defaultLanguage) => say(lang, (f) => f.common.unavailable);
   const sessionOver = (lang: Lang = deps.defaultLanguage) => say(lang, (f) => f.common.sessionOver);
@@ -157,20 +175,21 @@ export function createCallRuntime(deps: CallRuntimeDeps): CallRuntime {
   async function compute(
     flows: CompiledFlows,
     from: { stored?: StoredCall; startLang?: Lang; languageKnown?: boolean; resume?: ResumePoint },
-    inputs: string[],
+    inputs: readonly Answer[],
     ref: string,
     callId: string,
     at: number,
     lookup: Lookup,
   ) {
     const steps: { input: string | null; result: StepResult }[] = [];
-    const advance = async (session: Session, input: string) => {
+    const advance = async (session: Session, input: Answer) => {
       const typedAt = flows.nodes.get(session.node);
-      const result = await settle(flows, step(flows, session, input, at), lookup, at);
+      const stepped = typeof input === 'string' ? step(flows, session, input, at) : answerRecording(flows, session, input.recording, at);
+      const result = await settle(flows, stepped, lookup, at);
       // What is typed on a private input (a NINA number), or once the caller chose to
       // leave no number, is never recorded.
       const hidden = (typedAt?.kind === 'input' && typedAt.private) || isPrivateCall(flows, result.session);
-      steps.push({ input: hidden ? PRIVATE_INPUT : input, result });
+      steps.push({ input: hidden ? PRIVATE_INPUT : typeof input === 'string' ? input : input.recording, result });
       return result;
     };
     let result: StepResult;
@@ -217,7 +236,7 @@ export function createCallRuntime(deps: CallRuntimeDeps): CallRuntime {
     let flows: CompiledFlows;
     let from: Parameters<typeof compute>[1];
     let callId: string;
-    let typed: string[];
+    let typed: Answer[];
     if (inputs.kind === 'new') {
       flows = deps.flows.live();
       // With the database down the call still goes on: language unknown, session never seen.
@@ -226,7 +245,7 @@ export function createCallRuntime(deps: CallRuntimeDeps): CallRuntime {
         return { remembered: undefined, alreadySeen: false };
       });
       // A remembered language the live content no longer has is no language: the caller chooses again.
-      const isKnown = facts.remembered !== undefined && flows.languages.includes(facts.remembered);
+      const isKnown = facts.remembered !== undefined && flows.languages.includes(facts.remembered) && (!turn.languages || turn.languages.includes(facts.remembered));
       const lang: Lang = isKnown ? facts.remembered! : deps.defaultLanguage;
       known.lang = lang;
       if (facts.alreadySeen) {
@@ -257,7 +276,7 @@ export function createCallRuntime(deps: CallRuntimeDeps): CallRuntime {
       flows = pinned;
       from = { stored: stored! };
       callId = stored!.callId;
-      typed = [inputs.input];
+      typed = [inputs.kind === 'recording' ? { recording: inputs.url } : inputs.input];
     }
 
     // The gateway's text form, before the engine lays the screens out (a folded screen holds 182 characters).
@@ -268,7 +287,12 @@ export function createCallRuntime(deps: CallRuntimeDeps): CallRuntime {
       const steps = await compute(flows, from, typed, ref, callId, at, lookup);
       const last = steps[steps.length - 1]!.result;
       const session = last.session;
-      let reply: CallReply = { text: last.screen.text, end: last.screen.end, ...(last.screen.end ? {} : { expects: expectedAnswer(flows, session) }) };
+      let reply: CallReply = {
+        text: last.screen.text,
+        end: last.screen.end,
+        ...(last.screen.end ? {} : { expects: expectedAnswer(flows, session) }),
+        ...(turn.wantsView ? { view: screenView(flows, session) } : {}),
+      };
       const firstSeq = stored?.seq ?? 0;
       // Time to compute the answer (session load and engine); the writes below come after.
       const latencyMs = performance.now() - began;
@@ -338,7 +362,7 @@ export function createCallRuntime(deps: CallRuntimeDeps): CallRuntime {
         serviceCode: turn.serviceCode,
         networkCode: turn.networkCode,
         session,
-        marker: turn.marker,
+        marker: turn.markAfter ? turn.markAfter(reply) : turn.marker,
         lastReply: reply,
         seq: firstSeq + steps.length,
       };

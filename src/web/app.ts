@@ -8,6 +8,8 @@ import { atUssdHandler } from '../channels/africastalking/ussd-handler.js';
 import { parseAtForm } from '../channels/africastalking/form.js';
 import { atDeliveryReportHandler, atInboundSmsHandler } from '../channels/africastalking/sms-handlers.js';
 import { atSessionEndHandler } from '../channels/africastalking/session-end-handler.js';
+import { atVoiceHandler, parseVoiceForm } from '../channels/africastalking/voice-handler.js';
+import { voiceMediaHandler } from '../channels/voice/voice-media.js';
 import { hubtelUssdHandler, parseHubtelJson } from '../channels/hubtel/ussd-handler.js';
 import { createHubtelSessionEnds } from '../channels/hubtel/session-ends.js';
 import type { AppContext } from '../context.js';
@@ -67,12 +69,28 @@ export function createApp(ctx: AppContext): Express {
       sessionEnds: createHubtelSessionEnds({ runtime: ctx.calls, redis: ctx.redis, prefix: ctx.redisPrefix, ttlSeconds: ctx.config.sessionTtlSeconds }),
     }),
   );
+  app.post(
+    telcoPath('/voice/africastalking', secret),
+    requireSecret(secret),
+    parseVoiceForm,
+    atVoiceHandler({
+      runtime: ctx.calls,
+      flows: ctx.flows,
+      logger: ctx.logger,
+      defaultCountry: ctx.config.defaultCountry,
+      speaker: { tts: new Set(ctx.config.voiceTts) },
+      sayVoice: ctx.config.voiceSayVoice,
+      ...(ctx.config.publicUrl ? { publicUrl: ctx.config.publicUrl } : {}),
+      ...(secret ? { secret } : {}),
+    }),
+  );
+  app.get('/voice/media/:file', voiceMediaHandler(ctx.media));
   app.post(telcoPath('/ussd/africastalking/events', secret), requireSecret(secret), parseAtForm, atSessionEndHandler(ctx.calls, ctx.logger));
   app.post(telcoPath('/sms/africastalking/inbound', secret), requireSecret(secret), parseAtForm, atInboundSmsHandler(ctx.inboundSms, ctx.logger, ctx.config.defaultCountry));
   app.post(telcoPath('/sms/africastalking/delivery', secret), requireSecret(secret), parseAtForm, atDeliveryReportHandler(ctx.deliveryReports, ctx.logger));
 
   // A gateway misconfigured to GET gets told, rather than a bare 404.
-  for (const path of ['/ussd/africastalking', '/ussd/hubtel', '/ussd/africastalking/events', '/sms/africastalking/inbound', '/sms/africastalking/delivery']) {
+  for (const path of ['/ussd/africastalking', '/voice/africastalking', '/ussd/hubtel', '/ussd/africastalking/events', '/sms/africastalking/inbound', '/sms/africastalking/delivery']) {
     app.all(telcoPath(path, secret), requireSecret(secret), (_req, res) => {
       res.status(405).set('Allow', 'POST').type('text/plain').send('use POST');
     });

@@ -5,58 +5,13 @@
  * attributes AT documents. Sources are in docs/at-voice-protocol.md.
  */
 import { describe, expect, it } from '@jest/globals';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser } from 'fast-xml-parser';
+import { problemsOf } from '../support/voice-at.js';
 import { readVoiceCallback } from '../../src/channels/africastalking/voice-request.js';
 import { voiceXml, VoiceXmlError, type VoiceAction } from '../../src/channels/africastalking/voice-xml.js';
 
 /** A urlencoded body as express.urlencoded reads it. */
 const form = (body: string) => Object.fromEntries(new URLSearchParams(body));
-
-/**
- * AT's elements and the attributes each may carry (docs/at-voice-protocol.md §2.2,
- * from AT's docs and its SDKs), and what each may hold.
- */
-const ALLOWED: Record<string, { attributes: readonly string[]; children: readonly string[]; text: boolean }> = {
-  Response: { attributes: [], children: ['Say', 'Play', 'GetDigits', 'Record', 'Dial', 'Redirect', 'Reject', 'Enqueue', 'Dequeue', 'Conference'], text: false },
-  Say: { attributes: ['voice', 'playBeep'], children: [], text: true },
-  Play: { attributes: ['url'], children: [], text: false },
-  GetDigits: { attributes: ['numDigits', 'timeout', 'finishOnKey', 'callbackUrl'], children: ['Say', 'Play'], text: false },
-  Record: { attributes: ['finishOnKey', 'maxLength', 'timeout', 'trimSilence', 'playBeep', 'callbackUrl'], children: ['Say', 'Play'], text: false },
-  Dial: { attributes: ['phoneNumbers', 'record', 'sequential', 'callerId', 'ringbackTone', 'maxDuration'], children: [], text: false },
-  Redirect: { attributes: [], children: [], text: true },
-  Reject: { attributes: [], children: [], text: false },
-};
-
-type Node = Record<string, unknown>;
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', preserveOrder: true, trimValues: false, parseTagValue: false, parseAttributeValue: false });
-
-/** Every problem of a document against ALLOWED: unknown elements or attributes, children where none may be, text where none may be. */
-function problemsOf(xml: string): string[] {
-  const valid = XMLValidator.validate(xml);
-  if (valid !== true) return [`not XML: ${valid.err.msg}`];
-  if (!xml.startsWith('<?xml version="1.0" encoding="UTF-8"?><Response>')) return ['no XML declaration and <Response> root'];
-  const problems: string[] = [];
-  const walk = (nodes: Node[], parent: string) => {
-    for (const node of nodes) {
-      for (const [tag, value] of Object.entries(node)) {
-        if (tag === ':@' || tag === '?xml') continue;
-        if (tag === '#text') {
-          if (!ALLOWED[parent]?.text) problems.push(`text inside <${parent}>`);
-          continue;
-        }
-        const rule = ALLOWED[tag];
-        if (!rule) problems.push(`unknown element <${tag}>`);
-        else if (parent !== '' && !ALLOWED[parent]!.children.includes(tag)) problems.push(`<${tag}> inside <${parent}>`);
-        for (const attr of Object.keys((node[':@'] as Node | undefined) ?? {})) {
-          if (!rule?.attributes.includes(attr.slice(1))) problems.push(`attribute ${attr.slice(1)} on <${tag}>`);
-        }
-        walk(value as Node[], tag);
-      }
-    }
-  };
-  walk(parser.parse(xml) as Node[], '');
-  return problems;
-}
 
 describe("AT's voice callback", () => {
   // Source: instedd/verboice issue #894 (Uganda, 2021), the first request of an answered outbound call,

@@ -1,0 +1,91 @@
+/**
+ * The voice line (issue 17) on a real web process, PostgreSQL and Redis:
+ * Africa's Talking's voice callbacks, as a caller who follows the XML. With
+ * no recordings, French is spoken by AT's text-to-speech and Bambara is not
+ * offered; a report is filed by voice with its place and description
+ * recorded; silences repeat the screen once, then say goodbye; AT's final
+ * notification closes the call with its duration, cost and hang-up cause.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startHarness, type Harness } from '../support/harness.js';
+import { voiceCaller } from '../support/voice-at.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('voice line');
+}, 60_000);
+afterAll(() => h.close());
+
+const caller = (n: number) => voiceCaller(h.base, { sessionId: `ATVId_voice${n}${Date.now()}`, callerNumber: `+2237600${String(n).padStart(4, '0')}` });
+
+describe('the voice line in French, by text-to-speech', () => {
+  it('offers the languages it can speak: French, not Bambara without its recordings', async () => {
+    const call = caller(1);
+    const first = await call.start();
+    const menu = first.actions.find((a) => a.tag === 'GetDigits')!;
+    expect(menu.attrs).toMatchObject({ numDigits: '1', callbackUrl: `${h.base}/voice/africastalking` });
+    expect(first.said).toContain('Français');
+    expect(first.said).toContain('tapez un');
+    expect(first.said).not.toContain('Bamanankan');
+    // A GetDigits that hears nothing runs the next action: back here, counted.
+    expect(first.actions.at(-1)).toMatchObject({ tag: 'Redirect', text: `${h.base}/voice/africastalking?silence=1` });
+    const home = await call.press('1');
+    expect(home.said).toMatch(/Comment voter, tapez un\./);
+  });
+
+  it('files a report by voice: keys for the choices, recordings for the place and the description', async () => {
+    const call = caller(2);
+    await call.start();
+    await call.press('1'); // Français
+    const intro = await call.press('2'); // signaler
+    expect(intro.said).toContain('Signaler une fraude');
+    const contact = await call.press('1'); // faire un signalement
+    expect(contact.said).toContain('SMS');
+    const incident = await call.press('2'); // sans SMS
+    // Ten types: the number, then #.
+    const ask = incident.actions.find((a) => a.tag === 'GetDigits')!;
+    expect(ask.attrs).toMatchObject({ finishOnKey: '#' });
+    expect(incident.said).toContain('Achat de votes');
+    expect(incident.said).toContain('Autre, tapez 10.');
+    const region = await call.press('10#');
+    expect(region.said).toContain('Bamako');
+    const place = await call.press('1#');
+    const record = place.actions.find((a) => a.tag === 'Record')!;
+    expect(record.attrs).toMatchObject({ playBeep: 'true', trimSilence: 'true', finishOnKey: '#' });
+    expect(place.said).toContain('après le bip');
+    const description = await call.speak('https://voice.africastalking.com/rec/place-0001.mp3');
+    expect(description.actions.some((a) => a.tag === 'Record')).toBe(true);
+    const confirm = await call.speak('https://voice.africastalking.com/rec/description-0001.mp3');
+    expect(confirm.said).toMatch(/^Envoyer ce signalement\? Autre District de Bamako\. Envoyer, tapez un\./);
+    expect(confirm.said).not.toContain('voice.africastalking.com');
+    const done = await call.press('1');
+    // The end: no more waiting, the reference said letter by letter.
+    expect(done.actions.some((a) => a.tag === 'GetDigits' || a.tag === 'Record' || a.tag === 'Redirect')).toBe(false);
+    const report = await h.ctx.db.selectFrom('reports').selectAll().orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    expect(report.fields).toMatchObject({ incident: 'other', region: 'bamako', place: 'https://voice.africastalking.com/rec/place-0001.mp3', description: 'https://voice.africastalking.com/rec/description-0001.mp3' });
+    expect(done.said).toContain([...report.ref.replace(/-/g, '')].join(' '));
+
+    const end = await call.hangUp();
+    expect(end).toEqual({ status: 200, body: 'OK' });
+    const closed = await h.ctx.db.selectFrom('calls').selectAll().where('gateway_session_id', '=', call.sessionId).executeTakeFirstOrThrow();
+    expect(closed).toMatchObject({ channel: 'africastalking-voice', outcome: 'completed', steps: 10, telco_status: 'Completed / NORMAL_CLEARING', telco_duration_ms: 95_000, telco_cost: '42.5000 XOF', telco_error: 'NORMAL_CLEARING' });
+    expect(h.logs.join('')).not.toContain('+22376000002');
+  });
+
+  it('says the screen once more after a silence, then goodbye', async () => {
+    const call = caller(3);
+    await call.start();
+    const again = await call.silence();
+    expect(again.said).toMatch(/^Nous n'avons rien entendu\. .*Français/);
+    expect(again.actions.at(-1)).toMatchObject({ tag: 'Redirect', text: `${h.base}/voice/africastalking?silence=2` });
+    const bye = await call.silence();
+    expect(bye.said).toBe("Nous n'avons rien entendu. Rappelez quand vous voulez. Au revoir.");
+    expect(bye.actions.map((a) => a.tag)).toEqual(['Say']);
+  });
+
+  it('answers a malformed callback with a 400 and a plain reason', async () => {
+    const res = await fetch(`${h.base}/voice/africastalking`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'isActive=1&sessionId=x' });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/direction|callerNumber/);
+  });
+});
