@@ -1,5 +1,6 @@
 /**
- * Where the console's review of Bambara texts reads and writes: the files on
+ * Where the console's review of the translated texts (every language under
+ * review, one ledger for all) reads and writes: the files on
  * disk in development (the developer's source, published by the Menus
  * page's publisher), the live version in production, where the files in a
  * container are not the content.

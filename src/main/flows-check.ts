@@ -2,7 +2,8 @@
  * `npm run flows:check`: validates every flow and locale, prints each problem
  * as `file:line:col message`, a per-screen report, the pages each screen
  * takes in each language and spelling, and the review state of every string
- * a caller can see (texts, variables, keywords); exits 1 on any error.
+ * a caller can see (texts, variables, keywords) in each language under
+ * review; exits 1 on any error.
  */
 import { relative } from 'node:path';
 import { loadConfig } from '../config/config.js';
@@ -50,13 +51,15 @@ runMain(() => {
     }
     console.log('');
   }
-  if (review.entries.length) {
-    console.log(`Bambara review (sign-offs in ${relative(process.cwd(), sources.ledgerFile)}):`);
-    console.log(formatReviewReport(review.entries));
-    console.log(`Review: ${formatReviewCounts(review.entries)}`);
+  for (const language of review.languages) {
+    const entries = review.entries.filter((e) => e.language === language.code);
+    if (!entries.length) continue;
+    console.log(`${language.name} review (${language.code}; sign-offs in ${relative(process.cwd(), sources.ledgerFile)}):`);
+    console.log(formatReviewReport(entries));
+    console.log(`Review (${language.code}): ${formatReviewCounts(entries)}`);
     console.log('');
   }
-  const problems = [...withReviewWarnings(check.problems, review.entries), ...review.problems];
+  const problems = [...withReviewWarnings(check.problems, review), ...review.problems];
   for (const p of problems) console.log(formatProblem(p));
   const errors = problems.filter((p) => p.severity === 'error').length;
   const warnings = problems.length - errors;

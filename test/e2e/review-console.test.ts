@@ -45,7 +45,12 @@ async function signIn(name: string): Promise<{ context: BrowserContext; page: Pa
 
 const until = (check: () => Promise<boolean>, what: string) => waitFor(what, check, (ok) => ok, 20_000);
 const shot = (page: Page, name: string, fullPage = true) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage });
-const ledger = () => JSON.parse(readFileSync(join(localesDir, 'review.json'), 'utf8')) as { signoffs: Record<string, { by: string; at: string; hash: string }> };
+/** Bambara's sign-offs in the ledger (version 2: one block per language). */
+const ledger = () => {
+  const data = JSON.parse(readFileSync(join(localesDir, 'review.json'), 'utf8')) as { version: number; signoffs: Record<string, Record<string, { by: string; at: string; hash: string }>> };
+  expect(data.version).toBe(2);
+  return data.signoffs.bm ?? {};
+};
 const bmVote = () => JSON.parse(readFileSync(join(localesDir, 'bm', 'vote.json'), 'utf8')) as { menu: { title: string } };
 
 beforeAll(async () => {
@@ -87,6 +92,11 @@ describe('who may review', () => {
     expect(forged.status).toBe(403);
     const upload = await fetch(`${h.base}/texts/import`, { method: 'POST', headers: { cookie: admin.cookie, 'content-type': 'text/csv' }, body: 'id,bambara,state\r\n' });
     expect(upload.status).toBe(403);
+    // A language that is not under review (French is the source) is a plain 400.
+    for (const path of ['/texts?lang=fr', '/texts?lang=xx', '/texts.csv?lang=fr', `/texts/edit?lang=zz&id=${encodeURIComponent('vote:menu.title')}`]) {
+      const res = await fetch(`${h.base}${path}`, { headers: { cookie: admin.cookie } });
+      expect([path, res.status, await res.text()]).toEqual([path, 400, expect.stringMatching(/^Langue inconnue ou sans relecture : « (fr|xx|zz) » \(langues à relire : bm\)\.$/)]);
+    }
     expect(ledgerExists()).toBe(false);
     await admin.context.close();
   });
@@ -119,7 +129,7 @@ describe("a reviewer's session", () => {
     expect(await items.count()).toBeGreaterThan(3);
     const lines = await items.allTextContents();
     for (const line of lines) expect(line).toMatch(/^(Erreur|Avertissement) \S+:\d+:\d+ \S/);
-    expect(lines.some((l) => /textes bambara sur \d+ attendent la relecture d’un locuteur/.test(l))).toBe(true);
+    expect(lines.some((l) => /textes en Bamanankan sur \d+ attendent la relecture d’un locuteur/.test(l))).toBe(true);
     await expect(page.locator('#problem-counts').textContent()).resolves.toMatch(/^0 erreur\(s\), \d+ avertissement\(s\)\./);
     // The page goes on with every screen: the first view is what matters here.
     await shot(page, '11-menus-problems', false);
@@ -128,6 +138,9 @@ describe("a reviewer's session", () => {
   it('filters by state and by file, and signs a string off as it is', async () => {
     await page.click('header a:has-text("Relecture")');
     await page.waitForURL(/\/texts$/);
+    // The first language under review by default, named as languages.yaml names it.
+    await expect(page.locator('h1').textContent()).resolves.toBe('Relecture : Bamanankan');
+    await expect(page.locator('#filter-lang').inputValue()).resolves.toBe('bm');
     const draftBefore = Number(await page.locator('#count-draft').textContent());
     expect(draftBefore).toBeGreaterThan(100);
     await page.selectOption('#filter-state', 'draft');
@@ -149,22 +162,22 @@ describe("a reviewer's session", () => {
     await page.waitForURL(/state=reviewed/);
     const signed = page.locator('tr[data-id="vote:menu.register"]');
     await expect(signed.textContent()).resolves.toMatch(/relu\s*kadia, \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}/);
-    expect(ledger().signoffs['vote:menu.register']).toMatchObject({ by: 'kadia', hash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(ledger()['vote:menu.register']).toMatchObject({ by: 'kadia', hash: expect.stringMatching(/^[0-9a-f]{16}$/) });
     const audited = await h.ctx.db.selectFrom('audit_log').select(['user_name', 'target', 'detail']).where('action', '=', 'review_text').execute();
-    expect(audited).toEqual([{ user_name: 'kadia', target: 'vote:menu.register', detail: 'relu tel quel' }]);
+    expect(audited).toEqual([{ user_name: 'kadia', target: 'bm/vote:menu.register', detail: 'relu tel quel' }]);
   });
 
   it('edits a Bambara string beside its French and its screens, signs it off, and callers hear it at once', async () => {
     await page.goto(`${h.base}/texts?ns=vote`);
     await page.click('tr[data-id="vote:menu.title"] a:has-text("Relire et corriger")');
-    await page.waitForURL(/\/texts\/edit\?id=vote%3Amenu\.title$/);
+    await page.waitForURL(/\/texts\/edit\?lang=bm&id=vote%3Amenu\.title$/);
     await expect(page.locator('#french').textContent()).resolves.toBe('Comment voter');
     // The screen as the caller sees it, in French and both Bambara spellings, with its pages.
     const screen = page.locator('table.preview').first();
     await expect(screen.locator('td[data-column="fr"] .screen').first().textContent()).resolves.toMatch(/^Comment voter\n1\. /);
     await expect(screen.locator('td[data-column="standard"] .page-count').textContent()).resolves.toMatch(/^\d pages?$/);
     await expect(screen.locator('td[data-column="gsm7"] .screen').first().textContent()).resolves.not.toMatch(/[ɛɔɲŋƐƆƝŊ]/);
-    await page.fill('#bambara', 'Wote kɛcogo');
+    await page.fill('#text', 'Wote kɛcogo');
     await page.click('#save-sign-off');
     await until(async () => /^Texte enregistré et relu\. Publié : version [0-9a-f]{16}\.$/.test((await page.locator('#edit-message').textContent()) ?? ''), 'the saved message');
     await expect(page.locator('#state').textContent()).resolves.toBe('relu');
@@ -173,11 +186,11 @@ describe("a reviewer's session", () => {
     await expect(page.locator('td[data-column="gsm7"] .screen').first().textContent()).resolves.toMatch(/^Wote kècogo\n/);
     await shot(page, '10-texts-review');
     expect(bmVote().menu.title).toBe('Wote kɛcogo');
-    expect(ledger().signoffs['vote:menu.title']!.by).toBe('kadia');
+    expect(ledger()['vote:menu.title']!.by).toBe('kadia');
     // Live: a caller in Bambara who opens "how to vote" reads the new title.
     const replies = await converse(h, { sessionId: 'ATUid_review_live', phoneNumber: '+22376200001' }, ['2', '1']);
     expect(replies[2]).toMatch(/^CON Wote kɛcogo\n/);
-    const audited = await h.ctx.db.selectFrom('audit_log').select(['user_name', 'detail']).where('action', '=', 'edit_text').where('target', '=', 'vote:menu.title').execute();
+    const audited = await h.ctx.db.selectFrom('audit_log').select(['user_name', 'detail']).where('action', '=', 'edit_text').where('target', '=', 'bm/vote:menu.title').execute();
     expect(audited).toEqual([{ user_name: 'kadia', detail: 'modifié et relu' }]);
     // The simulator opens on that flow in Bambara.
     await page.click('#simulator-links a');
@@ -189,15 +202,15 @@ describe("a reviewer's session", () => {
     const before = readFileSync(join(localesDir, 'bm', 'vote.json'), 'utf8');
     const ledgerBefore = readFileSync(join(localesDir, 'review.json'), 'utf8');
     await page.goto(`${h.base}/texts/edit?id=${encodeURIComponent('vote:menu.results')}`);
-    await page.fill('#bambara', `Jaabiw ${'ɛ'.repeat(90)}`);
+    await page.fill('#text', `Jaabiw ${'ɛ'.repeat(90)}`);
     await page.click('#save-sign-off');
     await page.waitForSelector('#edit-problems');
     await expect(page.locator('#edit-message').textContent()).resolves.toBe('Refusé : rien n’est enregistré.');
     await expect(page.locator('#edit-problems').textContent()).resolves.toMatch(/la vérification des menus échoue[\s\S]*flows\/vote\.yaml:\d+:\d+ option "6\. Jaabiw ɛ+" of "vote\.menu" \(bm, standard spelling\) does not fit a screen/);
     // What the reviewer typed stays in the box, to be shortened.
-    await expect(page.locator('#bambara').inputValue()).resolves.toBe(`Jaabiw ${'ɛ'.repeat(90)}`);
+    await expect(page.locator('#text').inputValue()).resolves.toBe(`Jaabiw ${'ɛ'.repeat(90)}`);
     await page.goto(`${h.base}/texts/edit?id=${encodeURIComponent('variables:where_to_check')}`);
-    await page.fill('#bambara', 'i ka meri {{ref}}');
+    await page.fill('#text', 'i ka meri {{ref}}');
     await page.click('#save-sign-off');
     await expect(page.locator('#edit-problems').textContent()).resolves.toContain('les emplacements {{…}} doivent être ceux du français (inconnu en français : {{ref}})');
     await shot(page, '12-texts-refused');
@@ -210,7 +223,8 @@ describe("a reviewer's session", () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     const csv = (await res.text()).replace(/^\uFEFF/, '');
     const lines = csv.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('"id","kind","french","bambara","state","reviewed_by","reviewed_at"');
+    expect(lines[0]).toBe('"id","kind","french","bm","state","reviewed_by","reviewed_at"');
+    expect(res.headers.get('content-disposition')).toMatch(/filename="?kalata-relecture-bm\.csv"?$/);
     expect(lines).toHaveLength(6);
     const dir = mkdtempSync(join(tmpdir(), 'kalata-review-csv-'));
     const bad = join(dir, 'bad.csv');
@@ -221,7 +235,7 @@ describe("a reviewer's session", () => {
     await page.click('#review-import-button');
     await until(async () => /^Import refusé/.test((await page.locator('#review-import-status').textContent()) ?? ''), 'the refusal');
     await expect(page.locator('#review-import-problems li').allTextContents()).resolves.toEqual(['ligne 2 : identifiant inconnu « keywords:nope »']);
-    expect(ledger().signoffs['keywords:help']).toBeUndefined();
+    expect(ledger()['keywords:help']).toBeUndefined();
     const good = join(dir, 'good.csv');
     const help = lines.find((l) => l.startsWith('"keywords:help"'))!;
     const station = lines.find((l) => l.startsWith('"keywords:station"'))!;
@@ -234,12 +248,12 @@ describe("a reviewer's session", () => {
     await page.click('#review-filters button');
     await expect(page.locator('tr[data-id="keywords:help"]').textContent()).resolves.toMatch(/relu\s*kadia/);
     await expect(page.locator('tr[data-id="keywords:station"]').textContent()).resolves.toMatch(/à relire/);
-    expect(ledger().signoffs['keywords:help']!.by).toBe('kadia');
+    expect(ledger()['keywords:help']!.by).toBe('kadia');
     const audited = await h.ctx.db.selectFrom('audit_log').select(['action', 'detail']).where('action', 'in', ['import_texts', 'export_texts']).orderBy('id').execute();
     expect(audited).toEqual([
-      { action: 'export_texts', detail: 'ns=keywords' },
-      { action: 'import_texts', detail: 'refusé (1 problème(s))' },
-      { action: 'import_texts', detail: '0 modifié(s), 1 relu(s)' },
+      { action: 'export_texts', detail: 'lang=bm&ns=keywords' },
+      { action: 'import_texts', detail: 'bm : refusé (1 problème(s))' },
+      { action: 'import_texts', detail: 'bm : 0 modifié(s), 1 relu(s)' },
     ]);
   });
 
@@ -250,10 +264,10 @@ describe("a reviewer's session", () => {
     expect(lines.length).toBeGreaterThan(3);
     for (const line of lines) expect(line).toMatch(/^(Erreur|Avertissement) /);
     // The sign-offs are counted: one vote text fewer awaits review.
-    expect(lines.some((l) => /locales\/bm\/vote\.json:1:1 (\d+) textes bambara sur (\d+)/.test(l))).toBe(true);
+    expect(lines.some((l) => /locales\/bm\/vote\.json:1:1 (\d+) textes en Bamanankan sur (\d+)/.test(l))).toBe(true);
     await page.goto(`${h.base}/audit`);
     const audit = (await page.locator('#audit').textContent()) ?? '';
-    for (const label of ['Texte bambara relu', 'Texte bambara modifié', 'Import de relectures (CSV)', 'Export des textes à relire']) expect(audit).toContain(label);
+    for (const label of ['Texte relu (relecture)', 'Texte modifié (relecture)', 'Import de relectures (CSV)', 'Export des textes à relire']) expect(audit).toContain(label);
     expect(audit).not.toMatch(/\b(review_text|edit_text|import_texts|export_texts)\b/);
   });
 

@@ -2,8 +2,9 @@
  * Languages as data: a third language (qaa, ISO 639's range for local use,
  * in test/fixtures/content-third-language) is a locale folder and one entry
  * of flows/languages.yaml, and gets the same validation, linting (its own
- * spelling, held to GSM-7), review warnings and golden transcripts as French
- * and Bambara. Nothing in the engine names a language.
+ * spelling, held to GSM-7), review (its own entries, sign-offs and
+ * warnings) and golden transcripts as French and Bambara. Nothing in the
+ * engine names a language.
  */
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { checkFlows, type FlowCheck } from '../../src/flows/flow-set.js';
 import { parseYamlFile } from '../../src/flows/flow-loader.js';
 import type { Problem } from '../../src/flows/problems.js';
 import { DEFAULT_LANGUAGES, LANGUAGES_FILE, languagesFileSchema } from '../../src/i18n/languages.js';
+import { applyReview, loadReview, reviewSources, withReviewWarnings } from '../../src/i18n/review.js';
 import { goldenSuite } from '../support/golden-suite.js';
 
 const FIXTURE = join(process.cwd(), 'test', 'fixtures', 'content-third-language');
@@ -104,6 +106,58 @@ describe('a third language, as data', () => {
     const warnings = checkEdited().problems.filter((p) => p.severity === 'warning' && /texts await a native speaker's review/.test(p.message));
     expect(warnings.map((w) => w.file).filter((f) => f.startsWith('locales/qaa/')).sort()).toEqual(['locales/qaa/common.json', 'locales/qaa/main.json', 'locales/qaa/sms.json']);
     expect(warnings.every((w) => !w.file.startsWith('locales/fr/'))).toBe(true);
+  });
+});
+
+describe('the review of a third language', () => {
+  /** A copy of the fixture, and the review's sources and options on it. */
+  function reviewCopy() {
+    const root = mkdtempSync(join(tmpdir(), 'kalata-qaa-review-'));
+    cpSync(FIXTURE, root, { recursive: true });
+    const sources = reviewSources({ flowsDir: join(root, 'flows'), localesDir: join(root, 'locales') });
+    return { root, sources, options: { flowsDir: sources.flowsDir, localesDir: sources.localesDir, limits: LIMITS, spelling: 'standard', root } };
+  }
+  const qaa = (c: ReturnType<typeof reviewCopy>) => loadReview(c.sources, c.root).entries.filter((e) => e.language === 'qaa');
+
+  it('has review entries of its own: every text, variable, against the French', () => {
+    const c = reviewCopy();
+    const review = loadReview(c.sources, c.root);
+    expect(review.languages.map((l) => l.code)).toEqual(['bm', 'qaa']);
+    const entries = qaa(c);
+    expect(entries.filter((e) => e.kind === 'text').map((e) => e.file).filter((f, i, all) => all.indexOf(f) === i).sort()).toEqual(['locales/qaa/common.json', 'locales/qaa/main.json', 'locales/qaa/sms.json']);
+    expect(entries.find((e) => e.id === 'main:bye.text')).toMatchObject({ language: 'qaa', french: 'Au revoir.', text: 'Qaa Au revoir.', state: 'draft' });
+    expect(entries.find((e) => e.id === 'variables:hotline')).toMatchObject({ french: 'le 8080', text: '8080', state: 'draft' });
+    expect(entries.every((e) => e.state === 'draft')).toBe(true);
+  });
+
+  it('is reviewed once signed off, and its warning counts it, by its name', () => {
+    const c = reviewCopy();
+    const done = applyReview(c.sources, c.options, 'qaa', [{ id: 'main:bye.text', signOff: true }], 'awa', new Date('2026-12-01T10:00:00Z'));
+    expect(done).toMatchObject({ ok: true, language: 'qaa', signedOff: ['main:bye.text'] });
+    expect(qaa(c).find((e) => e.id === 'main:bye.text')).toMatchObject({ state: 'reviewed', by: 'awa', at: '2026-12-01T10:00:00.000Z' });
+    expect(JSON.parse(readFileSync(c.sources.ledgerFile, 'utf8'))).toEqual({ version: 2, signoffs: { qaa: { 'main:bye.text': expect.objectContaining({ by: 'awa' }) } } });
+    const check = checkFlows(c.options);
+    const warnings = withReviewWarnings(check.problems, loadReview(c.sources, c.root)).filter((p) => p.file === 'locales/qaa/main.json' && /texts await/.test(p.message));
+    const total = qaa(c).filter((e) => e.file === 'locales/qaa/main.json').length;
+    expect(warnings.map((w) => w.message)).toEqual([`${total - 1} of ${total} Qaa texts await a native speaker's review`]);
+  });
+
+  it('checks an edit against the French placeholders and the screens, and writes a good one in its own file', () => {
+    const c = reviewCopy();
+    const before = readFileSync(join(c.root, 'locales/qaa/main.json'), 'utf8');
+    expect(applyReview(c.sources, c.options, 'qaa', [{ id: 'main:help.text', text: 'Qaa Appelez {{ref}}.', signOff: true }], 'awa')).toEqual({
+      ok: false,
+      problems: ['main:help.text : les emplacements {{…}} doivent être ceux du français (il manque {{hotline}} ; inconnu en français : {{ref}})'],
+    });
+    // The ascii spelling must stay in GSM-7: a letter it does not replace is refused by the flow check.
+    const refused = applyReview(c.sources, c.options, 'qaa', [{ id: 'main:bye.text', text: 'Qaa Au revoir, cœur.', signOff: true }], 'awa');
+    expect(refused.ok).toBe(false);
+    expect(refused.ok ? '' : refused.problems.join('\n')).toMatch(/main\.bye.*\(qaa, ascii spelling\) needs UCS-2/);
+    expect(readFileSync(join(c.root, 'locales/qaa/main.json'), 'utf8')).toBe(before);
+    expect(applyReview(c.sources, c.options, 'qaa', [{ id: 'main:help.text', text: 'Qaa Appelez le {{hotline}}.', signOff: true }], 'awa')).toMatchObject({ ok: true, edited: ['main:help.text'] });
+    expect(readFileSync(join(c.root, 'locales/qaa/main.json'), 'utf8')).toBe(before.replace('"Qaa Appelez {{hotline}} : ça répond."', '"Qaa Appelez le {{hotline}}."'));
+    expect(readFileSync(join(c.root, 'locales/bm/main.json'), 'utf8')).toBe(readFileSync(join(FIXTURE, 'locales/bm/main.json'), 'utf8'));
+    expect(errors(checkFlows(c.options))).toEqual([]);
   });
 });
 

@@ -21,7 +21,7 @@
     button.disabled = true;
     status.textContent = consoleText('Vérification…');
     try {
-      const res = await fetch('/texts/import', { method: 'POST', headers: { 'content-type': 'text/csv', 'x-csrf-token': form.dataset.csrf, accept: 'application/json' }, body: file });
+      const res = await fetch(`/texts/import?lang=${encodeURIComponent(form.dataset.lang)}`, { method: 'POST', headers: { 'content-type': 'text/csv', 'x-csrf-token': form.dataset.csrf, accept: 'application/json' }, body: file });
       let data = { message: consoleText('Import refusé (erreur {{status}}).', { status: res.status }), problems: [] };
       try {
         data = await res.json();

@@ -35,7 +35,7 @@ export function createMenuRoutes(ctx: AppContext, publisher: FlowPublisher): Rou
     const flows = ctx.flows.live();
     const check = currentCheck();
     const review = loadReview(reviewSources(flowOptions(ctx.config)));
-    const problems = problemLines([...withReviewWarnings(check.problems, review.entries), ...review.problems]);
+    const problems = problemLines([...withReviewWarnings(check.problems, review), ...review.problems]);
     const tree = [...flows.starts.keys()].map((flowId) => ({
       id: flowId,
       nodes: [...flows.nodes.values()].filter((n) => n.flow === flowId).map((n) => describeNode(ctx, n)),
