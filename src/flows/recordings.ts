@@ -62,7 +62,7 @@ export interface RecordingCoverage {
   /** recordings the voice line needs in this language */
   needed: number;
   have: number;
-  /** the first few missing, as refs */
+  /** every one missing, as refs */
   missing: string[];
 }
 
@@ -111,7 +111,7 @@ export function checkRecordings(opts: {
     }
     for (const ref of refs) needed.add(`${lang}/${ref}`);
     const missing = [...refs].filter((ref) => !found.has(`${lang}/${ref}`));
-    coverage.push({ lang, needed: refs.size, have: refs.size - missing.length, missing: missing.slice(0, 10) });
+    coverage.push({ lang, needed: refs.size, have: refs.size - missing.length, missing });
   }
   for (const [id] of found) {
     const [lang] = id.split('/');

@@ -56,7 +56,7 @@ export function voiceLanguages(flows: CompiledFlows, speaker: VoiceSpeaker): Lan
 
 /** A stretch of what is said: recorded (its media id), or words for the text-to-speech. */
 export type Piece =
-  | { rec: string; text: string }
+  | { rec: string; text: string; lang: Lang }
   | { tts: string; lang: Lang }
   /** punctuation between what is said: read by the text-to-speech, no recording of its own */
   | { mark: ',' | '.' };
@@ -77,7 +77,7 @@ function pieces(flows: CompiledFlows, lang: Lang, key: TextKey, values: { vars?:
   for (const piece of templatePieces(raw)) {
     if ('words' in piece) {
       const id = recording(textRecording(key, piece.part));
-      out.push(id ? { rec: id, text: piece.words } : { tts: piece.words, lang });
+      out.push(id ? { rec: id, text: piece.words, lang } : { tts: piece.words, lang });
       continue;
     }
     const name = piece.name;
@@ -90,7 +90,7 @@ function pieces(flows: CompiledFlows, lang: Lang, key: TextKey, values: { vars?:
     const variable = flows.variables?.[lang]?.[name];
     if (variable !== undefined) {
       const id = recording(variableRecording(name));
-      out.push(id ? { rec: id, text: variable } : { tts: variable, lang });
+      out.push(id ? { rec: id, text: variable, lang } : { tts: variable, lang });
       continue;
     }
     const textKey = values.varKeys?.[name];
@@ -112,7 +112,7 @@ function pieces(flows: CompiledFlows, lang: Lang, key: TextKey, values: { vars?:
 function dataPieces(flows: CompiledFlows, lang: Lang, value: string): Piece[] {
   if (/^[0-9]+$/.test(value)) {
     const ids = [...value].map((d) => flows.recordings?.get(`${lang}/${textRecording(voiceKeyText(d as VoiceKeyName), 0)}`));
-    if (ids.every(Boolean)) return ids.map((id, i) => ({ rec: id!, text: value[i]! }));
+    if (ids.every(Boolean)) return ids.map((id, i) => ({ rec: id!, text: value[i]!, lang }));
   }
   const code = /^[A-Z0-9]+(?:-[A-Z0-9]+)*$/.test(value) && /[0-9]/.test(value) && /[A-Z]/.test(value);
   return [{ tts: code ? [...value.replace(/-/g, '')].join(' ') : value, lang }];
@@ -172,7 +172,8 @@ export function voiceScreen(flows: CompiledFlows, view: ScreenView, speaker: Voi
 export function spoken(said: readonly Piece[], speaker: VoiceSpeaker): Spoken[] {
   const out: Spoken[] = [];
   const ttsLangs = new Set(said.flatMap((p) => ('tts' in p ? [p.lang] : [])));
-  const allSpoken = said.some((p) => 'tts' in p) && [...ttsLangs].every((l) => speaker.tts.has(l));
+  // A recording in a language the text-to-speech cannot read (Bamanankan on the language menu) is always played.
+  const allSpoken = said.some((p) => 'tts' in p) && [...ttsLangs].every((l) => speaker.tts.has(l)) && said.every((p) => !('rec' in p) || speaker.tts.has(p.lang));
   if (allSpoken) {
     const lang = said.find((p): p is Extract<Piece, { tts: string }> => 'tts' in p)!.lang;
     return [{ say: tidy(said.map((p) => ('tts' in p ? p.tts : 'rec' in p ? p.text : p.mark)).join(' ')), lang }];

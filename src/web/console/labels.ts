@@ -23,8 +23,8 @@ export const AUDIT_ACTIONS: Readonly<Record<string, string>> = {
   reload_flows: word('Menus vérifiés'),
   import_stations: word('Import de bureaux de vote'),
   rotate_keys: word('Clés de chiffrement changées'),
-  review_text: word('Texte bambara relu'),
-  edit_text: word('Texte bambara modifié'),
+  review_text: word('Texte relu (relecture)'),
+  edit_text: word('Texte modifié (relecture)'),
   export_texts: word('Export des textes à relire'),
   import_texts: word('Import de relectures (CSV)'),
   setup_admin: word('Premier administrateur créé'),
@@ -282,14 +282,16 @@ const PROBLEM_MESSAGES: readonly [RegExp, (...m: string[]) => string][] = [
   [/^variable (\S+) has no (\w+) value$/, (v, l) => `la variable "${v}" n’a pas de valeur en ${l}`],
   [/^screen "(.+)" \((.+)\) takes (\d+) pages at its longest: the caller presses 98 (\d+) times to read it all$/, (n, l, p, k) => `l’écran "${n}" (${l}) fait jusqu’à ${p} pages : l’appelant tape 98 ${k} fois pour tout lire`],
   [/^SMS (\S+) \((.+)\) takes (\d+) segments in (\S+)$/, (k, l, n, e) => `le SMS "${k}" (${l}) fait ${n} segments en ${e}`],
-  // The validator names the language as callers see it (flows/languages.yaml: « Bamanankan »); the review ledger says Bambara.
-  [/^(\d+) of (\d+) (.+) texts await a native speaker's review(?: \((\d+) changed since signed off\))?$/, (a, b, name, changed) => `${a} textes ${name === 'Bambara' ? 'bambara' : `en ${name}`} sur ${b} attendent la relecture d’un locuteur${sinceReview(changed)}`],
-  [/^(\d+) of (\d+) variables \(Bambara values\) await a native speaker's review(?: \((\d+) changed since signed off\))?$/, (a, b, changed) => `${a} variables sur ${b} (valeurs bambara) attendent la relecture d’un locuteur${sinceReview(changed)}`],
-  [/^(\d+) of (\d+) SMS keyword lists await a native speaker's review(?: \((\d+) changed since signed off\))?$/, (a, b, changed) => `${a} listes de mots-clés SMS sur ${b} attendent la relecture d’un locuteur${sinceReview(changed)}`],
+  // The validator and the review ledger name the language as callers see it (flows/languages.yaml: « Bamanankan », « Qaa »).
+  [/^(\d+) of (\d+) (.+) texts await a native speaker's review(?: \((\d+) changed since signed off\))?$/, (a, b, name, changed) => `${a} textes en ${name} sur ${b} attendent la relecture d’un locuteur${sinceReview(changed)}`],
+  [/^(\d+) of (\d+) variables \((.+) values\) await a native speaker's review(?: \((\d+) changed since signed off\))?$/, (a, b, name, changed) => `${a} variables sur ${b} (valeurs en ${name}) attendent la relecture d’un locuteur${sinceReview(changed)}`],
+  [/^(\d+) of (\d+) SMS keyword lists \((.+)\) await a native speaker's review(?: \((\d+) changed since signed off\))?$/, (a, b, name, changed) => `${a} listes de mots-clés SMS sur ${b} attendent la relecture d’un locuteur (en ${name})${sinceReview(changed)}`],
   [/^the options of "(.+)" \((.+)\) leave no room for its text on their page: the caller reads it on the page before, then presses 98 \(shorten the options or the text\)$/, (n, l) => `les choix de "${n}" (${l}) ne laissent pas de place à son texte sur leur page : l’appelant le lit à la page d’avant, puis tape 98 (raccourcissez les choix ou le texte)`],
   [/^a wrong key on page (\d+) of "(.+)" \((.+)\) shows the notice without (.+): the options fill the page \(shorten them\)$/, (p, n, l, o) => `une touche fausse à la page ${p} de "${n}" (${l}) affiche l’avertissement sans ${o} : les choix remplissent la page (raccourcissez-les)`],
   [/^screen of "(.+)" \((.+)\) has a line too long for one screen$/, (n, l) => `l’écran "${n}" (${l}) a une ligne trop longue pour un écran`],
   [/^unused texts: (.+)$/, (list) => `textes inutilisés : ${list}`],
+  // The missing ones are listed by `npm run flows:check`; the page says how many.
+  [/^(\d+) of (\d+) voice prompts recorded in (.+?) \(missing .*\)$/, (a, b, name) => `ligne vocale : ${a} messages enregistrés en ${name} sur ${b} (les autres : npm run flows:check)`],
   [/^triage: (urgent|low) "(.+)" is not an incident type of the flows \((.*)\)$/, (list, code, known) => `tri : le type "${code}" (${list === 'urgent' ? 'urgents' : 'peu urgents'}) n’est pas un type d’incident des menus (types : ${known})`],
   [/^triage: "(.+)" is listed twice \((\w+) and (\w+)\)$/, (code) => `tri : le type "${code}" est dans deux listes`],
 ];
