@@ -76,6 +76,20 @@ describe('the check', () => {
     expect(home.data.screen.text).toMatch(/^Kalata: tout sur le vote/);
   });
 
+  it('previews a language the draft adds, before it is live', async () => {
+    // A third language (qaa, ISO 639's local-use range): a locale folder, a value per variable, one entry in languages.yaml.
+    const files: Record<string, string> = { ...live.files };
+    for (const [path, text] of Object.entries(live.files)) if (path.startsWith('locales/fr/')) files[path.replace('locales/fr/', 'locales/qaa/')] = text;
+    files['flows/variables.yaml'] = live.files['flows/variables.yaml']!.replace(/^( {2})fr: (.*)$/gm, '$1fr: $2\n$1qaa: $2');
+    files['flows/languages.yaml'] = `${live.files['flows/languages.yaml']!.trimEnd()}\n  - code: qaa\n    name: Qaa\n`;
+    const { data } = await post('/editor/check', { files });
+    expect(data.problems.filter((p: { severity: string }) => p.severity === 'error')).toEqual([]);
+    expect(data.languages).toEqual([{ code: 'fr', name: 'Français' }, { code: 'bm', name: 'Bamanankan' }, { code: 'qaa', name: 'Qaa' }]);
+    const first = await post(`/editor/preview/${data.preview}/step`, { lang: 'qaa' });
+    expect(first.status).toBe(200);
+    expect(first.data.session.lang).toBe('qaa');
+  });
+
   it('places an error at its file, line and column, and offers no preview', async () => {
     const flow = live.files['flows/main.yaml']!;
     const broken = flow.replace('language: fr, next: home', 'language: fr, next: nowhere_at_all');

@@ -52,6 +52,8 @@ interface DraftCheck {
   flows?: CompiledFlows;
   /** `ns:key` → language → the fullest screen showing that text, as written */
   screens: Record<string, Record<string, ScreenMeasure>>;
+  /** the draft's own languages (its languages.yaml), for the preview phone */
+  languages: { code: string; name: string }[];
 }
 
 interface ScreenMeasure {
@@ -107,7 +109,13 @@ export function createEditorRoutes(ctx: AppContext): Router {
       .then(() => new Promise((resolve) => setImmediate(resolve)))
       .then(() => {
         const check = checkContent(files, options);
-        const result: DraftCheck = { hash, problems: check.problems, ...(check.flows && !hasErrors(check.problems) ? { flows: check.flows } : {}), screens: screensByText(check) };
+        const result: DraftCheck = {
+          hash,
+          problems: check.problems,
+          ...(check.flows && !hasErrors(check.problems) ? { flows: check.flows } : {}),
+          screens: screensByText(check),
+          languages: check.languages.codes.map((code) => ({ code, name: check.languages.get(code)!.name })),
+        };
         checks.set(hash, result);
         if (result.flows) previews.set(result.flows.hash, result.flows);
         return result;
@@ -168,7 +176,7 @@ export function createEditorRoutes(ctx: AppContext): Router {
       versions: await listVersions(db, 30),
       rolledBack: flash('rolledBack'),
       published: flash('published'),
-      // The preview phone's languages: the live ones (a draft's new language previews once it is live).
+      // The preview phone's languages: the live ones, until a check of the draft gives its own.
       languages: ctx.flows.live().languages,
       data: { basedOn: live.id, files: live.files },
     });
@@ -186,6 +194,7 @@ export function createEditorRoutes(ctx: AppContext): Router {
       problems: problemsFor(check.problems),
       preview: check.flows?.hash ?? null,
       screens: check.screens,
+      languages: check.languages,
       texts: textMeasures(files, ctx.flows.live().limits),
       liveId: live?.id ?? null,
       diff: live ? diffContent(live.files, files) : [],

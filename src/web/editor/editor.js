@@ -236,8 +236,22 @@ async function runCheck() {
   applyCheck(answer.data);
 }
 
+/** The preview phone offers the draft's own languages (a language added in the draft can be tried before it is live). */
+function updatePreviewLanguages(languages) {
+  const select = $('preview-lang');
+  if (!languages || !languages.length) return;
+  // The page's own names for the languages it knew; a new one by its name in languages.yaml.
+  const known = new Map([...select.options].map((o) => [o.value, o.textContent]));
+  if ([...known.keys()].join() === languages.map((l) => l.code).join()) return;
+  const chosen = select.value;
+  select.textContent = '';
+  for (const { code, name } of languages) select.append(el('option', { value: code, text: known.get(code) || name }));
+  if (languages.some((l) => l.code === chosen)) select.value = chosen;
+}
+
 function applyCheck(result) {
   lastCheck = result;
+  updatePreviewLanguages(result.languages);
   const errors = result.problems.filter((p) => p.severity === 'error').length;
   const warnings = result.problems.length - errors;
   const changed = changedFiles().length;
