@@ -38,6 +38,9 @@ import { createDeliveryReports, type DeliveryReports } from './sms/delivery-repo
 import { currentTriage, freezeTriage, type Triage } from './flows/triage.js';
 import { readContentDirs, type RecordingSources } from './content/content-files.js';
 import { createMediaReader, storeRecordings, type MediaReader } from './content/media-store.js';
+import { atOutboundCalls, dryRunCalls, type OutboundCalls } from './channels/africastalking/voice-calls.js';
+import { createVoiceCallbackQueue, startVoiceCallbackWorker } from './queue/voice-callback-queue.js';
+import { createMissedCalls, type MissedCalls } from './runtime/missed-calls.js';
 import { createLiveContent, type LiveContent } from './content/live-content.js';
 import { createFlowPublisher, type FlowPublisher } from './flows/flow-publisher.js';
 import { audit } from './store/user-store.js';
@@ -78,6 +81,8 @@ export interface AppContext {
   readonly spool: TurnSpool;
   /** the recorded prompts the voice line plays */
   readonly media: MediaReader;
+  /** decides and queues the call-back of a missed call to the voice line */
+  readonly missedCalls: MissedCalls;
   /** where the embedded services run, for the start-up banner */
   readonly embedded: { database?: string; redis?: string };
   readiness(): Promise<Record<string, 'ok' | 'down'>>;
@@ -103,6 +108,11 @@ export interface ContextOverrides {
   /** run the SMS worker in this process (npm start, start:worker) */
   worker?: boolean;
   smsTransport?: SmsTransport;
+  /** places the voice line's call-backs (tests: a fake; default AT's voice API, or a dry run without an account) */
+  outboundCalls?: OutboundCalls;
+  voiceCallbackBackoffMs?: number;
+  /** rings of one number within this are one missed call (default 2 min) */
+  missedCallRepeatMs?: number;
   /** SMS retry policy, shorter in tests */
   smsAttempts?: number;
   smsBackoffMs?: number;
@@ -240,6 +250,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     });
     const stationImports = createStationImportQueue({ prefix: smsOptions.prefix, connection: producerConnection }, logger);
     cleanups.push(() => stationImports.close());
+    const voiceCallbacks = createVoiceCallbackQueue({ prefix: smsOptions.prefix, connection: producerConnection, ...(overrides.voiceCallbackBackoffMs ? { backoffMs: overrides.voiceCallbackBackoffMs } : {}) }, logger);
+    cleanups.push(() => voiceCallbacks.close());
     const enqueueSms = (ids: readonly string[]) => sms.enqueue(database, ids);
     const metrics = createMetrics({ db: database, smsQueue: sms.queue });
     // SMPP: the bind lives in the worker process, which sends and also takes the SMSC's deliver_sm
@@ -309,6 +321,15 @@ export async function createContext(config: Config, overrides: ContextOverrides 
         workerConnection.disconnect();
       });
       smsWorker = started;
+      // Missed calls called back: through AT's voice API, or logged only without an AT account.
+      const callbackConnection = bullConnection();
+      callbackConnection.on('error', () => {});
+      const outbound = overrides.outboundCalls ?? (config.at ? atOutboundCalls({ username: config.at.username, apiKey: config.at.apiKey }) : dryRunCalls);
+      const callbackWorker = startVoiceCallbackWorker({ connection: callbackConnection, prefix: smsOptions.prefix, calls: outbound, dataKey: secrets.dataEncryptionKey, logger });
+      cleanups.push(async () => {
+        await callbackWorker.close();
+        callbackConnection.disconnect();
+      });
       const importConnection = bullConnection();
       importConnection.on('error', () => {});
       const importWorker = startStationImportWorker({ db: database, ninaKey: secrets.phoneHashKey, logger, connection: importConnection, prefix: smsOptions.prefix, queue: stationImports });
@@ -390,6 +411,16 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       lookup,
       publisher,
       media: createMediaReader(database),
+      missedCalls: createMissedCalls({
+        db: database,
+        redis: redisClient,
+        prefix,
+        secrets,
+        logger,
+        enqueue: (job) => voiceCallbacks.enqueue(job),
+        perHour: config.voiceCallbacksPerHour,
+        ...(overrides.missedCallRepeatMs !== undefined ? { repeatMs: overrides.missedCallRepeatMs } : {}),
+      }),
       spool,
       embedded,
       async readiness() {

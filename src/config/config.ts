@@ -157,6 +157,12 @@ const envSchema = z.object({
     .default('fr')
     .refine((v) => v.split(',').every((code) => !code.trim() || /^[a-z]{2,3}$/.test(code.trim())), 'language codes, comma-separated (fr), or empty for none'),
   VOICE_SAY_VOICE: z.enum(['woman', 'man']).default('woman'),
+  // Missed calls ("bip") to these hotline numbers are rejected (free for the caller) and called back.
+  VOICE_CALLBACK_NUMBERS: z
+    .string()
+    .default('')
+    .refine((v) => v.split(',').every((n) => !n.trim() || /^\+\d{6,15}$/.test(n.trim())), 'hotline numbers in E.164 (+22320200000), comma-separated'),
+  VOICE_CALLBACKS_PER_HOUR: z.coerce.number().int().min(1).max(60).default(3),
   // The address the gateways reach this server at (https://kalata.example.org): the voice line's callback and
   // prompt URLs start with it. Unset: the address of each request (behind a proxy: set TRUST_PROXY).
   PUBLIC_URL: optionalString.pipe(z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'an http(s) address, such as https://kalata.example.org').optional()),
@@ -217,6 +223,9 @@ export interface Config {
   /** the voice line: languages the gateway's text-to-speech reads, and its voice */
   readonly voiceTts: readonly string[];
   readonly voiceSayVoice: 'woman' | 'man';
+  /** hotline numbers whose incoming calls are rejected and called back, and how often a number may be */
+  readonly voiceCallbackNumbers: readonly string[];
+  readonly voiceCallbacksPerHour: number;
   /** where gateways reach this server, without a final / (unset: each request's own address) */
   readonly publicUrl?: string;
   readonly logLevel: Env['LOG_LEVEL'];
@@ -331,6 +340,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     consoleTimeZone: e.CONSOLE_TIME_ZONE,
     voiceTts: e.VOICE_TTS_LANGUAGES.split(',').map((s) => s.trim()).filter(Boolean),
     voiceSayVoice: e.VOICE_SAY_VOICE,
+    voiceCallbackNumbers: e.VOICE_CALLBACK_NUMBERS.split(',').map((s) => s.trim()).filter(Boolean),
+    voiceCallbacksPerHour: e.VOICE_CALLBACKS_PER_HOUR,
     ...(e.PUBLIC_URL ? { publicUrl: e.PUBLIC_URL.replace(/\/+$/, '') } : {}),
     phoneRetentionDays: e.PHONE_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,

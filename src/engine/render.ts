@@ -129,7 +129,7 @@ export interface ScreenView {
   /** the call ends on it */
   readonly end: boolean;
   /** on an input node: what the caller answers with */
-  readonly input?: { readonly digits: boolean; readonly min: number; readonly max: number };
+  readonly input?: { readonly digits: boolean; readonly min: number; readonly max: number; readonly private: boolean };
 }
 
 const part = (flows: CompiledFlows, lang: Lang, key: TextKey, vars?: Record<string, string>, varKeys?: Record<string, TextKey>): ScreenPart => {
@@ -214,7 +214,7 @@ export function screenView(flows: CompiledFlows, session: Session): ScreenView {
     options: optionsOf(flows, node, session),
     nav: offersNavigation(node, session),
     end: node.kind === 'end' || session.ended,
-    ...(node.kind === 'input' ? { input: { digits: node.validate.digits, min: node.validate.min, max: node.validate.max } } : {}),
+    ...(node.kind === 'input' ? { input: { digits: node.validate.digits, min: node.validate.min, max: node.validate.max, private: node.private } } : {}),
   };
 }
 

@@ -221,6 +221,15 @@ export interface CompiledFlows {
   readonly variables?: Readonly<Record<Lang, Readonly<Record<string, string>>>>;
   /** the recorded prompts, `<lang>/<ref>` → media id (src/flows/recordings.ts) */
   readonly recordings?: ReadonlyMap<string, string>;
+  /** the voice line's settings (flows/voice.yaml): when advisers answer, and where */
+  readonly voice?: {
+    readonly adviser?: {
+      readonly numbers: readonly string[];
+      readonly time_zone: string;
+      readonly hours: readonly { readonly days: readonly string[]; readonly from: string; readonly to: string }[];
+      readonly max_minutes: number;
+    };
+  };
   /** per language, how many prompts the voice line needs and how many are recorded */
   readonly recordingCoverage?: ReadonlyMap<Lang, { readonly needed: number; readonly have: number }>;
 }

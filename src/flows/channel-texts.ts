@@ -36,6 +36,10 @@ export const VOICE_TEXTS = Object.freeze({
   goodbye: 'voice:silence.goodbye',
   /** how a screen names an answer given as a recording */
   recorded: 'voice:answer.recorded',
+  /** on the home menu while advisers answer (flows/voice.yaml): the key that puts the caller through */
+  adviserOffer: 'voice:adviser.offer',
+  /** said before the call is put through */
+  adviserConnecting: 'voice:adviser.connecting',
 });
 
 /** The text saying a key: `voice:key.1`, `voice:key.star`. */

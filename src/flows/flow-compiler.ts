@@ -302,6 +302,7 @@ export function buildCompiledFlows(
     variables?: CompiledFlows['variables'];
     recordings?: CompiledFlows['recordings'];
     recordingCoverage?: CompiledFlows['recordingCoverage'];
+    voiceSettings?: CompiledFlows['voice'];
   },
 ): CompiledFlows {
   const entry = resolved.entry!;
@@ -324,6 +325,7 @@ export function buildCompiledFlows(
     ...(options.variables ? { variables: options.variables } : {}),
     ...(options.recordings ? { recordings: options.recordings } : {}),
     ...(options.recordingCoverage ? { recordingCoverage: options.recordingCoverage } : {}),
+    ...(options.voiceSettings ? { voice: options.voiceSettings } : {}),
   });
 }
 

@@ -26,6 +26,8 @@ export const KEYWORDS_FILE = 'keywords.yaml';
 export const TERMINOLOGY_FILE = 'terminology.yaml';
 /** Which incident types come first in triage: read by src/flows/triage.ts, not a flow. */
 export const TRIAGE_FILE = 'triage.yaml';
+/** The voice line's settings: read by src/flows/voice-settings.ts, not a flow. */
+const VOICE_FILE = 'voice.yaml';
 
 function locator(doc: Document, lines: LineCounter): Locate {
   return (path) => {
@@ -112,7 +114,7 @@ export function loadFlowFiles(dir: string, root = process.cwd()): LoadedFlowFile
     else if (name === KEYWORDS_FILE) keywords = parseYamlFile(path, keywordsFileSchema, problems, root);
     else if (name === TERMINOLOGY_FILE) terminology = parseYamlFile(path, terminologyFileSchema, problems, root);
     else if (name === LANGUAGES_FILE) languages = parseYamlFile(path, languagesFileSchema, problems, root);
-    else if (name === TRIAGE_FILE) continue;
+    else if (name === TRIAGE_FILE || name === VOICE_FILE) continue;
     else flows.push(parseYamlFile(path, flowFileSchema, problems, root));
   }
   return { flows, variables, keywords, terminology, ...(languages ? { languages } : {}), problems };

@@ -15,6 +15,7 @@ import { loadFlowFiles } from './flow-loader.js';
 import { buildCompiledFlows, resolveFlows } from './flow-compiler.js';
 import { hasVoiceTexts, spokenTexts } from './channel-texts.js';
 import { checkRecordings, type RecordingCoverage } from './recordings.js';
+import { parseVoiceFile } from './voice-settings.js';
 import { recordingsDirOf } from '../content/content-files.js';
 import { sampleValueProblems, validateFlows } from './flow-validator.js';
 import type { Config } from '../config/config.js';
@@ -159,6 +160,7 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
   const locales = loadLocales(options.localesDir, root, languages);
   const problems: Problem[] = [...files.problems, ...locales.problems];
   const triageFile = parseTriageFile(options.flowsDir, problems, root);
+  const voiceFile = parseVoiceFile(options.flowsDir, problems, root);
   const variablesDef = files.variables?.data ?? {};
   const variables: FlowCheck['variables'] = Object.fromEntries(languages.codes.map((lang) => [lang, {}]));
   for (const [name, value] of Object.entries(variablesDef)) {
@@ -206,7 +208,7 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
     }
   }
   const hash = versionHash(
-    [...files.flows.map((f) => f.content), files.languages?.content ?? '', JSON.stringify(voiceCheck ? [...voiceCheck.recordings].sort() : [])],
+    [...files.flows.map((f) => f.content), files.languages?.content ?? '', JSON.stringify(voiceCheck ? [...voiceCheck.recordings].sort() : []), JSON.stringify(voiceFile?.data ?? null)],
     files.variables?.content ?? '',
     locales.sources,
     options,
@@ -222,6 +224,7 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
       languages: languages.codes,
       voice,
       ...(voiceCheck ? { rawText, variables, recordings: voiceCheck.recordings, recordingCoverage: new Map(voiceCheck.coverage.map((c) => [c.lang, { needed: c.needed, have: c.have }])) } : {}),
+      ...(voiceFile?.data ? { voiceSettings: voiceFile.data } : {}),
     });
   let live: CompiledFlows | undefined;
   for (const { spelling, langs } of spellingVariants(languages)) {

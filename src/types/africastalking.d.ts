@@ -5,8 +5,15 @@ declare module 'africastalking' {
     message: string;
     from?: string;
   }
+  interface VoiceCallParams {
+    callFrom: string;
+    callTo: string[];
+    clientRequestId?: string;
+  }
   interface AfricasTalkingClient {
     SMS: { send(params: SmsSendParams): Promise<unknown> };
+    /** rejects with a string when it refuses the parameters itself */
+    VOICE: { call(params: VoiceCallParams): Promise<unknown> };
   }
   function AfricasTalking(options: { username: string; apiKey: string; format?: 'json' | 'xml' }): AfricasTalkingClient;
   export default AfricasTalking;

@@ -82,6 +82,8 @@ export function createApp(ctx: AppContext): Express {
       sayVoice: ctx.config.voiceSayVoice,
       ...(ctx.config.publicUrl ? { publicUrl: ctx.config.publicUrl } : {}),
       ...(secret ? { secret } : {}),
+      callbackNumbers: new Set(ctx.config.voiceCallbackNumbers),
+      missedCall: ctx.missedCalls,
     }),
   );
   app.get('/voice/media/:file', voiceMediaHandler(ctx.media));

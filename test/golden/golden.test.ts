@@ -13,7 +13,7 @@ import type { Lookup } from '../../src/runtime/lookups.js';
 import { importStations, parseStationsCsv } from '../../src/stations/station-import.js';
 import { createStationLookups } from '../../src/stations/station-lookups.js';
 import { createDatabase, migrateToLatest, type Db } from '../../src/store/database.js';
-import { goldenSuite } from '../support/golden-suite.js';
+import { goldenSuite, voiceGoldenSuite } from '../support/golden-suite.js';
 
 // Lookups answer from real databases (embedded PGlite): one with the fictional
 // fixtures imported, one empty.
@@ -25,7 +25,8 @@ beforeAll(async () => {
     const db = await createDatabase({});
     await migrateToLatest(db);
     if (which === 'fixtures') {
-      for (const file of ['stations-fictional.csv', 'voters-fictional.csv']) {
+      // voters-keypad.csv: a NINA of digits alone, which a voice caller can key.
+      for (const file of ['stations-fictional.csv', 'voters-fictional.csv', 'voters-keypad.csv']) {
         await importStations(db, parseStationsCsv(readFileSync(join(process.cwd(), 'test', 'fixtures', file), 'utf8')), { replace: false, key: NINA_KEY });
       }
     }
@@ -51,3 +52,4 @@ function lookupFor(file: string, stations: 'fixtures' | 'none'): Lookup {
 }
 
 goldenSuite({ contentRoot: process.cwd(), goldenDir: join(process.cwd(), 'test', 'golden'), lookupFor, minTranscripts: 10 });
+voiceGoldenSuite({ contentRoot: process.cwd(), goldenDir: join(process.cwd(), 'test', 'golden-voice'), lookupFor, minTranscripts: 5 });

@@ -5,8 +5,14 @@
  * offered; a report is filed by voice with its place and description
  * recorded; silences repeat the screen once, then say goodbye; AT's final
  * notification closes the call with its duration, cost and hang-up cause.
+ * During advisers' hours (flows/voice.yaml) the home menu offers 9, a Dial.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { checkFlows } from '../../src/flows/flow-set.js';
+import { advisersAnswer } from '../../src/flows/voice-settings.js';
+import { contentCopy } from '../support/content.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { voiceCaller } from '../support/voice-at.js';
 
@@ -87,5 +93,48 @@ describe('the voice line in French, by text-to-speech', () => {
     const res = await fetch(`${h.base}/voice/africastalking`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'isActive=1&sessionId=x' });
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/direction|callerNumber/);
+  });
+});
+
+describe('an adviser during staffed hours (flows/voice.yaml)', () => {
+  let staffed: Harness;
+  beforeAll(async () => {
+    const content = contentCopy('kalata-voice-adviser-');
+    writeFileSync(
+      join(content.FLOWS_DIR, 'voice.yaml'),
+      'adviser:\n  numbers: ["+22320000001", "+22320000002"]\n  time_zone: Africa/Bamako\n  hours:\n    - { days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "23:59" }\n  max_minutes: 15\n',
+    );
+    staffed = await startHarness('voice adviser', { env: { ...content } });
+  }, 60_000);
+  afterAll(() => staffed.close());
+
+  it('offers 9 on the home menu, and puts the caller through with Dial; nobody answering brings the menu back', async () => {
+    const call = voiceCaller(staffed.base, { sessionId: `ATVId_adv${Date.now()}`, callerNumber: '+22376000901' });
+    await call.start();
+    const home = await call.press('1');
+    expect(home.said).toContain('Pour parler à un conseiller, tapez neuf.');
+    const through = await call.press('9');
+    expect(through.actions.map((a) => a.tag)).toEqual(['Say', 'Dial', 'Redirect']);
+    expect(through.actions[0]!.text).toBe('Nous vous passons un conseiller. Restez en ligne.');
+    expect(through.actions[1]!.attrs).toEqual({ phoneNumbers: '+22320000001,+22320000002', sequential: 'true', maxDuration: '900' });
+    // No adviser picked up: AT runs the Redirect, and the caller is on the home menu again.
+    const back = await call.silence();
+    expect(back.said).toContain('Pour parler à un conseiller, tapez neuf.');
+  });
+
+  it('checks the file at its line: a number not in E.164 is an error', () => {
+    const content = contentCopy('kalata-voice-bad-');
+    writeFileSync(join(content.FLOWS_DIR, 'voice.yaml'), 'adviser:\n  numbers: ["20000001"]\n  hours:\n    - { days: [mon], from: "08:00", to: "18:00" }\n');
+    const check = checkFlows({ flowsDir: content.FLOWS_DIR, localesDir: content.LOCALES_DIR, limits: { gsm7: 182, ucs2: 80 }, spelling: 'standard', root: join(content.FLOWS_DIR, '..') });
+    expect(check.flows).toBeUndefined();
+    expect(check.problems).toContainEqual(expect.objectContaining({ file: 'flows/voice.yaml', line: 2, severity: 'error', message: expect.stringContaining('E.164') }));
+  });
+
+  it('offers no adviser outside the hours', () => {
+    const hours = { time_zone: 'Africa/Bamako', hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:00', to: '18:00' }] };
+    // Bamako is UTC all year: 2026-12-02 is a Wednesday.
+    expect(advisersAnswer(hours, new Date('2026-12-02T09:30:00Z'))).toBe(true);
+    expect(advisersAnswer(hours, new Date('2026-12-02T18:00:00Z'))).toBe(false);
+    expect(advisersAnswer(hours, new Date('2026-12-05T10:00:00Z'))).toBe(false);
   });
 });

@@ -9,9 +9,10 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { CompiledFlows, Lang } from '../../src/engine/types.js';
-import { loadFlows } from '../../src/flows/flow-set.js';
+import { checkFlows, loadFlows } from '../../src/flows/flow-set.js';
 import type { Lookup } from '../../src/runtime/lookups.js';
 import { parseTranscript, playTranscript, type Transcript } from './transcript.js';
+import { playVoiceTranscript, withEveryRecording } from './voice-transcript.js';
 
 export interface GoldenSuite {
   /** holds flows/ and locales/ */
@@ -77,6 +78,61 @@ export function goldenSuite(suite: GoldenSuite): void {
 
     it.each([...languages])('visits every node in %s', (lang) => {
       const missing = [...flowsFor('standard').nodes.keys()].filter((id) => !visited.get(lang)!.has(id));
+      expect(missing).toEqual([]);
+    });
+  });
+}
+
+/**
+ * The golden voice transcripts of the repo's content: `<goldenDir>/<lang>/*.txt`
+ * played through the voice line's prompts, French by text-to-speech and every
+ * other language from a recording of each prompt; together they visit every
+ * node in each language.
+ */
+export function voiceGoldenSuite(suite: Omit<GoldenSuite, 'contentRoot'> & { contentRoot: string }): void {
+  const update = process.env.UPDATE_GOLDEN === '1';
+  const speaker = { tts: new Set(['fr']) };
+  const root = suite.contentRoot;
+  const check = checkFlows({ flowsDir: join(root, 'flows'), localesDir: join(root, 'locales'), limits: { gsm7: 182, ucs2: 80 }, spelling: 'standard', root });
+  let flows = check.flows!;
+  for (const c of check.recordings ?? []) if (!speaker.tts.has(c.lang)) flows = withEveryRecording(flows, c.lang, c.missing);
+  const languages = flows.languages;
+  const filesOf = (lang: Lang) => readdirSync(join(suite.goldenDir, lang)).filter((f) => f.endsWith('.txt')).sort();
+  const play = (lang: Lang, file: string) => {
+    const transcript = parseTranscript(readFileSync(join(suite.goldenDir, lang, file), 'utf8'));
+    return playVoiceTranscript(flows, speaker, transcript, suite.lookupFor?.(file, transcript.stations));
+  };
+  for (const lang of languages) {
+    describe(`golden voice transcripts (${lang})`, () => {
+      const files = filesOf(lang);
+      it('has transcripts', () => {
+        expect(files.length).toBeGreaterThanOrEqual(suite.minTranscripts);
+      });
+      for (const file of files) {
+        it(file, async () => {
+          const path = join(suite.goldenDir, lang, file);
+          const played = await play(lang, file);
+          if (update) writeFileSync(path, played.text);
+          else expect(played.text).toBe(readFileSync(path, 'utf8'));
+        });
+      }
+    });
+  }
+  describe('golden voice coverage', () => {
+    const visited = new Map<Lang, Set<string>>(languages.map((lang) => [lang, new Set()]));
+    beforeAll(async () => {
+      for (const lang of languages) {
+        for (const file of filesOf(lang)) {
+          for (const result of (await play(lang, file)).results.slice(1)) {
+            const seen = visited.get(result.session.lang) ?? visited.set(result.session.lang, new Set()).get(result.session.lang)!;
+            seen.add(result.session.node);
+            for (const e of result.events) if (e.type === 'entered') seen.add(e.node);
+          }
+        }
+      }
+    });
+    it.each([...languages])('visits every node in %s', (lang) => {
+      const missing = [...flows.nodes.keys()].filter((id) => !visited.get(lang)!.has(id));
       expect(missing).toEqual([]);
     });
   });

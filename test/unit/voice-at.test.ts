@@ -27,7 +27,7 @@ describe("AT's voice callback", () => {
   it('reads the first request of an answered call: the citizen is callerNumber, whichever way the call goes', () => {
     expect(readVoiceCallback(form(answeredOutbound), 'ML')).toEqual({
       ok: true,
-      event: { kind: 'step', gatewaySessionId: 'ATVId_11163e2ea9a58f3a7999fecda8eeb43a', direction: 'Outbound', phone: '+256772009081' },
+      event: { kind: 'step', gatewaySessionId: 'ATVId_11163e2ea9a58f3a7999fecda8eeb43a', direction: 'Outbound', phone: '+256772009081', destination: '+256312000647' },
     });
   });
 

@@ -21,7 +21,8 @@ import type { FlowRegistry } from '../../flows/flow-registry.js';
 import type { Logger } from '../../logger.js';
 import type { CallReply, CallRuntime, CallTurn } from '../../runtime/call-runtime.js';
 import { VOICE_TEXTS } from '../../flows/channel-texts.js';
-import { voiceLanguages, voiceScreen, VOICE_HOME, type Spoken, type VoiceScreen, type VoiceSpeaker } from '../voice/voice-prompts.js';
+import { advisersAnswer } from '../../flows/voice-settings.js';
+import { readKeys, screenMarks, voiceLanguages, voiceScreen, type Spoken, type VoiceScreen, type VoiceSpeaker } from '../voice/voice-prompts.js';
 import { readVoiceCallback, VOICE_CHANNEL } from './voice-request.js';
 import { voiceXml, type Prompt, type VoiceAction } from './voice-xml.js';
 
@@ -49,13 +50,11 @@ export interface VoiceHandlerOptions {
   publicUrl?: string;
   /** the WEBHOOK_SECRET path segment, repeated in the callback URLs AT is given */
   secret?: string;
-}
-
-/** The caller's keys as the engine reads them: `*` is home (`00` on USSD). */
-function engineInput(digits: string): string {
-  if (digits === VOICE_HOME) return '00';
-  // `#` alone (the key that ends an entry, pressed with nothing before it) answers nothing valid.
-  return digits === '' ? '#' : digits;
+  /** hotline numbers whose incoming calls are missed calls: rejected (free for the caller), then called back */
+  callbackNumbers?: ReadonlySet<string>;
+  /** decides and queues the call-back of a missed call (src/runtime/missed-calls.ts) */
+  missedCall?: (phone: string, hotline: string) => Promise<unknown>;
+  now?: () => Date;
 }
 
 export function atVoiceHandler(options: VoiceHandlerOptions): RequestHandler {
@@ -74,11 +73,14 @@ export function atVoiceHandler(options: VoiceHandlerOptions): RequestHandler {
   };
 
   const flowsOf = (reply: CallReply): CompiledFlows => (reply.view && options.flows.get(reply.view.flowHash)) || options.flows.live();
+  const now = options.now ?? (() => new Date());
+  /** Whether this reply's screen offers an adviser: the home menu, while advisers answer. */
+  const adviserNow = (flows: CompiledFlows) => advisersAnswer(flows.voice?.adviser, now());
 
   /** The XML of a reply: its screen said, then what the caller answers with. */
   const actionsOf = (req: Request, reply: CallReply, silences: number, before: Spoken[] = []): VoiceAction[] => {
     const flows = flowsOf(reply);
-    const screen: VoiceScreen = reply.view ? voiceScreen(flows, reply.view, speaker) : { prompts: [{ say: reply.text, lang: flows.languages[0]! }], gather: { kind: reply.end ? 'none' : 'key' } };
+    const screen: VoiceScreen = reply.view ? voiceScreen(flows, reply.view, speaker, { adviser: adviserNow(flows) }) : { prompts: [{ say: reply.text, lang: flows.languages[0]! }], gather: { kind: reply.end ? 'none' : 'key' } };
     const prompts = [...before, ...screen.prompts].flatMap((s) => prompt(req, s));
     if (screen.gather.kind === 'none' || !prompts.length) return prompts.length ? prompts : [{ say: reply.text, voice: options.sayVoice }];
     const last = prompts[prompts.length - 1]!;
@@ -124,11 +126,18 @@ export function atVoiceHandler(options: VoiceHandlerOptions): RequestHandler {
       return void res.status(200).type('text/plain').send('OK');
     }
 
+    // A ring to the call-back number: rejected at once (AT charges nothing), and called back.
+    const fresh = event.digits === undefined && event.recordingUrl === undefined && req.query.silence === undefined;
+    if (fresh && event.direction === 'Inbound' && event.destination && options.callbackNumbers?.has(event.destination) && options.missedCall) {
+      await options.missedCall(event.phone, event.destination);
+      return void send(res, [{ reject: true }]);
+    }
     const silenceParam = typeof req.query.silence === 'string' && /^[0-9]$/.test(req.query.silence) ? Number(req.query.silence) : 0;
     const silent = event.digits === undefined && event.recordingUrl === undefined;
     const silences = silent ? silenceParam : 0;
     const live = options.flows.live();
     const languages = voiceLanguages(live, speaker);
+    let dial = false;
     const turn: CallTurn = {
       channel: VOICE_CHANNEL,
       gatewaySessionId: event.gatewaySessionId,
@@ -139,19 +148,21 @@ export function atVoiceHandler(options: VoiceHandlerOptions): RequestHandler {
       wantsView: true,
       languages,
       ...(req.ip ? { address: req.ip } : {}),
-      // The key that repeats an information screen is the channel's: kept with the position.
+      // The keys the channel answers itself (repeat a screen, an adviser) are kept with the position.
       markAfter: (reply) => {
         if (!reply.view || reply.end) return '';
-        const repeat = voiceScreen(flowsOf(reply), reply.view, speaker).repeatKey;
-        return repeat ? `repeat:${repeat}` : '';
+        const flows = flowsOf(reply);
+        return screenMarks(voiceScreen(flows, reply.view, speaker, { adviser: adviserNow(flows) }));
       },
       resolve(previous) {
         if (previous === undefined) return { kind: 'new', inputs: [] };
         // Silence, or the key that says the screen again: the last answer, once more.
         if (silent) return { kind: 'replay' };
         if (event.recordingUrl !== undefined) return { kind: 'recording', url: event.recordingUrl };
-        if (previous === `repeat:${event.digits}`) return { kind: 'replay' };
-        return { kind: 'step', input: engineInput(event.digits!) };
+        const meaning = readKeys(previous, event.digits!);
+        if (meaning.kind === 'engine') return { kind: 'step', input: meaning.input };
+        dial = meaning.kind === 'adviser';
+        return { kind: 'replay' };
       },
     };
     if (silent && silences >= 2) {
@@ -160,6 +171,13 @@ export function atVoiceHandler(options: VoiceHandlerOptions): RequestHandler {
       return void send(res, sayText(lang, VOICE_TEXTS.goodbye).flatMap((s) => prompt(req, s)));
     }
     const reply = await options.runtime.handle(turn);
+    const adviser = flowsOf(reply).voice?.adviser;
+    if (dial && adviser && reply.view && adviserNow(flowsOf(reply))) {
+      // Put through; if nobody picks up, AT runs what follows: back here, to the same menu.
+      log.info({ session: event.gatewaySessionId }, 'caller put through to an adviser');
+      const connecting = sayText(reply.view.lang, VOICE_TEXTS.adviserConnecting).flatMap((s) => prompt(req, s));
+      return void send(res, [...connecting, { dial: adviser.numbers, sequential: true, maxDuration: adviser.max_minutes * 60 }, { redirect: `${callbackOf(req)}?silence=0` }]);
+    }
     const again = silent && silences === 1 && reply.view ? sayText(reply.view.lang, VOICE_TEXTS.silence) : [];
     try {
       send(res, actionsOf(req, reply, silences, again));

@@ -45,6 +45,8 @@ export type VoiceEvent =
       direction: 'Inbound' | 'Outbound';
       /** the citizen's number, E.164 */
       phone: string;
+      /** the hotline number, E.164, when AT names one (a SIP address is none) */
+      destination?: string;
       /** the keys pressed after a GetDigits, `finishOnKey` removed; absent on a call's first request or after a silence */
       digits?: string;
       /** where AT keeps what the caller said after a Record */
@@ -105,6 +107,7 @@ export function readVoiceCallback(fields: unknown, defaultCountry: string): Voic
   }
   const pressed = present(b.dtmfDigits);
   if (pressed !== undefined && !DIGITS.test(pressed)) return { ok: false, reason: 'dtmfDigits holds something other than keys 0-9, * and #' };
+  const destination = b.destinationNumber && /^\+?\d{6,15}$/.test(b.destinationNumber) ? toE164(b.destinationNumber, defaultCountry) : undefined;
   // `#` ends what is typed (a NINA): it is the key that says "done", not part of the answer.
   const digits = pressed?.replace(/#$/, '');
   return {
@@ -114,6 +117,7 @@ export function readVoiceCallback(fields: unknown, defaultCountry: string): Voic
       gatewaySessionId: b.sessionId,
       direction: b.direction,
       phone,
+      ...(destination ? { destination } : {}),
       ...(digits !== undefined ? { digits } : {}),
       ...(recordingUrl ? { recordingUrl } : {}),
       ...(b.clientRequestId ? { clientRequestId: b.clientRequestId } : {}),

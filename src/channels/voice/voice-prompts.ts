@@ -8,7 +8,8 @@
  *   answered with the number then `#`.
  * - An information is followed by the key that repeats it; `0` goes back and
  *   `*` home wherever the USSD offers 0 and 00.
- * - A digits input (a NINA) ends with `#`; a free text is a recording.
+ * - A digits input, or a private one (a NINA: never recorded), is keyed and
+ *   ends with `#`; any other free text is a recording.
  * - Every text is said from its recording when the content has one
  *   (src/flows/recordings.ts: a text with placeholders in parts, the values
  *   apart); otherwise by the gateway's text-to-speech, in a language that has
@@ -42,6 +43,8 @@ export interface VoiceScreen {
   readonly gather: Gather;
   /** the key that says the screen again (an information), handled by the channel, not the engine */
   readonly repeatKey?: string;
+  /** the key that puts the caller through to an adviser, handled by the channel */
+  readonly adviserKey?: string;
 }
 
 export interface VoiceSpeaker {
@@ -90,7 +93,8 @@ function pieces(flows: CompiledFlows, lang: Lang, key: TextKey, values: { vars?:
     const variable = flows.variables?.[lang]?.[name];
     if (variable !== undefined) {
       const id = recording(variableRecording(name));
-      out.push(id ? { rec: id, text: variable, lang } : { tts: variable, lang });
+      // Without its recording, a variable is said like data: a number from the key recordings (30 days).
+      out.push(...(id ? [{ rec: id, text: variable, lang }] : dataPieces(flows, lang, variable)));
       continue;
     }
     const textKey = values.varKeys?.[name];
@@ -110,6 +114,8 @@ function pieces(flows: CompiledFlows, lang: Lang, key: TextKey, values: { vars?:
  * text-to-speech, spaced out letter by letter when it is a code (KA-7Q4M2XH).
  */
 function dataPieces(flows: CompiledFlows, lang: Lang, value: string): Piece[] {
+  // A value with nothing to say (an address given as "-") is left out.
+  if (!/[\p{L}\p{N}]/u.test(value)) return [];
   if (/^[0-9]+$/.test(value)) {
     const ids = [...value].map((d) => flows.recordings?.get(`${lang}/${textRecording(voiceKeyText(d as VoiceKeyName), 0)}`));
     if (ids.every(Boolean)) return ids.map((id, i) => ({ rec: id!, text: value[i]!, lang }));
@@ -132,7 +138,10 @@ const instruction = (flows: CompiledFlows, lang: Lang, key: TextKey, pressKey?: 
  * const screen = voiceScreen(flows, reply.view, { tts: new Set(['fr']) });
  * // screen.prompts: [{ play: ['3f…', '9a…'] }], screen.gather: { kind: 'key' }
  */
-export function voiceScreen(flows: CompiledFlows, view: ScreenView, speaker: VoiceSpeaker): VoiceScreen {
+/** The key that puts a caller through to an adviser, on the home menu while advisers answer. */
+export const VOICE_ADVISER = '9';
+
+export function voiceScreen(flows: CompiledFlows, view: ScreenView, speaker: VoiceSpeaker, extra: { adviser?: boolean } = {}): VoiceScreen {
   const lang = view.lang;
   const said: Piece[] = [];
   for (const notice of view.notice) said.push(...partPieces(flows, lang, notice), { mark: '.' });
@@ -149,8 +158,10 @@ export function voiceScreen(flows: CompiledFlows, view: ScreenView, speaker: Voi
   let gather: Gather;
   if (view.end) gather = { kind: 'none' };
   else if (view.input) {
-    gather = view.input.digits ? { kind: 'digits', max: view.input.max } : { kind: 'record' };
-    said.push(...instruction(flows, lang, view.input.digits ? VOICE_TEXTS.digits : VOICE_TEXTS.record), { mark: '.' });
+    // A private answer (a NINA) is keyed, never recorded: a recording would keep it at the gateway.
+    const keyed = view.input.digits || view.input.private;
+    gather = keyed ? { kind: 'digits', max: view.input.max } : { kind: 'record' };
+    said.push(...instruction(flows, lang, keyed ? VOICE_TEXTS.digits : VOICE_TEXTS.record), { mark: '.' });
   } else {
     gather = many ? { kind: 'number' } : { kind: 'key' };
     if (view.kind === 'info') {
@@ -159,8 +170,12 @@ export function voiceScreen(flows: CompiledFlows, view: ScreenView, speaker: Voi
     }
     if (many) said.push(...instruction(flows, lang, VOICE_TEXTS.twoDigits), { mark: '.' });
   }
-  if (view.nav && !view.end) said.push(...instruction(flows, lang, VOICE_TEXTS.back, VOICE_BACK), { mark: '.' }, ...instruction(flows, lang, VOICE_TEXTS.home, VOICE_HOME), { mark: '.' });
-  return { prompts: spoken(said, speaker), gather, ...(repeatKey ? { repeatKey } : {}) };
+  // While advisers answer, the home menu offers one (its options stop before 9).
+  const adviser = extra.adviser === true && view.node === flows.home && view.kind === 'menu' && view.options.length < 9;
+  if (adviser) said.push(...instruction(flows, lang, VOICE_TEXTS.adviserOffer, VOICE_ADVISER), { mark: '.' });
+  // A recording hears every key as sound until `#`: back and home are not offered on it.
+  if (view.nav && !view.end && gather.kind !== 'record') said.push(...instruction(flows, lang, VOICE_TEXTS.back, VOICE_BACK), { mark: '.' }, ...instruction(flows, lang, VOICE_TEXTS.home, VOICE_HOME), { mark: '.' });
+  return { prompts: spoken(said, speaker), gather, ...(repeatKey ? { repeatKey } : {}), ...(adviser ? { adviserKey: VOICE_ADVISER } : {}) };
 }
 
 /**
@@ -213,4 +228,25 @@ export function voiceReady(lang: Lang, speaker: VoiceSpeaker, coverage: Readonly
   if (speaker.tts.has(lang)) return true;
   const c = coverage?.get(lang);
   return c !== undefined && c.needed > 0 && c.have === c.needed;
+}
+
+/** What keys pressed on a screen mean: an answer for the engine, or one the channel gives itself. */
+export type KeysMeaning = { kind: 'engine'; input: string } | { kind: 'repeat' } | { kind: 'adviser' };
+
+/** The position a voice gateway keeps after a screen: the keys the channel answers itself. */
+export function screenMarks(screen: Pick<VoiceScreen, 'repeatKey' | 'adviserKey'>): string {
+  return [screen.repeatKey ? `repeat:${screen.repeatKey}` : '', screen.adviserKey ? `adviser:${screen.adviserKey}` : ''].filter(Boolean).join(';');
+}
+
+/**
+ * What the keys pressed mean after the screen that left `marks`: the key
+ * that repeats it, the adviser's key, or the engine's input (`*` is home,
+ * `00` on USSD; `#` alone answers nothing valid).
+ */
+export function readKeys(marks: string, keys: string): KeysMeaning {
+  const kept = marks.split(';');
+  if (kept.includes(`repeat:${keys}`)) return { kind: 'repeat' };
+  if (kept.includes(`adviser:${keys}`)) return { kind: 'adviser' };
+  if (keys === VOICE_HOME) return { kind: 'engine', input: '00' };
+  return { kind: 'engine', input: keys === '' ? '#' : keys };
 }
