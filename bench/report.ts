@@ -5,7 +5,7 @@
 import type { LoadResult } from './load/ussd-load.js';
 
 export interface TargetRun {
-  name: 'a' | 'b' | 'c' | 'd' | 'e';
+  name: 'a' | 'b' | 'c' | 'd' | 'e' | 'v';
   label: string;
   processes: number;
   /** the rounds combined: counts added up; rates, percentiles and CPU shares the median over the rounds, figure by figure */
@@ -120,7 +120,9 @@ export function judge(r: BenchReport): Verdict[] {
   target('Kalata / ussd-builder (c/b)', c, b, 1.3);
   target('two processes / one (d/c)', d, c, 1.7);
   if (c) speed(`Kalata p99 at ${r.settings.connections} connections, ms`, '<= 30', c.result.latencyMs.p99, c.result.latencyMs.p99 <= 30, 0);
-  const kalata = [c, d].filter((x): x is TargetRun => x !== undefined);
+  const v = run('v');
+  if (v) speed(`voice line p99 at ${r.settings.connections} connections, ms`, '<= 50', v.result.latencyMs.p99, v.result.latencyMs.p99 <= 50, 0);
+  const kalata = [c, d, v].filter((x): x is TargetRun => x !== undefined);
   if (kalata.length) {
     const rss = Math.max(...kalata.flatMap((x) => x.peakRssMb));
     speed('Kalata peak RSS per process, MB', '<= 200', rss, rss <= 200, 0);

@@ -51,7 +51,7 @@ for (const [name, value, least, most] of [['BENCH_CONNECTIONS', connections, 1, 
     process.exit(2);
   }
 }
-const only = (process.env.BENCH_ONLY ?? 'a,b,e,c,d').split(',');
+const only = (process.env.BENCH_ONLY ?? 'a,b,e,c,d,v').split(',');
 const runId = `bench${Date.now().toString(36)}`;
 
 // Kalata's web process as deployed: `npm run start:web`'s node arguments, on freshly built code.
@@ -147,7 +147,7 @@ async function load(setup: Setup, seconds: number): Promise<LoadResult> {
     phoneBase: loads * 100_000,
     cpuProbes: [
       ...setup.servers.map((s) => ({ name: 'server', pid: s.proc.child.pid! })),
-      ...(postgres && setup.mix === 'kalata' ? [{ name: 'postgres', pid: postgres.pid, children: true }] : []),
+      ...(postgres && setup.mix !== 'menu' ? [{ name: 'postgres', pid: postgres.pid, children: true }] : []),
       ...(redis && setup.name !== 'a' ? [{ name: 'redis', pid: redis.pid }] : []),
     ],
   };
@@ -165,6 +165,7 @@ interface Setup {
 }
 
 const atPath = () => `/ussd/africastalking/${secret}`;
+const voicePath = () => `/voice/africastalking/${secret}`;
 const runs: TargetRun[] = [];
 const t0 = performance.now();
 console.log(
@@ -197,6 +198,7 @@ try {
     { name: 'e', label: '(e) Express + one Redis GET/SET', mix: 'menu', start: referenceServer('bench/servers/express-redis.ts') },
     { name: 'c', label: '(c) Kalata, realistic mix', mix: 'kalata', start: async () => [await startServer(kalataArgs(), kalataEnv, atPath)] },
     { name: 'd', label: '(d) Kalata, two processes', mix: 'kalata', start: () => startAll([kalataArgs(), kalataArgs()], kalataEnv, atPath) },
+    { name: 'v', label: '(v) Kalata, the voice line (AT voice XML)', mix: 'voice', start: async () => [await startServer(kalataArgs(), kalataEnv, voicePath)] },
   ];
   // Every server is up from the start; the setups then take turns, round after round, so that
   // a slow spell of this (shared, virtual) machine falls on all of them alike, not on one.
@@ -227,7 +229,7 @@ try {
   await Promise.all(setups.flatMap((s) => s.servers.map((x) => x.proc.stop())));
 
   // Every call and step Kalata answered must be in PostgreSQL (the servers have stopped: all is flushed).
-  const kalataRuns = runs.filter((r) => r.name === 'c' || r.name === 'd');
+  const kalataRuns = runs.filter((r) => r.name === 'c' || r.name === 'd' || r.name === 'v');
   const expected = { calls: 0, steps: 0, reports: 0, inFlight: 0 };
   for (const r of kalataRuns) {
     for (const l of [r.warmup, ...r.rounds]) {
@@ -239,10 +241,11 @@ try {
     }
   }
   const like = `${runId}-kalata-%`;
+  const voiceLike = `${runId}-voice-%`;
   const found = await sql<{ calls: string; steps: string; reports: string }>`
-    select (select count(*) from calls where gateway_session_id like ${like}) as calls,
-           (select count(*) from call_steps s join calls c on c.id = s.call_id where c.gateway_session_id like ${like}) as steps,
-           (select count(*) from reports r join calls c on c.id = r.call_id where c.gateway_session_id like ${like}) as reports`.execute(db);
+    select (select count(*) from calls where gateway_session_id like ${like} or gateway_session_id like ${voiceLike}) as calls,
+           (select count(*) from call_steps s join calls c on c.id = s.call_id where c.gateway_session_id like ${like} or c.gateway_session_id like ${voiceLike}) as steps,
+           (select count(*) from reports r join calls c on c.id = r.call_id where c.gateway_session_id like ${like} or c.gateway_session_id like ${voiceLike}) as reports`.execute(db);
   const row = found.rows[0]!;
   const recorded = { calls: Number(row.calls), steps: Number(row.steps), reports: Number(row.reports) };
 

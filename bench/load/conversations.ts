@@ -77,3 +77,42 @@ export function atText(turn: Turn): string {
 export const STEPS_PER_CYCLE = TURNS.length;
 export const CALLS_PER_CYCLE = CONVERSATIONS.length;
 export const REPORTS_PER_CYCLE = CONVERSATIONS.filter((c) => c.name === 'report').length;
+
+/**
+ * The voice line's mix (setup v): Africa's Talking voice callbacks on the same
+ * flows. An input is the keys pressed (`dtmfDigits`, a list ending with `#`),
+ * or `rec:` and a recording's address (`recordingUrl`). Each answer is AT's
+ * XML, checked for what that screen must say.
+ */
+export const VOICE_CONVERSATIONS: Conversation[] = [
+  {
+    name: 'voice-vote',
+    inputs: ['1', '1', '3'],
+    expect: [/<GetDigits[^>]*><Say[^>]*>[^<]*Français, tapez un\./, /Comment voter, tapez un\./, /<Say[^>]*>Comment voter[^<]*tapez un\./, /<Say[^>]*>Les bureaux sont ouverts/],
+  },
+  {
+    name: 'voice-report',
+    inputs: ['1', '2', '1', '2', '1#', '1#', 'rec:https://voice.africastalking.com/rec/place.mp3', 'rec:https://voice.africastalking.com/rec/description.mp3', '1'],
+    expect: [
+      /Français, tapez un\./,
+      /Comment voter, tapez un\./,
+      /<Say[^>]*>Signaler une fraude/,
+      /<Say[^>]*>Un SMS de confirmation\?/,
+      /<Say[^>]*>Type d'incident:[^<]*puis dièse/,
+      /<Say[^>]*>Région:/,
+      /<Record [^>]*><Say[^>]*>Lieu /,
+      /<Record [^>]*><Say[^>]*>Décrivez /,
+      /<Say[^>]*>Envoyer ce signalement\? Achat de votes District de Bamako\./,
+      /<Say[^>]*>Merci\. Votre référence: K A /,
+    ],
+  },
+];
+
+export const VOICE_TURNS: Turn[] = VOICE_CONVERSATIONS.flatMap((conversation) => conversation.expect.map((_, index) => ({ conversation, index })));
+
+/** The form fields of a voice turn beside the call's own: the keys pressed, or a recording (none on the first). */
+export function voiceFields(turn: Turn): Record<string, string> {
+  if (turn.index === 0) return {};
+  const input = turn.conversation.inputs[turn.index - 1]!;
+  return input.startsWith('rec:') ? { recordingUrl: input.slice(4) } : { dtmfDigits: input };
+}

@@ -11,12 +11,12 @@
  */
 import autocannon from 'autocannon';
 import { startCpuCount, type CpuProbe } from '../proc.js';
-import { atText, TURNS, type Turn } from './conversations.js';
+import { atText, TURNS, VOICE_TURNS, voiceFields, type Turn } from './conversations.js';
 
 export interface LoadOptions {
   urls: string[];
-  /** kalata: the realistic mix on the real flows; menu: a three-level menu (the references) */
-  mix: 'kalata' | 'menu';
+  /** kalata: the realistic mix on the real flows; voice: the voice line's; menu: a three-level menu (the references) */
+  mix: 'kalata' | 'voice' | 'menu';
   connections: number;
   /** seconds */
   duration: number;
@@ -61,7 +61,7 @@ const MENU_TURNS: Turn[] = [0, 1, 2, 3].map((index) => ({
 }));
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  const turns = opts.mix === 'kalata' ? TURNS : MENU_TURNS;
+  const turns = opts.mix === 'kalata' ? TURNS : opts.mix === 'voice' ? VOICE_TURNS : MENU_TURNS;
   let calls = 0;
   const counts = { sent: 0, answered: 0, wrong: 0, callsAnswered: 0, reports: 0 };
   const samples: string[] = [];
@@ -78,13 +78,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         context.phone = `+2237${String(opts.phoneBase + calls).padStart(7, '0')}`;
       }
       counts.sent += 1;
-      req.body = new URLSearchParams({
-        sessionId: context.session!,
-        serviceCode: '*384*123#',
-        phoneNumber: context.phone!,
-        networkCode: '61001',
-        text: atText(turn),
-      }).toString();
+      req.body = new URLSearchParams(
+        opts.mix === 'voice'
+          ? { isActive: '1', sessionId: context.session!, direction: 'Inbound', callerNumber: context.phone!, destinationNumber: '+22320200000', ...voiceFields(turn) }
+          : { sessionId: context.session!, serviceCode: '*384*123#', phoneNumber: context.phone!, networkCode: '61001', text: atText(turn) },
+      ).toString();
       return req;
     },
     onResponse: (status: number, body: string) => {
@@ -96,7 +94,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         return;
       }
       if (turn.index === 0) counts.callsAnswered += 1;
-      if (body.startsWith('END Merci. Votre référence')) counts.reports += 1;
+      if (body.startsWith('END Merci. Votre référence') || body.includes('>Merci. Votre référence:')) counts.reports += 1;
     },
   }));
 

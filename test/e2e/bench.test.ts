@@ -31,7 +31,7 @@ describe('npm run bench -- --smoke', () => {
     expect(output).toMatch(/\| \(c\) Kalata, realistic mix\s+\|\s+\d+ \|/);
 
     const report = JSON.parse(readFileSync(join(resultsDir, 'latest-smoke.json'), 'utf8')) as BenchReport;
-    expect(report.runs.map((r) => r.name)).toEqual(['a', 'b', 'e', 'c', 'd']);
+    expect(report.runs.map((r) => r.name)).toEqual(['a', 'b', 'e', 'c', 'd', 'v']);
     for (const run of report.runs) {
       expect(run.rounds).toHaveLength(report.settings.rounds);
       expect(run.result.answered).toBeGreaterThan(0);

@@ -120,7 +120,8 @@ function dataPieces(flows: CompiledFlows, lang: Lang, value: string): Piece[] {
     const ids = [...value].map((d) => flows.recordings?.get(`${lang}/${textRecording(voiceKeyText(d as VoiceKeyName), 0)}`));
     if (ids.every(Boolean)) return ids.map((id, i) => ({ rec: id!, text: value[i]!, lang }));
   }
-  const code = /^[A-Z0-9]+(?:-[A-Z0-9]+)*$/.test(value) && /[0-9]/.test(value) && /[A-Z]/.test(value);
+  // A code (a reference KA-GBABAHP, KA-7Q4M2XH) is spelled out; a name is read as words.
+  const code = /^[A-Z0-9]+(?:-[A-Z0-9]+)+$/.test(value) || (/^[A-Z0-9]+$/.test(value) && /[0-9]/.test(value) && /[A-Z]/.test(value));
   return [{ tts: code ? [...value.replace(/-/g, '')].join(' ') : value, lang }];
 }
 
