@@ -7,7 +7,7 @@
  * git, or for the checker), and hashed.
  */
 import { createHash } from 'node:crypto';
-import { MEDIA_REF, mediaId } from './media-id.js';
+import { MEDIA_REF, mediaId, wordsOf } from './media-id.js';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -71,13 +71,48 @@ export function readContentDirs(dirs: ContentDirs, sources?: RecordingSources): 
 }
 
 /**
+ * Beside the audio, `recordings/recorded.json` may say which words each
+ * recording says, as a hash (`{ "bm/main/home.title": "<hash>" }`): `flows
+ * export` writes it, so that a text changed after its recording is flagged
+ * once the folder is published again.
+ */
+export const RECORDED_WORDS_FILE = 'recorded.json';
+
+function readRecordedWords(dir: string): Record<string, string> {
+  const file = join(dir, RECORDED_WORDS_FILE);
+  if (!existsSync(file)) return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ContentError(`recordings/${RECORDED_WORDS_FILE}: JSON illisible (${(err as Error).message})`);
+  }
+  const out: Record<string, string> = {};
+  for (const [ref, hash] of Object.entries((data ?? {}) as Record<string, unknown>)) if (typeof hash === 'string' && /^[0-9a-f]{12}$/.test(hash)) out[ref] = hash;
+  return out;
+}
+
+/** The `recorded.json` of a version's recordings: the words each was recorded for, where known. */
+export function recordedWordsOf(files: ContentFiles): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [path, ref] of Object.entries(files)) {
+    const m = RECORDING_PATH.exec(path);
+    const words = wordsOf(ref);
+    if (m && words) out[`${m[1]}/${m[2]}/${m[3]}`] = words;
+  }
+  return out;
+}
+
+/**
  * The recordings under `dir` as references: an audio file becomes
- * `media:<id of its bytes>` (its bytes go to `sources`), a file that already
- * holds a reference (a version written out for the checker) stays one.
+ * `media:<id of its bytes>` (its bytes go to `sources`), with the hash of
+ * its words from recorded.json when it is there; a file that already holds
+ * a reference (a version written out for the checker) stays one.
  */
 export function readRecordings(dir: string, sources?: RecordingSources): Record<string, string> {
   const out: Record<string, string> = {};
   if (!existsSync(dir)) return out;
+  const recorded = readRecordedWords(dir);
   const walk = (rel: string) => {
     for (const entry of readdirSync(join(dir, rel), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const sub = rel ? `${rel}/${entry.name}` : entry.name;
@@ -96,7 +131,8 @@ export function readRecordings(dir: string, sources?: RecordingSources): Record<
       }
       if (bytes.length > MAX_RECORDING_BYTES) throw new ContentError(`${path}: more than ${MAX_RECORDING_BYTES / 1024 / 1024} MB`);
       const id = mediaId(bytes);
-      out[path] = `media:${id}`;
+      const words = recorded[sub.replace(/\.(mp3|wav)$/, '')];
+      out[path] = words ? `media:${id} words:${words}` : `media:${id}`;
       sources?.set(id, { path, bytes });
     }
   };

@@ -197,6 +197,7 @@ export function checkFlows(options: FlowSetOptions): FlowCheck {
         spoken: spokenTexts(resolved.textUses.map((u) => u.key)),
         raw: rawText,
         variables: new Set(Object.keys(variablesDef)),
+        variableValue: (lang, name) => variables[lang]?.[name],
       })
     : undefined;
   if (voiceCheck) {

@@ -12,7 +12,7 @@
 import { relative } from 'node:path';
 import type { Lang, TextKey } from '../engine/types.js';
 import { readRecordings, RECORDING_PATH } from '../content/content-files.js';
-import { mediaOf } from '../content/media-id.js';
+import { mediaOf, wordsHash, wordsOf } from '../content/media-id.js';
 import type { Problem } from './problems.js';
 
 /** A text split at its placeholders: stretches of words, and the names between them. */
@@ -78,9 +78,13 @@ export function checkRecordings(opts: {
   spoken: readonly TextKey[];
   raw: (lang: Lang, key: TextKey) => string | undefined;
   variables: ReadonlySet<string>;
+  /** an admin variable's value in a language, to tell a recording made for another value */
+  variableValue?: (lang: Lang, name: string) => string | undefined;
 }): { recordings: RecordingMap; coverage: RecordingCoverage[]; problems: Problem[] } {
   const problems: Problem[] = [];
   const found = new Map<string, string>();
+  /** the words each recording was made for (a hash), where its reference says */
+  const recordedFor = new Map<string, { hash: string; path: string }>();
   let files: Record<string, string> = {};
   try {
     files = readRecordings(opts.dir);
@@ -96,7 +100,11 @@ export function checkRecordings(opts: {
       continue;
     }
     found.set(id, mediaOf(ref)!);
+    const words = wordsOf(ref);
+    if (words) recordedFor.set(id, { hash: words, path });
   }
+  /** what each needed recording says now, by `<lang>/<ref>` */
+  const wordsNow = new Map<string, string>();
   const coverage: RecordingCoverage[] = [];
   const needed = new Set<string>();
   for (const lang of opts.languages) {
@@ -105,13 +113,25 @@ export function checkRecordings(opts: {
       const raw = opts.raw(lang, key);
       if (raw === undefined) continue;
       for (const piece of templatePieces(raw)) {
-        if ('words' in piece) refs.add(textRecording(key, piece.part));
-        else if (opts.variables.has(piece.name)) refs.add(variableRecording(piece.name));
+        if ('words' in piece) {
+          refs.add(textRecording(key, piece.part));
+          wordsNow.set(`${lang}/${textRecording(key, piece.part)}`, piece.words);
+        } else if (opts.variables.has(piece.name)) {
+          refs.add(variableRecording(piece.name));
+          const value = opts.variableValue?.(lang, piece.name);
+          if (value !== undefined) wordsNow.set(`${lang}/${variableRecording(piece.name)}`, value);
+        }
       }
     }
     for (const ref of refs) needed.add(`${lang}/${ref}`);
     const missing = [...refs].filter((ref) => !found.has(`${lang}/${ref}`));
     coverage.push({ lang, needed: refs.size, have: refs.size - missing.length, missing });
+  }
+  for (const [id, { hash, path }] of recordedFor) {
+    const now = wordsNow.get(id);
+    if (now !== undefined && wordsHash(now) !== hash) {
+      problems.push({ file: fileOf(path), line: 1, col: 1, severity: 'warning', message: `recording of ${id} is older than its text: it was recorded for other words (record it again: "${now.trim().slice(0, 60)}")` });
+    }
   }
   for (const [id] of found) {
     const [lang] = id.split('/');

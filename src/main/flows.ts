@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config/config.js';
-import { dirsOf, isRecordingPath, readContentDirs, writeContentDir, ContentError, type RecordingSources } from '../content/content-files.js';
+import { dirsOf, isRecordingPath, readContentDirs, recordedWordsOf, RECORDED_WORDS_FILE, writeContentDir, ContentError, type RecordingSources } from '../content/content-files.js';
 import { createMediaReader, storeRecordings } from '../content/media-store.js';
 import { mediaOf } from '../content/media-id.js';
 import { createLiveContent } from '../content/live-content.js';
@@ -131,6 +131,9 @@ runMain(async () => {
       if (audio) writeFileSync(target.replace(/\.wav$/, '.mp3'), audio);
       else console.error(`${path}: its audio is not stored in this database; left out`);
     }
+    // The words each recording was made for, so that a text changed later is flagged when the folder is published again.
+    const recorded = recordedWordsOf(version.files);
+    if (Object.keys(recorded).length) writeFileSync(join(resolve(dir), 'recordings', RECORDED_WORDS_FILE), `${JSON.stringify(recorded, null, 2)}\n`);
     console.log(`version ${id} written to ${resolve(dir)}/flows and ${resolve(dir)}/locales (${Object.keys(version.files).length} files)`);
   } finally {
     redis?.disconnect();

@@ -3,13 +3,15 @@
  * espeak-ng (never downloaded), published with the content as media
  * references, converted by ffmpeg and served back to back. Bambara, which
  * has no text-to-speech, is offered only once every prompt it needs is
- * recorded; then its menus are played, not read.
+ * recorded; then its menus are played, not read. A recording made for
+ * words its text no longer says is flagged.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { voiceLanguages } from '../../src/channels/voice/voice-prompts.js';
+import { wordsHash } from '../../src/content/media-id.js';
 import { checkFlows } from '../../src/flows/flow-set.js';
 import { loadConfig } from '../../src/config/config.js';
 import { flowOptions } from '../../src/flows/flow-set.js';
@@ -118,5 +120,24 @@ describe('recordings with the content', () => {
     const silent = join(recordings, '..', 'silence.wav');
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'anullsrc=r=8000:cl=mono', '-t', '2', '-y', silent]);
     await expect(convertPrompt(execFileSync('cat', [silent]))).rejects.toThrow('silent');
+  });
+});
+
+describe('a recording older than its text', () => {
+  it('is flagged by the checker once the text changes after it was recorded', () => {
+    const own = contentCopy('kalata-voice-words-');
+    const dir = join(dirname(own.LOCALES_DIR), 'recordings');
+    clip(join(dir, 'bm', 'main', 'home.title.wav'), 'kalata');
+    const words = JSON.parse(readFileSync(join(own.LOCALES_DIR, 'bm', 'main.json'), 'utf8')).home.title as string;
+    writeFileSync(join(dir, 'recorded.json'), JSON.stringify({ 'bm/main/home.title': wordsHash(words) }));
+    const options = flowOptions(loadConfig({ FLOWS_DIR: own.FLOWS_DIR, LOCALES_DIR: own.LOCALES_DIR }));
+    const older = (problems: { message: string }[]) => problems.filter((p) => /older than its text/.test(p.message));
+    expect(older(checkFlows(options).problems)).toEqual([]);
+
+    const main = join(own.LOCALES_DIR, 'bm', 'main.json');
+    writeFileSync(main, readFileSync(main, 'utf8').replace(JSON.stringify(words), JSON.stringify(`${words} (kura)`)));
+    expect(older(checkFlows(options).problems)).toEqual([
+      expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/^recording of bm\/main\/home\.title is older than its text/) }),
+    ]);
   });
 });
