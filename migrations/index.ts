@@ -21,6 +21,7 @@ import * as reportTriage from './2026-12-01-009-report-triage.js';
 import * as contentVersions from './2026-12-01-010-content-versions.js';
 import * as consoleLanguage from './2026-12-02-011-console-language.js';
 import * as media from './2026-12-02-012-media.js';
+import * as reportRecordings from './2026-12-02-013-report-recordings.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-24-001-calls-and-reports': callsAndReports,
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01-010-content-versions': contentVersions,
   '2026-12-02-011-console-language': consoleLanguage,
   '2026-12-02-012-media': media,
+  '2026-12-02-013-report-recordings': reportRecordings,
 };

@@ -163,6 +163,8 @@ const envSchema = z.object({
     .default('')
     .refine((v) => v.split(',').every((n) => !n.trim() || /^\+\d{6,15}$/.test(n.trim())), 'hotline numbers in E.164 (+22320200000), comma-separated'),
   VOICE_CALLBACKS_PER_HOUR: z.coerce.number().int().min(1).max(60).default(3),
+  // Hosts the console may fetch callers' recordings from although they are private addresses (a gateway on a private network).
+  VOICE_RECORDING_HOSTS: z.string().default(''),
   // The address the gateways reach this server at (https://kalata.example.org): the voice line's callback and
   // prompt URLs start with it. Unset: the address of each request (behind a proxy: set TRUST_PROXY).
   PUBLIC_URL: optionalString.pipe(z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'an http(s) address, such as https://kalata.example.org').optional()),
@@ -226,6 +228,8 @@ export interface Config {
   /** hotline numbers whose incoming calls are rejected and called back, and how often a number may be */
   readonly voiceCallbackNumbers: readonly string[];
   readonly voiceCallbacksPerHour: number;
+  /** hosts callers' recordings may be fetched from although private */
+  readonly voiceRecordingHosts: readonly string[];
   /** where gateways reach this server, without a final / (unset: each request's own address) */
   readonly publicUrl?: string;
   readonly logLevel: Env['LOG_LEVEL'];
@@ -342,6 +346,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     voiceSayVoice: e.VOICE_SAY_VOICE,
     voiceCallbackNumbers: e.VOICE_CALLBACK_NUMBERS.split(',').map((s) => s.trim()).filter(Boolean),
     voiceCallbacksPerHour: e.VOICE_CALLBACKS_PER_HOUR,
+    voiceRecordingHosts: e.VOICE_RECORDING_HOSTS.split(',').map((s) => s.trim()).filter(Boolean),
     ...(e.PUBLIC_URL ? { publicUrl: e.PUBLIC_URL.replace(/\/+$/, '') } : {}),
     phoneRetentionDays: e.PHONE_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,

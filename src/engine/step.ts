@@ -83,7 +83,8 @@ class Step {
       if (spec.type === 'save_report') {
         const fields: Record<string, string> = {};
         for (const f of spec.fields) fields[f] = answers[f] ?? '';
-        this.effects.push({ type: 'save_report', ref, lang, fields, contact: spec.contact });
+        const recorded = spec.fields.filter((f) => this.session.recorded?.includes(f));
+        this.effects.push({ type: 'save_report', ref, lang, fields, contact: spec.contact, ...(recorded.length ? { recorded } : {}) });
       } else if (spec.type === 'request_callback') {
         // The choice value only (voter, report, other): never anything the caller typed.
         this.effects.push({ type: 'request_callback', ref, lang, topic: spec.topic ? (answers[spec.topic] ?? null) : null });

@@ -279,7 +279,8 @@ export interface Screen {
 
 export type Effect =
   | { type: 'set_language'; lang: Lang }
-  | { type: 'save_report'; ref: string; lang: Lang; fields: Record<string, string>; contact: ReportContact }
+  /** `recorded`: the fields answered with a recording (the voice line): their value is its URL */
+  | { type: 'save_report'; ref: string; lang: Lang; fields: Record<string, string>; contact: ReportContact; recorded?: readonly string[] }
   | { type: 'send_sms'; ref: string; lang: Lang; template: TextKey; vars: Record<string, string> }
   /** a call-back request: the shell keeps the number (encrypted) for an adviser, at most one waiting per number */
   | { type: 'request_callback'; ref: string; lang: Lang; topic: string | null };

@@ -487,6 +487,7 @@ function effectRecords(effects: readonly Effect[], phone: string, phoneHash: str
           phoneEnc: effect.contact === 'sms' ? sealed() : null,
           language: effect.lang,
           fields: effect.fields,
+          ...(effect.recorded ? { recorded: [...effect.recorded] } : {}),
           contact: effect.contact,
           callLinked: effect.contact !== 'no_number',
           filing: randomUUID(),

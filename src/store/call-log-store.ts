@@ -46,6 +46,8 @@ export interface ReportRow {
   phoneEnc: string | null;
   language: string;
   fields: Record<string, string>;
+  /** the fields answered with a recording (the voice line): their value is the recording's URL */
+  recorded?: string[];
   /** what the caller chose to leave: `sms`, `no_sms` or `no_number` (older spooled turns lack it: `sms`) */
   contact?: string;
   /** false: the report is not tied to its call (filed without a number) */
@@ -167,6 +169,7 @@ async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: s
       phone_enc: r.phoneEnc,
       language: r.language,
       fields: r.fields,
+      recorded: r.recorded ?? [],
       incident: r.fields.incident ?? null,
       region: r.fields.region ?? null,
       contact: r.contact ?? 'sms',
@@ -213,10 +216,10 @@ async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: s
       on conflict (phone_hash) do update set language = excluded.language, updated_at = excluded.updated_at
     ), new_reports as (
       select * from json_to_recordset(${JSON.stringify(reports)})
-        as r(ref text, call_id uuid, phone_hash text, phone_enc text, language text, fields jsonb, incident text, region text, contact text, filing uuid, created_at timestamptz, simulated boolean)
+        as r(ref text, call_id uuid, phone_hash text, phone_enc text, language text, fields jsonb, recorded jsonb, incident text, region text, contact text, filing uuid, created_at timestamptz, simulated boolean)
     ), written_reports as (
-      insert into reports (ref, call_id, phone_hash, phone_enc, language, fields, incident, region, contact, filing, created_at, simulated)
-      select ref, call_id, phone_hash, phone_enc, language, fields, incident, region, contact, filing, coalesce(created_at, now()), coalesce(simulated, false) from new_reports
+      insert into reports (ref, call_id, phone_hash, phone_enc, language, fields, recorded, incident, region, contact, filing, created_at, simulated)
+      select ref, call_id, phone_hash, phone_enc, language, fields, coalesce(recorded, '[]'::jsonb), incident, region, contact, filing, coalesce(created_at, now()), coalesce(simulated, false) from new_reports
       on conflict (ref) do nothing
       returning ref, call_id, filing
     ), written_sms as (

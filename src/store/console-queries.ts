@@ -118,7 +118,7 @@ export async function listReports(db: Db, f: ReportFilters, triage: Triage = NO_
   const priority = prioritySql(triage);
   let q = db
     .selectFrom('reports')
-    .select(['id', 'ref', 'created_at', 'incident', 'region', 'status', 'language', 'fields', 'contact', 'simulated', 'claimed_by', 'claimed_at', 'priority'])
+    .select(['id', 'ref', 'created_at', 'incident', 'region', 'status', 'language', 'fields', 'recorded', 'contact', 'simulated', 'claimed_by', 'claimed_at', 'priority'])
     .select(priority.as('effective_priority'));
   if (!f.simulated) q = q.where('simulated', '=', false);
   if (f.region) q = q.where('region', '=', f.region);

@@ -52,6 +52,8 @@ export interface ReportsTable {
   phone_enc: string | null;
   language: string;
   fields: JSONColumnType<Record<string, string>>;
+  /** the fields answered with a recording on the voice line (migration 013): their value is its URL */
+  recorded: JSONColumnType<string[], string[] | undefined, string[]>;
   incident: string | null;
   region: string | null;
   /** `sms`, `no_sms` or `no_number`: what the caller chose to leave */

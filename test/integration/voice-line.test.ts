@@ -8,10 +8,13 @@
  * During advisers' hours (flows/voice.yaml) the home menu offers 9, a Dial.
  */
 import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { checkFlows } from '../../src/flows/flow-set.js';
 import { advisersAnswer } from '../../src/flows/voice-settings.js';
+import { addUser } from '../../src/store/user-store.js';
 import { contentCopy } from '../support/content.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { voiceCaller } from '../support/voice-at.js';
@@ -136,5 +139,59 @@ describe('an adviser during staffed hours (flows/voice.yaml)', () => {
     expect(advisersAnswer(hours, new Date('2026-12-02T09:30:00Z'))).toBe(true);
     expect(advisersAnswer(hours, new Date('2026-12-02T18:00:00Z'))).toBe(false);
     expect(advisersAnswer(hours, new Date('2026-12-05T10:00:00Z'))).toBe(false);
+  });
+});
+
+describe('what a caller said, played to operators', () => {
+  // A stand-in for the gateway's recording server: AT keeps each recording at the URL its callback gave.
+  const audio = Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(2000, 7)]);
+  let gateway: Server;
+  let gatewayUrl: string;
+  let staff: Harness;
+  beforeAll(async () => {
+    gateway = createServer((req, res) => {
+      if (req.url === '/rec/description.mp3') res.writeHead(200, { 'content-type': 'audio/mpeg' }).end(audio);
+      else res.writeHead(404).end();
+    }).listen(0, '127.0.0.1');
+    await new Promise((r) => gateway.once('listening', r));
+    gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+    staff = await startHarness('voice recordings played', { env: { VOICE_RECORDING_HOSTS: '127.0.0.1' } });
+    await addUser(staff.ctx.db, 'awa', 'operator', 'a-long-test-password');
+  }, 60_000);
+  afterAll(async () => {
+    await staff.close();
+    gateway.close();
+  });
+
+  it('keeps which fields were spoken, and plays them through the console, audited; never the address in an export', async () => {
+    const call = voiceCaller(staff.base, { sessionId: `ATVId_play${Date.now()}`, callerNumber: '+22376000777' });
+    for (const step of [() => call.start(), () => call.press('1'), () => call.press('2'), () => call.press('1'), () => call.press('2'), () => call.press('3#'), () => call.press('2#')]) await step();
+    await call.speak('http://10.9.8.7/rec/place.mp3');
+    await call.speak(`${gatewayUrl}/rec/description.mp3`);
+    await call.press('1');
+    const report = await staff.ctx.db.selectFrom('reports').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(report.recorded).toEqual(['place', 'description']);
+
+    const login = await fetch(`${staff.base}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ name: 'awa', password: 'a-long-test-password' }).toString() });
+    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const page = await (await fetch(`${staff.base}/reports/${report.id}`, { headers: { cookie } })).text();
+    expect(page).toContain(`<audio controls preload="none" src="/reports/${report.id}/recording/description"></audio>`);
+    expect(page).not.toContain(gatewayUrl);
+
+    const played = await fetch(`${staff.base}/reports/${report.id}/recording/description`, { headers: { cookie } });
+    expect(played.status).toBe(200);
+    expect(played.headers.get('content-type')).toBe('audio/mpeg');
+    expect(Buffer.from(await played.arrayBuffer()).equals(audio)).toBe(true);
+    // A private address the deployment did not list is never fetched.
+    expect((await fetch(`${staff.base}/reports/${report.id}/recording/place`, { headers: { cookie } })).status).toBe(502);
+    // Only a field marked as spoken: never a typed answer that looks like an address.
+    expect((await fetch(`${staff.base}/reports/${report.id}/recording/incident`, { headers: { cookie } })).status).toBe(404);
+    expect((await fetch(`${staff.base}/reports/${report.id}/recording/description`, { redirect: 'manual' })).status).toBe(303);
+    const audited = await staff.ctx.db.selectFrom('audit_log').select(['action', 'target', 'detail']).where('action', '=', 'play_recording').execute();
+    expect(audited).toContainEqual(expect.objectContaining({ action: 'play_recording', target: report.ref, detail: 'description' }));
+
+    const csv = await (await fetch(`${staff.base}/reports.csv`, { headers: { cookie } })).text();
+    expect(csv).toContain('(message vocal)');
+    expect(csv).not.toContain('rec/description.mp3');
   });
 });

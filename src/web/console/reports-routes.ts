@@ -16,6 +16,7 @@ import { reportStatusKey } from '../../sms/sms-text.js';
 import { isPriority, priorityOf, PRIORITIES } from '../../flows/triage.js';
 import { decryptText, maskPhone } from '../../privacy/phone.js';
 import { requireRole, signedIn, verifyCsrf } from './console-auth.js';
+import { recordingProxy } from './recording-proxy.js';
 import { locale, t } from './console-i18n.js';
 import { csvRow } from './csv.js';
 import { reportWords } from './flow-words.js';
@@ -113,7 +114,9 @@ export function createReportRoutes(ctx: AppContext): Router {
     const rules = triage();
     for (let page = 1; page <= 200; page++) {
       const list = await listReports(db, { ...f, page }, rules);
-      for (const r of list.rows) out += csvRow([r.ref, r.created_at, r.status, r.incident, r.region, r.fields.place, r.fields.description, r.language, r.contact, r.effective_priority, r.claimed_by, r.claimed_at]);
+      // A recording's address at the gateway never leaves in an export: it says there is one.
+      const said = (r: (typeof list.rows)[number], field: string) => (r.recorded.includes(field) ? t('(message vocal)') : r.fields[field]);
+      for (const r of list.rows) out += csvRow([r.ref, r.created_at, r.status, r.incident, r.region, said(r, 'place'), said(r, 'description'), r.language, r.contact, r.effective_priority, r.claimed_by, r.claimed_at]);
       if (!list.hasNext) break;
     }
     res.send(out);
@@ -143,6 +146,8 @@ export function createReportRoutes(ctx: AppContext): Router {
   };
   const heldMessage = (holder: string, since: Date) => t('Déjà pris par {{holder}} {{when}}.', { holder, when: atTime(since) });
 
+  // What a caller said on the voice line, played from the gateway (src/web/console/recording-proxy.ts).
+  router.get('/reports/:id/recording/:field', operator, recordingProxy(db, ctx.config.voiceRecordingHosts));
   router.get('/reports/:id', operator, async (req, res) => {
     await audit(db, signedIn(res), 'view_report', String(req.params.id).slice(0, 20));
     await showReport(req, res);
