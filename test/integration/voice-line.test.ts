@@ -77,7 +77,7 @@ describe('the voice line in French, by text-to-speech', () => {
     const end = await call.hangUp();
     expect(end).toEqual({ status: 200, body: 'OK' });
     const closed = await h.ctx.db.selectFrom('calls').selectAll().where('gateway_session_id', '=', call.sessionId).executeTakeFirstOrThrow();
-    expect(closed).toMatchObject({ channel: 'africastalking-voice', outcome: 'completed', steps: 10, telco_status: 'Completed / NORMAL_CLEARING', telco_duration_ms: 95_000, telco_cost: '42.5000 XOF', telco_error: 'NORMAL_CLEARING' });
+    expect(closed).toMatchObject({ channel: 'voice', outcome: 'completed', steps: 10, telco_status: 'Completed / NORMAL_CLEARING', telco_duration_ms: 95_000, telco_cost: '42.5000 XOF', telco_error: 'NORMAL_CLEARING' });
     expect(h.logs.join('')).not.toContain('+22376000002');
   });
 

@@ -16,7 +16,7 @@ import { sanitizeText } from '../../runtime/sanitize.js';
 import { formField, optionalFormField } from './form.js';
 
 /** The voice line's channel, as the call records name it. */
-export const VOICE_CHANNEL = 'africastalking-voice';
+export const VOICE_CHANNEL = 'voice';
 
 /** AT's field set; fields it sends that the line does not use (carrier, country code, dial details) are let through unread. */
 const voiceSchema = z.object({
