@@ -45,8 +45,12 @@ export const VOICE_TEXTS = Object.freeze({
 /** The text saying a key: `voice:key.1`, `voice:key.star`. */
 export const voiceKeyText = (key: VoiceKeyName): TextKey => `voice:key.${key}`;
 
+/** The letters a reference is spelled with (KA-7Q4M2XH), said from `letter.*` in a language without text-to-speech. */
+export const VOICE_LETTERS = 'abcdefghijklmnopqrstuvwxyz'.split('');
+export const voiceLetterText = (letter: string): TextKey => `voice:letter.${letter.toLowerCase()}`;
+
 /** Every text the voice line needs, in every language. */
-export const VOICE_TEXT_KEYS: readonly TextKey[] = [...Object.values(VOICE_TEXTS), ...VOICE_KEYS.map(voiceKeyText)];
+export const VOICE_TEXT_KEYS: readonly TextKey[] = [...Object.values(VOICE_TEXTS), ...VOICE_KEYS.map(voiceKeyText), ...VOICE_LETTERS.map(voiceLetterText)];
 
 /** Whether a content serves the voice line: its source language has a `voice` namespace. */
 export function hasVoiceTexts(resources: Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>, source: string): boolean {

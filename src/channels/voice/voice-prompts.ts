@@ -18,7 +18,7 @@
  */
 import type { CompiledFlows, Lang, TextKey } from '../../engine/types.js';
 import type { ScreenPart, ScreenView } from '../../engine/render.js';
-import { VOICE_KEY_VAR, VOICE_TEXTS, voiceKeyText, type VoiceKeyName } from '../../flows/channel-texts.js';
+import { VOICE_KEY_VAR, VOICE_TEXTS, voiceKeyText, voiceLetterText, type VoiceKeyName } from '../../flows/channel-texts.js';
 import { templatePieces, textRecording, variableRecording } from '../../flows/recordings.js';
 
 /** What the caller hears: a recording (media ids, played back to back) or words for the text-to-speech. */
@@ -116,12 +116,14 @@ function pieces(flows: CompiledFlows, lang: Lang, key: TextKey, values: { vars?:
 function dataPieces(flows: CompiledFlows, lang: Lang, value: string): Piece[] {
   // A value with nothing to say (an address given as "-") is left out.
   if (!/[\p{L}\p{N}]/u.test(value)) return [];
-  if (/^[0-9]+$/.test(value)) {
-    const ids = [...value].map((d) => flows.recordings?.get(`${lang}/${textRecording(voiceKeyText(d as VoiceKeyName), 0)}`));
-    if (ids.every(Boolean)) return ids.map((id, i) => ({ rec: id!, text: value[i]!, lang }));
-  }
   // A code (a reference KA-GBABAHP, KA-7Q4M2XH) is spelled out; a name is read as words.
   const code = /^[A-Z0-9]+(?:-[A-Z0-9]+)+$/.test(value) || (/^[A-Z0-9]+$/.test(value) && /[0-9]/.test(value) && /[A-Z]/.test(value));
+  if (code || /^[0-9]+$/.test(value)) {
+    // Digits and letters from their recordings when the language has them all (Bambara needs no text-to-speech for a reference).
+    const chars = [...value.replace(/-/g, '')];
+    const ids = chars.map((c) => flows.recordings?.get(`${lang}/${textRecording(/[0-9]/.test(c) ? voiceKeyText(c as VoiceKeyName) : voiceLetterText(c), 0)}`));
+    if (ids.every(Boolean)) return ids.map((id, i) => ({ rec: id!, text: chars[i]!, lang }));
+  }
   return [{ tts: code ? [...value.replace(/-/g, '')].join(' ') : value, lang }];
 }
 
