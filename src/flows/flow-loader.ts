@@ -2,7 +2,7 @@
  * Reads flow files in two layers: YAML syntax (with line and column), then the
  * schema. Semantic checks come after, on everything loaded together.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
@@ -46,6 +46,12 @@ function locator(doc: Document, lines: LineCounter): Locate {
 function issueText(issue: z.core.$ZodIssue): string {
   const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
   return `${where}${issue.message}`;
+}
+
+/** `dir/name` parsed against a schema when the file exists (undefined when it does not), its problems pushed to `problems`. */
+export function parseOptionalYamlFile<T>(dir: string, name: string, schema: z.ZodType<T>, problems: Problem[], root = process.cwd()): ParsedFile<T> | undefined {
+  const path = join(dir, name);
+  return existsSync(path) ? parseYamlFile(path, schema, problems, root) : undefined;
 }
 
 /** Parses one YAML file against a schema, collecting problems instead of throwing. */

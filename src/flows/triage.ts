@@ -9,7 +9,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseYamlFile, TRIAGE_FILE, type ParsedFile } from './flow-loader.js';
+import { parseOptionalYamlFile, parseYamlFile, TRIAGE_FILE, type ParsedFile } from './flow-loader.js';
 import type { Problem } from './problems.js';
 
 export { TRIAGE_FILE };
@@ -77,13 +77,7 @@ export function triageProblems(parsed: ParsedFile<TriageFile>, incidents: Readon
 
 /** Parses `dir/triage.yaml` (undefined when there is none), its problems pushed to `problems`. */
 export function parseTriageFile(dir: string, problems: Problem[], root = process.cwd()): ParsedFile<TriageFile> | undefined {
-  const path = join(dir, TRIAGE_FILE);
-  try {
-    statSync(path);
-  } catch {
-    return undefined;
-  }
-  return parseYamlFile(path, triageFileSchema, problems, root);
+  return parseOptionalYamlFile(dir, TRIAGE_FILE, triageFileSchema, problems, root);
 }
 
 const cache = new Map<string, { mtimeMs: number; size: number; triage: Triage }>();

@@ -13,10 +13,8 @@
  *   hours:
  *     - { days: [mon, tue, wed, thu, fri], from: "08:00", to: "18:00" }
  */
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { parseYamlFile, type ParsedFile } from './flow-loader.js';
+import { parseOptionalYamlFile, type ParsedFile } from './flow-loader.js';
 import type { Problem } from './problems.js';
 
 export const VOICE_FILE = 'voice.yaml';
@@ -51,13 +49,7 @@ export type AdviserSettings = NonNullable<VoiceFile['adviser']>;
 
 /** Parses `dir/voice.yaml` (undefined when there is none), its problems pushed to `problems`. */
 export function parseVoiceFile(dir: string, problems: Problem[], root = process.cwd()): ParsedFile<VoiceFile> | undefined {
-  const path = join(dir, VOICE_FILE);
-  try {
-    statSync(path);
-  } catch {
-    return undefined;
-  }
-  return parseYamlFile(path, voiceFileSchema, problems, root);
+  return parseOptionalYamlFile(dir, VOICE_FILE, voiceFileSchema, problems, root);
 }
 
 /** Whether an adviser answers at `now`, in the settings' time zone. */
