@@ -16,13 +16,13 @@
  * plain reason. The caller's number goes only to the runtime.
  */
 import express, { type Request, type RequestHandler } from 'express';
-import type { CompiledFlows, Lang } from '../../engine/types.js';
+import type { Lang } from '../../engine/types.js';
 import type { FlowRegistry } from '../../flows/flow-registry.js';
 import type { Logger } from '../../logger.js';
-import type { CallReply, CallRuntime, CallTurn } from '../../runtime/call-runtime.js';
+import type { CallReply, CallRuntime } from '../../runtime/call-runtime.js';
 import { VOICE_TEXTS } from '../../flows/channel-texts.js';
-import { advisersAnswer } from '../../flows/voice-settings.js';
-import { readKeys, screenMarks, voiceLanguages, voiceScreen, type Spoken, type VoiceScreen, type VoiceSpeaker } from '../voice/voice-prompts.js';
+import type { Spoken, VoiceScreen, VoiceSpeaker } from '../voice/voice-prompts.js';
+import { adviserNow, replyFlows, replyScreen, sayText, voiceTurn, type VoiceAnswer } from '../voice/voice-turn.js';
 import { readVoiceCallback, VOICE_CHANNEL } from './voice-request.js';
 import { voiceXml, type Prompt, type VoiceAction } from './voice-xml.js';
 
@@ -72,15 +72,12 @@ export function atVoiceHandler(options: VoiceHandlerOptions): RequestHandler {
     return out;
   };
 
-  const flowsOf = (reply: CallReply): CompiledFlows => (reply.view && options.flows.get(reply.view.flowHash)) || options.flows.live();
   const now = options.now ?? (() => new Date());
-  /** Whether this reply's screen offers an adviser: the home menu, while advisers answer. */
-  const adviserNow = (flows: CompiledFlows) => advisersAnswer(flows.voice?.adviser, now());
+  const turnOptions = { flows: options.flows, speaker, now };
 
   /** The XML of a reply: its screen said, then what the caller answers with. */
   const actionsOf = (req: Request, reply: CallReply, silences: number, before: Spoken[] = []): VoiceAction[] => {
-    const flows = flowsOf(reply);
-    const screen: VoiceScreen = reply.view ? voiceScreen(flows, reply.view, speaker, { adviser: adviserNow(flows) }) : { prompts: [{ say: reply.text, lang: flows.languages[0]! }], gather: { kind: reply.end ? 'none' : 'key' } };
+    const screen: VoiceScreen = replyScreen(turnOptions, reply);
     const prompts = [...before, ...screen.prompts].flatMap((s) => prompt(req, s));
     if (screen.gather.kind === 'none' || !prompts.length) return prompts.length ? prompts : [{ say: reply.text, voice: options.sayVoice }];
     const last = prompts[prompts.length - 1]!;
@@ -101,11 +98,7 @@ export function atVoiceHandler(options: VoiceHandlerOptions): RequestHandler {
   };
 
   /** A short text of the voice line, said in the call's language (the goodbye after silences). */
-  const sayText = (lang: Lang, key: string): Spoken[] => {
-    const flows = options.flows.live();
-    const view = { flowHash: flows.hash, node: '', kind: 'end' as const, lang, notice: [], body: { key, text: flows.texts(lang, key) }, options: [], nav: false, end: true };
-    return voiceScreen(flows, view, speaker).prompts as Spoken[];
-  };
+  const say = (lang: Lang, key: string): Spoken[] => sayText(turnOptions, lang, key);
 
   const send = (res: Parameters<RequestHandler>[1], actions: VoiceAction[]) => {
     res.status(200).type('application/xml').send(voiceXml(actions));
@@ -135,50 +128,23 @@ export function atVoiceHandler(options: VoiceHandlerOptions): RequestHandler {
     const silenceParam = typeof req.query.silence === 'string' && /^[0-9]$/.test(req.query.silence) ? Number(req.query.silence) : 0;
     const silent = event.digits === undefined && event.recordingUrl === undefined;
     const silences = silent ? silenceParam : 0;
-    const live = options.flows.live();
-    const languages = voiceLanguages(live, speaker);
-    let dial = false;
-    const turn: CallTurn = {
-      channel: VOICE_CHANNEL,
-      gatewaySessionId: event.gatewaySessionId,
-      phone: event.phone,
-      serviceCode: 'voice',
-      networkCode: null,
-      marker: '',
-      wantsView: true,
-      languages,
-      ...(req.ip ? { address: req.ip } : {}),
-      // The keys the channel answers itself (repeat a screen, an adviser) are kept with the position.
-      markAfter: (reply) => {
-        if (!reply.view || reply.end) return '';
-        const flows = flowsOf(reply);
-        return screenMarks(voiceScreen(flows, reply.view, speaker, { adviser: adviserNow(flows) }));
-      },
-      resolve(previous) {
-        if (previous === undefined) return { kind: 'new', inputs: [] };
-        // Silence, or the key that says the screen again: the last answer, once more.
-        if (silent) return { kind: 'replay' };
-        if (event.recordingUrl !== undefined) return { kind: 'recording', url: event.recordingUrl };
-        const meaning = readKeys(previous, event.digits!);
-        if (meaning.kind === 'engine') return { kind: 'step', input: meaning.input };
-        dial = meaning.kind === 'adviser';
-        return { kind: 'replay' };
-      },
-    };
+    const answer: VoiceAnswer = silent ? { kind: 'silence' } : event.recordingUrl !== undefined ? { kind: 'recording', url: event.recordingUrl } : { kind: 'keys', keys: event.digits! };
+    const { turn, languages, adviserAsked } = voiceTurn(turnOptions, { channel: VOICE_CHANNEL, gatewaySessionId: event.gatewaySessionId, phone: event.phone, answer, ...(req.ip ? { address: req.ip } : {}) });
     if (silent && silences >= 2) {
       // The second silence: goodbye. AT ends the call after the last action, and its final notification closes the record.
-      const lang = languages[0] ?? live.languages[0]!;
-      return void send(res, sayText(lang, VOICE_TEXTS.goodbye).flatMap((s) => prompt(req, s)));
+      const lang = languages[0] ?? options.flows.live().languages[0]!;
+      return void send(res, say(lang, VOICE_TEXTS.goodbye).flatMap((s) => prompt(req, s)));
     }
     const reply = await options.runtime.handle(turn);
-    const adviser = flowsOf(reply).voice?.adviser;
-    if (dial && adviser && reply.view && adviserNow(flowsOf(reply))) {
+    const replied = replyFlows(options.flows, reply);
+    const adviser = replied.voice?.adviser;
+    if (adviserAsked() && adviser && reply.view && adviserNow(replied, now())) {
       // Put through; if nobody picks up, AT runs what follows: back here, to the same menu.
       log.info({ session: event.gatewaySessionId }, 'caller put through to an adviser');
-      const connecting = sayText(reply.view.lang, VOICE_TEXTS.adviserConnecting).flatMap((s) => prompt(req, s));
+      const connecting = say(reply.view.lang, VOICE_TEXTS.adviserConnecting).flatMap((s) => prompt(req, s));
       return void send(res, [...connecting, { dial: adviser.numbers, sequential: true, maxDuration: adviser.max_minutes * 60 }, { redirect: `${callbackOf(req)}?silence=0` }]);
     }
-    const again = silent && silences === 1 && reply.view ? sayText(reply.view.lang, VOICE_TEXTS.silence) : [];
+    const again = silent && silences === 1 && reply.view ? say(reply.view.lang, VOICE_TEXTS.silence) : [];
     try {
       send(res, actionsOf(req, reply, silences, again));
     } catch (err) {

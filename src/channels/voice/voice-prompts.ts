@@ -22,7 +22,7 @@ import { VOICE_KEY_VAR, VOICE_TEXTS, voiceKeyText, voiceLetterText, type VoiceKe
 import { templatePieces, textRecording, variableRecording } from '../../flows/recordings.js';
 
 /** What the caller hears: a recording (media ids, played back to back) or words for the text-to-speech. */
-export type Spoken = { readonly play: readonly string[] } | { readonly say: string; readonly lang: Lang };
+export type Spoken = { readonly play: readonly string[]; /** the words recorded, for a caption */ readonly words: string } | { readonly say: string; readonly lang: Lang };
 
 /** How the caller answers the screen. */
 export type Gather =
@@ -203,8 +203,8 @@ export function spoken(said: readonly Piece[], speaker: VoiceSpeaker): Spoken[] 
       continue;
     }
     if ('rec' in p) {
-      if (last && 'play' in last) out[out.length - 1] = { play: [...last.play, p.rec] };
-      else out.push({ play: [p.rec] });
+      if (last && 'play' in last) out[out.length - 1] = { play: [...last.play, p.rec], words: tidy(`${last.words} ${p.text}`) };
+      else out.push({ play: [p.rec], words: tidy(p.text) });
     } else if (last && 'say' in last && last.lang === p.lang) {
       out[out.length - 1] = { say: tidy(`${last.say} ${p.tts}`), lang: p.lang };
     } else {

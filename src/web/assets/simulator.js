@@ -146,7 +146,10 @@
     timer = setTimeout(tick, 200);
   }
 
-  $('sim-start').addEventListener('submit', (e) => { e.preventDefault(); dial(); });
+  // In voice mode the form calls the voice line (simulator-voice.js).
+  $('sim-start').addEventListener('submit', (e) => { e.preventDefault(); if ($('sim-start').dataset.mode !== 'voice') dial(); });
+  // The voice mode's effects: an SMS on its way to this number's inbox.
+  document.addEventListener('sim-sms-expected', () => watchInbox());
   $('sim-step').addEventListener('submit', (e) => { e.preventDefault(); const input = $('sim-input').value; $('sim-input').value = ''; answer(input); });
   for (const k of document.querySelectorAll('.sim-key')) {
     k.addEventListener('click', () => { $('sim-input').value += k.dataset.key; $('sim-input').focus(); });

@@ -188,7 +188,8 @@ export function createSimulatorPhone({ ctx, lookup: realLookup }: SimulatorPhone
   /** Whether this number was ever seen outside the simulator: then it is someone's, and the simulator leaves it alone. */
   const usedForReal = async (phoneHash: string) => {
     const [call, text] = await Promise.all([
-      ctx.db.selectFrom('calls').select('id').where('phone_hash', '=', phoneHash).where('channel', '<>', SIMULATOR_CHANNEL).limit(1).executeTakeFirst(),
+      // The simulator's own calls, USSD or voice, do not make a number real.
+      ctx.db.selectFrom('calls').select('id').where('phone_hash', '=', phoneHash).where('channel', 'not in', [SIMULATOR_CHANNEL, `${SIMULATOR_CHANNEL}-voice`]).limit(1).executeTakeFirst(),
       ctx.db.selectFrom('sms_inbound').select('id').where('phone_hash', '=', phoneHash).where('gateway_id', 'not like', `${INBOUND_ID_PREFIX}%`).limit(1).executeTakeFirst(),
     ]);
     return Boolean(call ?? text);

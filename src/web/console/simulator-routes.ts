@@ -9,6 +9,7 @@ import { t } from './console-i18n.js';
 import { page } from './page.js';
 import { simulatorStep } from './simulator.js';
 import { createSimulatorPhone, DEFAULT_SIMULATOR_PHONE } from './simulator-phone.js';
+import { createSimulatorVoice } from './simulator-voice.js';
 
 export function createSimulatorRoutes(ctx: AppContext): Router {
   const router = express.Router();
@@ -22,5 +23,8 @@ export function createSimulatorRoutes(ctx: AppContext): Router {
   router.post('/simulator/call', ...gate, json('4kb'), ...csrf, phone.call);
   router.post('/simulator/sms', ...gate, json('4kb'), ...csrf, phone.sms);
   router.get('/simulator/inbox', ...gate, phone.inbox);
+  // The voice mode: the voice line's turns and prompts, on the same runtime pieces as Africa's Talking's voice handler.
+  const voice = createSimulatorVoice({ ctx, lookup: ctx.lookup });
+  router.post('/simulator/voice', ...gate, json('4kb'), ...csrf, voice.turn);
   return router;
 }
