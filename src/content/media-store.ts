@@ -107,18 +107,31 @@ export async function storeRecordings(db: Db, sources: RecordingSources): Promis
   for (const [id, { path, bytes }] of sources) {
     if (have.has(id)) continue;
     try {
-      const converted = await convertPrompt(bytes);
-      await tables(db)
-        .insertInto('media')
-        .values({ id, audio: converted.audio, duration_ms: converted.durationMs, source_bytes: bytes.length })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
+      await putMedia(db, id, await convertPrompt(bytes), bytes.length);
       stored += 1;
     } catch (err) {
       problems.push(`${path}: ${(err as Error).message}`);
     }
   }
   return { stored, problems };
+}
+
+/** Stores converted audio under the id of the file it came from (a second store of the same id changes nothing). */
+export async function putMedia(db: Db, id: string, converted: { audio: Buffer; durationMs: number }, sourceBytes: number): Promise<void> {
+  await tables(db)
+    .insertInto('media')
+    .values({ id, audio: converted.audio, duration_ms: converted.durationMs, source_bytes: sourceBytes })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+/** The length of each stored prompt among `ids`, in milliseconds. */
+export async function mediaDurations(db: Db, ids: readonly string[]): Promise<Map<string, number>> {
+  const wanted = [...new Set(ids)].filter((id) => MEDIA_ID.test(id));
+  const out = new Map<string, number>();
+  if (!wanted.length) return out;
+  for (const r of await tables(db).selectFrom('media').select(['id', 'duration_ms']).where('id', 'in', wanted).execute()) out.set(r.id, r.duration_ms);
+  return out;
 }
 
 /** The recordings a version refers to that are not stored: a publish with any is refused. */

@@ -64,6 +64,8 @@ export interface RecordingCoverage {
   have: number;
   /** every one missing, as refs */
   missing: string[];
+  /** every prompt the voice line needs in this language, in order, with the words it says now */
+  prompts: { ref: string; words: string }[];
 }
 
 /**
@@ -125,7 +127,8 @@ export function checkRecordings(opts: {
     }
     for (const ref of refs) needed.add(`${lang}/${ref}`);
     const missing = [...refs].filter((ref) => !found.has(`${lang}/${ref}`));
-    coverage.push({ lang, needed: refs.size, have: refs.size - missing.length, missing });
+    const prompts = [...refs].map((ref) => ({ ref, words: wordsNow.get(`${lang}/${ref}`) ?? '' }));
+    coverage.push({ lang, needed: refs.size, have: refs.size - missing.length, missing, prompts });
   }
   for (const [id, { hash, path }] of recordedFor) {
     const now = wordsNow.get(id);

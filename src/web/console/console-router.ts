@@ -28,6 +28,7 @@ import { createLoginRoutes } from './login-routes.js';
 import { createMenuRoutes } from './menus-routes.js';
 import { createReportRoutes } from './reports-routes.js';
 import { createReviewRoutes } from './review-routes.js';
+import { createPromptsRoutes } from './prompts-routes.js';
 import { createSimulatorRoutes } from './simulator-routes.js';
 import { createSmsRoutes } from './sms-routes.js';
 import { createStationRoutes } from './station-routes.js';
@@ -59,6 +60,7 @@ export function createConsoleRouter(ctx: AppContext, publisher: FlowPublisher): 
   router.use(createEditorRoutes(ctx));
   router.use(createStationRoutes(ctx));
   router.use(createReviewRoutes(ctx, publisher));
+  router.use(createPromptsRoutes(ctx));
   router.use(createAccountRoutes(ctx, limits));
   router.use(createAuditRoutes(ctx));
   router.use(badQueryAnswer);
