@@ -281,7 +281,7 @@ describe('the console on a small laptop and on a phone', () => {
     await signIn(p, h.base, 'fatou', PASSWORD);
     await p.goto(`${h.base}/analytics`);
     const links = p.locator('header nav a');
-    await expect(links.allInnerTexts()).resolves.toEqual(['Tableau de bord', 'Appels', 'Signalements', 'Rappels', 'SMS', 'Analyses', 'Simulateur', 'Menus', 'Relecture', 'Bureaux de vote', 'Comptes', 'Journal']);
+    await expect(links.allInnerTexts()).resolves.toEqual(['Tableau de bord', 'Appels', 'Signalements', 'Rappels', 'SMS', 'Analyses', 'Simulateur', 'Menus', 'Relecture', 'Voix', 'Bureaux de vote', 'Comptes', 'Journal']);
     const tops = await links.evaluateAll((els) => els.map((el) => Math.round(el.getBoundingClientRect().top)));
     expect(new Set(tops).size).toBe(1);
     await expect(p.locator('header nav a[aria-current="page"]').innerText()).resolves.toBe('Analyses');
