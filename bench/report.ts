@@ -42,15 +42,26 @@ export interface BenchReport {
     expected: { calls: number; steps: number; reports: number; inFlight: number };
     recorded: { calls: number; steps: number; reports: number };
   };
-  engine: Record<string, number>;
-  sms: Record<string, number>;
+  /** the micro-benchmarks: absent when BENCH_ONLY leaves out `micro` */
+  engine?: Record<string, number> | undefined;
+  sms?: Record<string, number> | undefined;
   /** the same worker by SMPP, against an in-process SMPP server (bench/smpp-throughput.ts); absent in older results */
-  smsSmpp?: Record<string, number>;
+  smsSmpp?: Record<string, number> | undefined;
   seconds: number;
   verdicts?: Verdict[];
 }
 
 const ratio = (x: number, y: number) => (y > 0 ? x / y : 0);
+
+/**
+ * Milliseconds of one core a process (kind: server, postgres, redis) spent
+ * per answered request: its CPU share over the throughput, per round, the
+ * median over the rounds. Steadier than req/s on a machine whose speed drifts.
+ */
+export function cpuMsPerRequest(x: TargetRun, kind: string): number | undefined {
+  const per = x.rounds.filter((l) => l.cpuPercent[kind] !== undefined && l.requestsPerSecond > 0).map((l) => (l.cpuPercent[kind]! * 10) / l.requestsPerSecond);
+  return per.length ? Math.round(median(per) * 1000) / 1000 : undefined;
+}
 
 /** The middle value (the mean of the two middle ones for an even count). */
 export const median = (xs: number[]) => {
@@ -127,7 +138,7 @@ export function judge(r: BenchReport): Verdict[] {
     const rss = Math.max(...kalata.flatMap((x) => x.peakRssMb));
     speed('Kalata peak RSS per process, MB', '<= 200', rss, rss <= 200, 0);
   }
-  speed('engine step, 1,000-node / 10-node flow', '<= 1.2', r.engine.stepCostRatio ?? 0, (r.engine.stepCostRatio ?? Infinity) <= 1.2);
+  if (r.engine) speed('engine step, 1,000-node / 10-node flow', '<= 1.2', r.engine.stepCostRatio ?? 0, (r.engine.stepCostRatio ?? Infinity) <= 1.2);
   const { expected, recorded } = r.records;
   // A request still in flight when the load stopped may have been recorded without being counted as answered.
   const within = (found: number, want: number) => found >= want && found <= want + expected.inFlight;
@@ -153,7 +164,7 @@ export function formatTable(r: BenchReport): string {
   const a = r.runs.find((x) => x.name === 'a');
   const cpu = (x: TargetRun) => ['server', 'postgres', 'redis', 'load', 'machine'].map((k) => (x.result.cpuPercent[k] === undefined ? '-' : String(x.result.cpuPercent[k]))).join(' / ');
   const runs = table(
-    ['setup', 'req/s', 'x bare', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'peak RSS MB', 'turns/commit', 'ms/commit', 'CPU % server / PG / Redis / load / machine'],
+    ['setup', 'req/s', 'x bare', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'peak RSS MB', 'turns/commit', 'ms/commit', 'CPU % server / PG / Redis / load / machine', 'CPU ms/req server / PG'],
     r.runs.map((x) => [
       x.label,
       String(x.result.requestsPerSecond),
@@ -166,6 +177,7 @@ export function formatTable(r: BenchReport): string {
       x.turnsPerCommit === undefined ? '-' : String(x.turnsPerCommit),
       x.msPerCommit === undefined ? '-' : String(x.msPerCommit),
       cpu(x),
+      ['server', 'postgres'].map((k) => cpuMsPerRequest(x, k)?.toFixed(3) ?? '-').join(' / '),
     ]),
   );
   const verdicts = table(
@@ -174,7 +186,7 @@ export function formatTable(r: BenchReport): string {
   );
   const e = r.engine;
   const s = r.sms;
-  const extra = table(
+  const extra = !e || !s ? '(micro-benchmarks not run)' : table(
     ['micro-benchmark', 'result'],
     [
       ['engine steps/s (real flows, one core)', String(e.stepsPerSecond)],

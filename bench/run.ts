@@ -18,7 +18,7 @@
  * (autocannon). Results: a table on stdout, and JSON in bench/results/.
  *
  * Settings: BENCH_CONNECTIONS (64), BENCH_ROUNDS (3), BENCH_DURATION (6 s a
- * round), BENCH_WARMUP (3 s); BENCH_ONLY=c,d runs only those setups; BENCH_PROFILE=1 writes a CPU profile of each server process to
+ * round), BENCH_WARMUP (3 s); BENCH_ONLY=c,d runs only those setups (add `micro` for the engine and SMS micro-benchmarks); BENCH_PROFILE=1 writes a CPU profile of each server process to
  * bench/results/profiles (open it in Chrome DevTools); BENCH_RESULTS_DIR
  * writes the JSON elsewhere.
  */
@@ -51,7 +51,7 @@ for (const [name, value, least, most] of [['BENCH_CONNECTIONS', connections, 1, 
     process.exit(2);
   }
 }
-const only = (process.env.BENCH_ONLY ?? 'a,b,e,c,d,v').split(',');
+const only = (process.env.BENCH_ONLY ?? 'a,b,e,c,d,v,micro').split(',');
 const runId = `bench${Date.now().toString(36)}`;
 
 // Kalata's web process as deployed: `npm run start:web`'s node arguments, on freshly built code.
@@ -174,8 +174,9 @@ console.log(
 );
 const setups: Setup[] = [];
 try {
+  const micro = only.includes('micro');
   // First, while the outbox holds nothing else for its relay to pick up.
-  const sms = await runJson<Record<string, number>>(['bench/sms-throughput.ts', smoke ? '50' : '2000', '16'], {
+  const sms = !micro ? undefined : await runJson<Record<string, number>>(['bench/sms-throughput.ts', smoke ? '50' : '2000', '16'], {
     ...process.env,
     BENCH_REDIS_URL: redisUrl,
     BENCH_DATABASE_URL: databaseUrl,
@@ -183,13 +184,13 @@ try {
     ...kalata.keys,
   });
   // The same worker by SMPP, against a real SMPP server in the child process (no network, no pace).
-  const smsSmpp = await runJson<Record<string, number>>(['bench/smpp-throughput.ts', smoke ? '50' : '2000', '16', '10'], {
+  const smsSmpp = !micro ? undefined : await runJson<Record<string, number>>(['bench/smpp-throughput.ts', smoke ? '50' : '2000', '16', '10'], {
     ...process.env,
     BENCH_REDIS_URL: redisUrl,
     BENCH_DATABASE_URL: databaseUrl,
     ...kalata.keys,
   });
-  const engine = await runJson<Record<string, number>>(['bench/engine.ts', ...(smoke ? ['--smoke'] : [])]);
+  const engine = !micro ? undefined : await runJson<Record<string, number>>(['bench/engine.ts', ...(smoke ? ['--smoke'] : [])]);
 
   const referenceServer = (file: string) => async () => [await startServer(reference(file), (p) => ({ ...process.env, PORT: String(p), REDIS_URL: redisUrl }), () => '/ussd')];
   const plan: { name: TargetRun['name']; label: string; start: () => Promise<Server[]>; mix: LoadOptions['mix'] }[] = [

@@ -48,7 +48,7 @@ describe('npm run bench -- --smoke', () => {
     expect(recorded.steps).toBeGreaterThanOrEqual(expected.steps);
     expect(recorded.steps).toBeLessThanOrEqual(expected.steps + expected.inFlight);
     expect(report.verdicts!.filter((v) => v.fatal).every((v) => v.ok)).toBe(true);
-    expect(report.engine.stepsPerSecond).toBeGreaterThan(0);
-    expect(report.sms.sentRows).toBe(report.sms.messages);
+    expect(report.engine!.stepsPerSecond).toBeGreaterThan(0);
+    expect(report.sms!.sentRows).toBe(report.sms!.messages);
   }, 120_000);
 });
