@@ -4,8 +4,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { atUssdHandler } from '../channels/africastalking/ussd-handler.js';
-import { parseAtForm } from '../channels/africastalking/form.js';
+import { atUssdAnswer, atUssdHandler } from '../channels/africastalking/ussd-handler.js';
+import { AT_FORM_LIMITS, parseAtForm } from '../channels/africastalking/form.js';
 import { atDeliveryReportHandler, atInboundSmsHandler } from '../channels/africastalking/sms-handlers.js';
 import { atSessionEndHandler } from '../channels/africastalking/session-end-handler.js';
 import { atVoiceHandler, parseVoiceForm } from '../channels/africastalking/voice-handler.js';
@@ -15,6 +15,7 @@ import { createHubtelSessionEnds } from '../channels/hubtel/session-ends.js';
 import type { AppContext } from '../context.js';
 import { createConsoleRouter } from './console/console-router.js';
 import { metricsAccess } from './metrics-access.js';
+import { withTelcoFastPath } from './telco-fast-path.js';
 
 /** Mounts a telco path, behind the `WEBHOOK_SECRET` path segment when one is set. */
 function telcoPath(path: string, secret: string | undefined): string {
@@ -49,12 +50,8 @@ export function createApp(ctx: AppContext): Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'degraded', checks });
   });
 
-  app.post(
-    telcoPath('/ussd/africastalking', secret),
-    requireSecret(secret),
-    parseAtForm,
-    atUssdHandler({ runtime: ctx.calls, serviceCodes: ctx.config.serviceCodes, markerKey: ctx.secrets.phoneHashKey, defaultCountry: ctx.config.defaultCountry, textForm: ctx.config.textForms.africastalking }),
-  );
+  const atUssd = { runtime: ctx.calls, serviceCodes: ctx.config.serviceCodes, markerKey: ctx.secrets.phoneHashKey, defaultCountry: ctx.config.defaultCountry, textForm: ctx.config.textForms.africastalking };
+  app.post(telcoPath('/ussd/africastalking', secret), requireSecret(secret), parseAtForm, atUssdHandler(atUssd));
 
   app.post(
     telcoPath('/ussd/hubtel', secret),
@@ -124,5 +121,6 @@ export function createApp(ctx: AppContext): Express {
     res.status(status).type('text/plain').send(reason);
   };
   app.use(onError);
-  return app;
+  // AT's USSD callback, the busiest path, in its plain form: read without Express's router and body parser.
+  return withTelcoFastPath(app, [{ path: '/ussd/africastalking', limits: AT_FORM_LIMITS, answer: atUssdAnswer(atUssd) }], secret);
 }

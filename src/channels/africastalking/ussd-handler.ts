@@ -3,11 +3,14 @@
  * `CON`/`END` text: AT shows callers nothing for a 4xx/5xx, so an internal
  * failure becomes a localized `END` apology. Only unreadable requests get a
  * 4xx with a plain reason, which is what a developer testing with curl needs.
+ *
+ * The same answer serves Express (below) and the server's lean path for this
+ * webhook (web/telco-fast-path.ts), which reads the form itself.
  */
 import type { RequestHandler } from 'express';
 import type { CallRuntime } from '../../runtime/call-runtime.js';
 import type { TextForm } from '../../i18n/text-form.js';
-import { readForm } from './form.js';
+import { checkForm, requireFormType, type PlainAnswer } from './form.js';
 import { formatCallReply, toCallTurn, ussdBodySchema } from './ussd-request.js';
 
 export interface UssdHandlerOptions {
@@ -21,17 +24,24 @@ export interface UssdHandlerOptions {
   textForm?: TextForm;
 }
 
-export function atUssdHandler(options: UssdHandlerOptions): RequestHandler {
-  return async (req, res) => {
-    const body = readForm(req, res, ussdBodySchema);
-    if (!body) return;
-    const parsed = toCallTurn(body, options.serviceCodes, options.markerKey, options.defaultCountry);
-    if (!parsed.ok) {
-      res.status(parsed.status).type('text/plain').send(parsed.reason);
-      return;
-    }
+/** Answers one parsed form body; `address` is the sender's, for the per-address limit. */
+export function atUssdAnswer(options: UssdHandlerOptions): (form: unknown, address: string | undefined) => Promise<PlainAnswer> {
+  return async (form, address) => {
+    const body = checkForm(ussdBodySchema, form);
+    if (!body.ok) return body.answer;
+    const parsed = toCallTurn(body.data, options.serviceCodes, options.markerKey, options.defaultCountry);
+    if (!parsed.ok) return { status: parsed.status, text: parsed.reason };
     // handle() never throws: every failure is already a localized apology.
-    const reply = await options.runtime.handle({ ...parsed.turn, ...(options.textForm ? { textForm: options.textForm } : {}), ...(req.ip ? { address: req.ip } : {}) });
-    res.status(200).type('text/plain').send(formatCallReply(reply));
+    const reply = await options.runtime.handle({ ...parsed.turn, ...(options.textForm ? { textForm: options.textForm } : {}), ...(address ? { address } : {}) });
+    return { status: 200, text: formatCallReply(reply) };
+  };
+}
+
+export function atUssdHandler(options: UssdHandlerOptions): RequestHandler {
+  const answer = atUssdAnswer(options);
+  return async (req, res) => {
+    if (!requireFormType(req, res)) return;
+    const out = await answer(req.body, req.ip);
+    res.status(out.status).type('text/plain').send(out.text);
   };
 }
