@@ -17,8 +17,13 @@
  *   would read `+254711XXXYYY` as a vanity number.
  *
  * Nothing here logs: the raw number never leaves this function.
+ *
+ * A gateway repeats the caller's number on every keypress, and reading it is
+ * the dearest step of a turn after the I/O: each valid form is read once and
+ * kept in memory for a few minutes (never logged, never written), bounded.
  */
 import { parsePhoneNumber } from 'awesome-phonenumber';
+import { LRUCache } from 'lru-cache';
 
 /** Longest input considered (E.164 is at most 15 digits; room for spaces and dots). */
 const MAX_INPUT = 32;
@@ -35,6 +40,19 @@ const MAX_INPUT = 32;
  */
 export function toE164(raw: string, defaultCountry: string): string | undefined {
   if (raw.length > MAX_INPUT) return undefined;
+  const key = `${defaultCountry}:${raw}`;
+  const seen = readings.get(key);
+  if (seen !== undefined) return seen;
+  const e164 = readE164(raw, defaultCountry);
+  // Only numbers that read: a stream of junk cannot push callers' numbers out.
+  if (e164) readings.set(key, e164);
+  return e164;
+}
+
+/** Numbers read lately: as long as a call lasts, then gone. */
+const readings = new LRUCache<string, string>({ max: 20_000, ttl: 10 * 60_000 });
+
+function readE164(raw: string, defaultCountry: string): string | undefined {
   // A `+` sent unencoded in a form body arrives as a space: such a number is read like any other without `+`.
   const compact = raw.trim().replace(/[\s().-]/g, '');
   if (!/^\+?\d{3,17}$/.test(compact)) return undefined;

@@ -5,10 +5,22 @@
  * AES-256-GCM where an SMS must reach them, and masked wherever shown.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 /** A stable pseudonym for a number: HMAC-SHA256 under a key kept outside the database. */
 export function pseudonymizePhone(key: string, e164: string): string {
   return createHmac('sha256', key).update(e164).digest('base64url').slice(0, 32);
+}
+
+/** Pseudonyms of the numbers in calls now: a call's every turn needs its caller's. In memory, for minutes. */
+const recentPseudonyms = new LRUCache<string, string>({ max: 20_000, ttl: 10 * 60_000 });
+
+/** pseudonymizePhone, for a number seen on every turn of a call (the runtime's hot path). */
+export function pseudonymOfCaller(key: string, e164: string): string {
+  const id = `${e164}:${key}`;
+  let pseudonym = recentPseudonyms.get(id);
+  if (pseudonym === undefined) recentPseudonyms.set(id, (pseudonym = pseudonymizePhone(key, e164)));
+  return pseudonym;
 }
 
 /** `+223 76 •• •• 56`: enough for an operator to tell callers apart, not to call them. */

@@ -9,7 +9,7 @@ import { answerRecording, isPrivateCall, start, step } from '../engine/step.js';
 import { screenView, type ScreenView } from '../engine/render.js';
 import type { CompiledFlows, Effect, Lang, ResumePoint, Screen, Session, StepResult } from '../engine/types.js';
 import type { FlowRegistry } from '../flows/flow-registry.js';
-import { encryptText, maskPhone, pseudonymizePhone } from '../privacy/phone.js';
+import { encryptText, maskPhone, pseudonymOfCaller } from '../privacy/phone.js';
 import type { Secrets } from '../privacy/secrets.js';
 import { callStartFacts, recordCallEnd, recordTurn, ReferenceTakenError, type CallStartFacts, type CallStartKey, type OutboxRow, type ReportRow, type StepRow, type TurnRecord } from '../store/call-log-store.js';
 import type { TurnSpool } from '../store/turn-spool.js';
@@ -392,7 +392,7 @@ export function createCallRuntime(deps: CallRuntimeDeps): CallRuntime {
     const known = { lang: deps.defaultLanguage };
     // Two steps of one call never interleave; a concurrent replay waits, then gets the stored reply.
     const work = (async () => {
-      const phoneHash = pseudonymizePhone(deps.secrets.phoneHashKey, turn.phone);
+      const phoneHash = pseudonymOfCaller(deps.secrets.phoneHashKey, turn.phone);
       const lock = await deps.sessions.lockAndLoad(turn.channel, turn.gatewaySessionId, phoneHash, turn.address);
       let released = false;
       try {
