@@ -6,7 +6,7 @@
  * retried turn never duplicates a row.
  */
 import { sql } from 'kysely';
-import type { Db } from './database.js';
+import { prepared, type Db } from './database.js';
 
 export interface CallRow {
   id: string;
@@ -193,7 +193,7 @@ async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: s
     })),
   );
   // Foreign keys are checked at the end of the statement, once the calls are in.
-  const { rows } = await sql<{ id: string; dedupe_key: string }>`
+  const query = sql<{ id: string; dedupe_key: string }>`
     with written_calls as (
       insert into calls (id, channel, gateway_session_id, phone_hash, phone_masked, service_code, network_code,
                          language, flow_hash, started_at, updated_at, ended_at, outcome, last_node, steps)
@@ -244,7 +244,8 @@ async function writeTurns(db: Db, turns: readonly TurnRecord[]): Promise<{ id: s
       then kalata_reference_taken(r.ref, r.call_id, r.filing)
       else false
     end
-  `.execute(db);
+  `;
+  const { rows } = await db.executeQuery(prepared(query.compile(db)));
   return rows;
 }
 
@@ -299,12 +300,13 @@ export interface CallStartFacts {
  */
 export async function callStartFacts(db: Db, keys: readonly CallStartKey[]): Promise<CallStartFacts[]> {
   const json = JSON.stringify(keys.map((k, i) => ({ i, phone_hash: k.phoneHash, channel: k.channel, session: k.gatewaySessionId })));
-  const { rows } = await sql<{ i: number; remembered: string | null; seen: boolean }>`
+  const query = sql<{ i: number; remembered: string | null; seen: boolean }>`
     select k.i,
            (select language from callers where phone_hash = k.phone_hash) as remembered,
            exists (select 1 from calls where channel = k.channel and gateway_session_id = k.session) as seen
     from json_to_recordset(${json}) as k(i int, phone_hash text, channel text, session text)
-  `.execute(db);
+  `;
+  const { rows } = await db.executeQuery(prepared(query.compile(db)));
   const facts: CallStartFacts[] = keys.map(() => ({ remembered: undefined, alreadySeen: false }));
   for (const r of rows) facts[r.i] = { remembered: r.remembered ?? undefined, alreadySeen: r.seen };
   return facts;
