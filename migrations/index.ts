@@ -22,6 +22,7 @@ import * as contentVersions from './2026-12-01-010-content-versions.js';
 import * as consoleLanguage from './2026-12-02-011-console-language.js';
 import * as media from './2026-12-02-012-media.js';
 import * as reportRecordings from './2026-12-02-013-report-recordings.js';
+import * as callsFillfactor from './2026-12-02-014-calls-fillfactor.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-24-001-calls-and-reports': callsAndReports,
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02-011-console-language': consoleLanguage,
   '2026-12-02-012-media': media,
   '2026-12-02-013-report-recordings': reportRecordings,
+  '2026-12-02-014-calls-fillfactor': callsFillfactor,
 };
