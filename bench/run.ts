@@ -35,7 +35,7 @@ import { memoryMbOf } from './proc.js';
 import { startLocalRedis } from '../src/store/local-redis.js';
 import type { LoadOptions, LoadResult } from './load/ussd-load.js';
 import { STEPS_PER_CYCLE, CALLS_PER_CYCLE } from './load/conversations.js';
-import { combine, formatTable, judge, type BenchReport, type TargetRun } from './report.js';
+import { combine, formatTable, judge, median, type BenchReport, type TargetRun } from './report.js';
 import { kalataEnvironment } from './kalata-env.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,7 +51,10 @@ for (const [name, value, least, most] of [['BENCH_CONNECTIONS', connections, 1, 
     process.exit(2);
   }
 }
-const only = (process.env.BENCH_ONLY ?? 'a,b,e,c,d,v,micro').split(',');
+const only = (process.env.BENCH_ONLY ?? 'a,b,e,c,i,d,v,s,micro').split(',');
+// The surge (s): 5x the realistic mix's rate, at a fixed pace, for this long.
+const surgeSeconds = Number(process.env.BENCH_SURGE_SECONDS ?? (smoke ? 2 : 60));
+const surgeConnections = Number(process.env.BENCH_SURGE_CONNECTIONS ?? (smoke ? 16 : 1000));
 const runId = `bench${Date.now().toString(36)}`;
 
 // Kalata's web process as deployed: `npm run start:web`'s node arguments, on freshly built code.
@@ -134,13 +137,14 @@ async function groupCommit(servers: Server[]): Promise<{ turnsPerCommit: number;
 
 let loads = 0;
 /** Every load gets its own session ids and phone numbers: no call of one run is mistaken for another's. */
-async function load(setup: Setup, seconds: number): Promise<LoadResult> {
+async function load(setup: Setup, seconds: number, surge?: { rate: number; connections: number }): Promise<LoadResult> {
   loads += 1;
   if (loads > 99) throw new Error('too many loads for distinct phone numbers: fewer rounds');
   const opts: LoadOptions = {
     urls: setup.servers.map((s) => s.url),
     mix: setup.mix,
-    connections,
+    connections: surge?.connections ?? connections,
+    ...(surge ? { rate: surge.rate } : {}),
     duration: seconds,
     runId: `${runId}-${setup.mix}-${loads}`,
     // Numbers are +2237 and 7 digits: 100,000 calls a load, for up to 99 loads.
@@ -162,6 +166,7 @@ interface Setup {
   idleRssMb: number[];
   warmup?: LoadResult;
   rounds: LoadResult[];
+  offered?: { rate: number; connections: number };
 }
 
 const atPath = () => `/ussd/africastalking/${secret}`;
@@ -198,6 +203,7 @@ try {
     { name: 'b', label: '(b) ussd-builder, Redis sessions', mix: 'menu', start: referenceServer('bench/servers/ussd-builder.ts') },
     { name: 'e', label: '(e) Express + one Redis GET/SET', mix: 'menu', start: referenceServer('bench/servers/express-redis.ts') },
     { name: 'c', label: '(c) Kalata, realistic mix', mix: 'kalata', start: async () => [await startServer(kalataArgs(), kalataEnv, atPath)] },
+    { name: 'i', label: '(i) Kalata, a 4-step information call', mix: 'info', start: async () => [await startServer(kalataArgs(), kalataEnv, atPath)] },
     { name: 'd', label: '(d) Kalata, two processes', mix: 'kalata', start: () => startAll([kalataArgs(), kalataArgs()], kalataEnv, atPath) },
     { name: 'v', label: '(v) Kalata, the voice line (AT voice XML)', mix: 'voice', start: async () => [await startServer(kalataArgs(), kalataEnv, voicePath)] },
   ];
@@ -212,6 +218,17 @@ try {
     for (const s of setups) s.rounds.push(await load(s, duration));
     process.stdout.write(`  round ${round}/${rounds}: ${setups.map((s) => `${s.name} ${s.rounds[round - 1]!.requestsPerSecond}`).join(', ')} req/s\n`);
   }
+  // The surge, once the rounds are over: a fresh Kalata process, 5x the rate (c) answered in the rounds, at a fixed pace.
+  if (only.includes('s')) {
+    const c = setups.find((x) => x.name === 'c');
+    const rate = 5 * (c ? Math.round(median(c.rounds.map((l) => l.requestsPerSecond))) : 1000);
+    const servers = [await startServer(kalataArgs(), kalataEnv, atPath)];
+    const surge: Setup = { name: 's', label: '(s) Kalata, surge at 5x (fixed arrival rate)', mix: 'kalata', servers, idleRssMb: servers.map((x) => memoryMbOf(x.proc.child.pid!, 'VmRSS')), rounds: [] };
+    surge.rounds.push(await load(surge, surgeSeconds, { rate, connections: surgeConnections }));
+    surge.offered = { rate, connections: surgeConnections };
+    setups.push(surge);
+    process.stdout.write(`  surge: ${rate} req/s asked, ${surge.rounds[0]!.requestsPerSecond} answered\n`);
+  }
   for (const s of setups) {
     const batching = s.mix === 'kalata' ? await groupCommit(s.servers) : undefined;
     runs.push({
@@ -224,14 +241,15 @@ try {
       peakRssMb: s.servers.map((x) => memoryMbOf(x.proc.child.pid!, 'VmHWM')),
       idleRssMb: s.idleRssMb,
       ...batching,
+      ...(s.offered ? { offered: s.offered } : {}),
     });
   }
   // Stopped before the records are counted: what they still held is flushed by then.
   await Promise.all(setups.flatMap((s) => s.servers.map((x) => x.proc.stop())));
 
   // Every call and step Kalata answered must be in PostgreSQL (the servers have stopped: all is flushed).
-  const kalataRuns = runs.filter((r) => r.name === 'c' || r.name === 'd' || r.name === 'v');
-  const expected = { calls: 0, steps: 0, reports: 0, inFlight: 0 };
+  const kalataRuns = runs.filter((r) => ['c', 'd', 'i', 'v', 's'].includes(r.name));
+  const expected = { calls: 0, steps: 0, reports: 0, inFlight: 0, turnedAway: 0 };
   for (const r of kalataRuns) {
     for (const l of [r.warmup, ...r.rounds]) {
       if (!l) continue;
@@ -239,14 +257,17 @@ try {
       expected.steps += l.stepsAnswered;
       expected.reports += l.reportsConfirmed;
       expected.inFlight += l.sent - l.answered;
+      if (r.name === 's') expected.turnedAway += l.wrongAnswers;
     }
   }
   const like = `${runId}-kalata-%`;
   const voiceLike = `${runId}-voice-%`;
+  const infoLike = `${runId}-info-%`;
   const found = await sql<{ calls: string; steps: string; reports: string }>`
-    select (select count(*) from calls where gateway_session_id like ${like} or gateway_session_id like ${voiceLike}) as calls,
-           (select count(*) from call_steps s join calls c on c.id = s.call_id where c.gateway_session_id like ${like} or c.gateway_session_id like ${voiceLike}) as steps,
-           (select count(*) from reports r join calls c on c.id = r.call_id where c.gateway_session_id like ${like} or c.gateway_session_id like ${voiceLike}) as reports`.execute(db);
+    with ours as (select id from calls where gateway_session_id like ${like} or gateway_session_id like ${voiceLike} or gateway_session_id like ${infoLike})
+    select (select count(*) from ours) as calls,
+           (select count(*) from call_steps s join ours c on c.id = s.call_id) as steps,
+           (select count(*) from reports r join ours c on c.id = r.call_id) as reports`.execute(db);
   const row = found.rows[0]!;
   const recorded = { calls: Number(row.calls), steps: Number(row.steps), reports: Number(row.reports) };
 

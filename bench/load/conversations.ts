@@ -58,6 +58,18 @@ export const CONVERSATIONS: Conversation[] = [
   },
 ];
 
+/**
+ * A plain information call (setup i): the language, the home menu, « Comment
+ * voter », its first screen. Four requests, no report, no SMS.
+ */
+export const INFO_CONVERSATIONS: Conversation[] = [
+  {
+    name: 'info',
+    inputs: ['1', '1', '3'],
+    expect: [LANGUAGE, HOME_FR, /^CON Comment voter\n/, /^CON Les bureaux sont ouverts/],
+  },
+];
+
 /** One request of the cycle, flattened: which call, which turn. */
 export interface Turn {
   conversation: Conversation;
@@ -73,6 +85,8 @@ export const TURNS: Turn[] = CONVERSATIONS.flatMap((conversation) =>
 export function atText(turn: Turn): string {
   return turn.conversation.inputs.slice(0, turn.index).join('*');
 }
+
+export const INFO_TURNS: Turn[] = INFO_CONVERSATIONS.flatMap((conversation) => conversation.expect.map((_, index) => ({ conversation, index })));
 
 export const STEPS_PER_CYCLE = TURNS.length;
 export const CALLS_PER_CYCLE = CONVERSATIONS.length;

@@ -11,12 +11,21 @@
  */
 import autocannon from 'autocannon';
 import { startCpuCount, type CpuProbe } from '../proc.js';
-import { atText, TURNS, VOICE_TURNS, voiceFields, type Turn } from './conversations.js';
+import { atText, INFO_TURNS, TURNS, VOICE_TURNS, voiceFields, type Turn } from './conversations.js';
+
+/** Kalata's apologies (locales/fr/common.json): a caller turned away, not a wrong screen. */
+const APOLOGY = /^END (Service indisponible|Trop de demandes)/;
 
 export interface LoadOptions {
   urls: string[];
-  /** kalata: the realistic mix on the real flows; voice: the voice line's; menu: a three-level menu (the references) */
-  mix: 'kalata' | 'voice' | 'menu';
+  /** kalata: the realistic mix on the real flows; info: a plain 4-step information call; voice: the voice line's; menu: a three-level menu (the references) */
+  mix: 'kalata' | 'info' | 'voice' | 'menu';
+  /**
+   * requests per second from all connections together, at a fixed pace
+   * whatever the answers' speed (the surge); unset: each connection sends
+   * its next request as soon as the last is answered
+   */
+  rate?: number;
   connections: number;
   /** seconds */
   duration: number;
@@ -45,6 +54,8 @@ export interface LoadResult {
   stepsAnswered: number;
   reportsConfirmed: number;
   samplesOfWrongAnswers: string[];
+  /** of the wrong answers, Kalata's apologies (overload, deadline); absent in older results */
+  apologies?: number;
   durationSeconds: number;
   /** share of one core each probed process used while the load ran, percent; `load` is this generator */
   cpuPercent: Record<string, number>;
@@ -61,9 +72,9 @@ const MENU_TURNS: Turn[] = [0, 1, 2, 3].map((index) => ({
 }));
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  const turns = opts.mix === 'kalata' ? TURNS : opts.mix === 'voice' ? VOICE_TURNS : MENU_TURNS;
+  const turns = opts.mix === 'kalata' ? TURNS : opts.mix === 'info' ? INFO_TURNS : opts.mix === 'voice' ? VOICE_TURNS : MENU_TURNS;
   let calls = 0;
-  const counts = { sent: 0, answered: 0, wrong: 0, callsAnswered: 0, reports: 0 };
+  const counts = { sent: 0, answered: 0, wrong: 0, apologies: 0, callsAnswered: 0, reports: 0 };
   const samples: string[] = [];
   const path = new URL(opts.urls[0]!).pathname;
   const requests = turns.map((turn) => ({
@@ -90,6 +101,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       const ok = status === 200 && turn.conversation.expect[turn.index]!.test(body);
       if (!ok) {
         counts.wrong += 1;
+        if (status === 200 && APOLOGY.test(body)) counts.apologies += 1;
         if (samples.length < 5) samples.push(`${turn.conversation.name}#${turn.index} ${status}: ${body.slice(0, 120)}`);
         return;
       }
@@ -107,6 +119,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     duration: opts.duration,
     pipelining: 1,
     timeout: 10,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
     requests,
   });
   const cpuPercent = countCpu();
@@ -126,6 +139,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     stepsAnswered: counts.answered - counts.wrong,
     reportsConfirmed: counts.reports,
     samplesOfWrongAnswers: samples,
+    apologies: counts.apologies,
     durationSeconds: result.duration,
     cpuPercent,
   };

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { LoadResult } from '../../bench/load/ussd-load.js';
-import { combine, judge, median, throughputRatio, type BenchReport, type TargetRun } from '../../bench/report.js';
+import { combine, cpuMsPerRequest, judge, median, throughputRatio, type BenchReport, type TargetRun } from '../../bench/report.js';
 
 function round(requestsPerSecond: number, extra: Partial<LoadResult> = {}): LoadResult {
   return {
@@ -73,5 +73,33 @@ describe('bench figures', () => {
     // Rounds 0.70, 0.70, 0.68; the ratio of the medians would be 3400 / 5000 = 0.68, a miss.
     const verdict = judge(report).find((v) => v.what.startsWith('Kalata / bare Express'))!;
     expect(verdict).toMatchObject({ measured: '0.70', ok: true });
+  });
+
+  it('CPU per request: each round its share over its throughput, the median over the rounds', () => {
+    // 90% of a core at 2,000 req/s is 0.45 ms a request; 80% at 2,500, 0.32; 100% at 2,000, 0.5.
+    const c = run('c', [round(2000, { cpuPercent: { server: 90, postgres: 30 } }), round(2500, { cpuPercent: { server: 80, postgres: 30 } }), round(2000, { cpuPercent: { server: 100, postgres: 20 } })]);
+    expect(cpuMsPerRequest(c, 'server')).toBe(0.45);
+    expect(cpuMsPerRequest(c, 'postgres')).toBe(0.12);
+    expect(cpuMsPerRequest(c, 'redis')).toBeUndefined();
+    const report = {
+      smoke: false,
+      settings: { connections: 64, rounds: 3, durationSeconds: 6, warmupSeconds: 3, stepsPerCycle: 28, callsPerCycle: 5 },
+      runs: [c],
+      records: { expected: { calls: 1, steps: 1, reports: 0, inFlight: 0 }, recorded: { calls: 1, steps: 1, reports: 0 } },
+    } as unknown as BenchReport;
+    const verdicts = judge(report);
+    expect(verdicts.find((v) => v.what.startsWith('Kalata web process CPU'))).toMatchObject({ measured: '0.450', ok: false });
+    expect(verdicts.find((v) => v.what.startsWith('PostgreSQL CPU per turn'))).toMatchObject({ measured: '0.120', ok: true });
+  });
+
+  it('in a surge, a turn the caller was turned away from may be recorded, and no more', () => {
+    const records = (steps: number) =>
+      judge({
+        smoke: false,
+        settings: { connections: 64, rounds: 1, durationSeconds: 6, warmupSeconds: 0, stepsPerCycle: 28, callsPerCycle: 5 },
+        runs: [],
+        records: { expected: { calls: 10, steps: 100, reports: 0, inFlight: 2, turnedAway: 5 }, recorded: { calls: 10, steps, reports: 0 } },
+      } as unknown as BenchReport).find((v) => v.what === 'steps recorded')!.ok;
+    expect([records(99), records(100), records(107), records(108)]).toEqual([false, true, true, false]);
   });
 });
