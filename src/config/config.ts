@@ -140,6 +140,8 @@ const envSchema = z.object({
   RATE_LIMIT_PER_PHONE: perMinute.default(30),
   RATE_LIMIT_PER_IP: perMinute.default(0),
   SESSION_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  // Web processes `npm run start:web` runs (node:cluster, one port); several need DATABASE_URL and REDIS_URL.
+  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   PHONE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
   // A call-back request nobody has claimed after this many minutes is flagged late in the console.
@@ -214,6 +216,8 @@ export interface Config {
   readonly rateLimitPerPhone: number;
   readonly rateLimitPerIp: number;
   readonly sessionTtlSeconds: number;
+  /** WEB_CONCURRENCY: web processes on one port (node:cluster) */
+  readonly webConcurrency: number;
   /** encrypted numbers are deleted this many days after their report or SMS */
   readonly phoneRetentionDays: number;
   /** how long a dropped call can be continued; 0: never */
@@ -313,6 +317,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       throw new ConfigError(`weak ${name}: ${weakness}, not a random value; in production use one such as $(openssl rand -hex 32)${move}`);
     }
   }
+  if (e.WEB_CONCURRENCY > 1 && (!e.DATABASE_URL || !e.REDIS_URL)) {
+    throw new ConfigError('WEB_CONCURRENCY above 1 needs DATABASE_URL and REDIS_URL: the embedded database and Redis belong to one process');
+  }
   const smpp = smppSettings(e);
   const config: Config = {
     env: e.NODE_ENV,
@@ -339,6 +346,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimitPerPhone: e.RATE_LIMIT_PER_PHONE,
     rateLimitPerIp: e.RATE_LIMIT_PER_IP,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    webConcurrency: e.WEB_CONCURRENCY,
     resumeWindowSeconds: e.RESUME_WINDOW_SECONDS,
     callbackAnswerMinutes: e.CALLBACK_ANSWER_MINUTES,
     consoleTimeZone: e.CONSOLE_TIME_ZONE,
