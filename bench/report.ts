@@ -99,6 +99,7 @@ export function combine(rounds: LoadResult[]): LoadResult {
     reportsConfirmed: sum((r) => r.reportsConfirmed),
     samplesOfWrongAnswers: rounds.flatMap((r) => r.samplesOfWrongAnswers).slice(0, 5),
     apologies: sum((r) => r.apologies ?? 0),
+    hungUp: sum((r) => r.hungUp ?? 0),
     durationSeconds: sum((r) => r.durationSeconds),
     cpuPercent: Object.fromEntries(keys.map((k) => [k, Math.round(median(rounds.map((r) => r.cpuPercent[k] ?? 0)))])),
   };
@@ -221,9 +222,9 @@ export function formatTable(r: BenchReport): string {
     ? []
     : [
         '',
-        `Surge (s): ${surge.offered.rate} req/s asked at a fixed pace (5x the mix's rate) for ${surge.result.durationSeconds} s, through up to ${surge.offered.connections} connections: ` +
-          `${surge.result.sent} sent, ${surge.result.answered} answered, ${surge.result.stepsAnswered} with the right screen, ${surge.result.apologies ?? 0} apologies, ` +
-          `${surge.result.wrongAnswers - (surge.result.apologies ?? 0)} other (a call cut short by an apology), ${surge.result.errors} errors; ` +
+        `Surge (s), open loop: callers arriving at ${surge.offered.rate} req/s (5x the mix's rate, as calls of the mix), then played to their end (${surge.result.durationSeconds} s in all), through up to ${surge.offered.connections} connections; ` +
+          `a caller hangs up on an END or after 10 s without an answer. ${surge.result.sent} requests sent, ${surge.result.answered} answered, ${surge.result.stepsAnswered} with the right screen, ${surge.result.apologies ?? 0} apologies, ` +
+          `${surge.result.wrongAnswers - (surge.result.apologies ?? 0)} other wrong, ${surge.result.timeouts} unanswered after 10 s; ` +
           `${surge.result.requestsPerSecond} req/s answered, p50 ${surge.result.latencyMs.p50} ms, p99 ${surge.result.latencyMs.p99} ms.`,
       ];
   return [

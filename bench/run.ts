@@ -34,6 +34,7 @@ import { acceptsConnections, findFreePort, spawnManaged, type ManagedProcess } f
 import { memoryMbOf } from './proc.js';
 import { startLocalRedis } from '../src/store/local-redis.js';
 import type { LoadOptions, LoadResult } from './load/ussd-load.js';
+import type { SurgeOptions } from './load/surge-load.js';
 import { STEPS_PER_CYCLE, CALLS_PER_CYCLE } from './load/conversations.js';
 import { combine, formatTable, judge, median, type BenchReport, type TargetRun } from './report.js';
 import { kalataEnvironment } from './kalata-env.js';
@@ -52,8 +53,8 @@ for (const [name, value, least, most] of [['BENCH_CONNECTIONS', connections, 1, 
   }
 }
 const only = (process.env.BENCH_ONLY ?? 'a,b,e,c,i,d,v,s,micro').split(',');
-// The surge (s): 5x the realistic mix's rate, at a fixed pace, for this long.
-const surgeSeconds = Number(process.env.BENCH_SURGE_SECONDS ?? (smoke ? 2 : 60));
+// The surge (s): callers arriving at 5x the realistic mix's request rate (open loop, bench/load/surge-load.ts), for this long, through at most this many connections.
+const surgeSeconds = Number(process.env.BENCH_SURGE_SECONDS ?? (smoke ? 1 : 60));
 const surgeConnections = Number(process.env.BENCH_SURGE_CONNECTIONS ?? (smoke ? 16 : 1000));
 const runId = `bench${Date.now().toString(36)}`;
 
@@ -137,14 +138,13 @@ async function groupCommit(servers: Server[]): Promise<{ turnsPerCommit: number;
 
 let loads = 0;
 /** Every load gets its own session ids and phone numbers: no call of one run is mistaken for another's. */
-async function load(setup: Setup, seconds: number, surge?: { rate: number; connections: number }): Promise<LoadResult> {
+async function load(setup: Setup, seconds: number): Promise<LoadResult> {
   loads += 1;
   if (loads > 99) throw new Error('too many loads for distinct phone numbers: fewer rounds');
   const opts: LoadOptions = {
     urls: setup.servers.map((s) => s.url),
     mix: setup.mix,
-    connections: surge?.connections ?? connections,
-    ...(surge ? { rate: surge.rate } : {}),
+    connections,
     duration: seconds,
     runId: `${runId}-${setup.mix}-${loads}`,
     // Numbers are +2237 and 7 digits: 100,000 calls a load, for up to 99 loads.
@@ -218,13 +218,25 @@ try {
     for (const s of setups) s.rounds.push(await load(s, duration));
     process.stdout.write(`  round ${round}/${rounds}: ${setups.map((s) => `${s.name} ${s.rounds[round - 1]!.requestsPerSecond}`).join(', ')} req/s\n`);
   }
-  // The surge, once the rounds are over: a fresh Kalata process, 5x the rate (c) answered in the rounds, at a fixed pace.
+  // The surge, once the rounds are over: a fresh Kalata process, callers arriving at 5x the rate (c) answered in the rounds.
   if (only.includes('s')) {
     const c = setups.find((x) => x.name === 'c');
     const rate = 5 * (c ? Math.round(median(c.rounds.map((l) => l.requestsPerSecond))) : 1000);
     const servers = [await startServer(kalataArgs(), kalataEnv, atPath)];
-    const surge: Setup = { name: 's', label: '(s) Kalata, surge at 5x (fixed arrival rate)', mix: 'kalata', servers, idleRssMb: servers.map((x) => memoryMbOf(x.proc.child.pid!, 'VmRSS')), rounds: [] };
-    surge.rounds.push(await load(surge, surgeSeconds, { rate, connections: surgeConnections }));
+    const surge: Setup = { name: 's', label: '(s) Kalata, surge at 5x (open loop)', mix: 'kalata', servers, idleRssMb: servers.map((x) => memoryMbOf(x.proc.child.pid!, 'VmRSS')), rounds: [] };
+    loads += 1;
+    const surgeOpts: SurgeOptions = {
+      url: servers[0]!.url,
+      // The mix's request rate times 5, as calls: a call of the mix is STEPS_PER_CYCLE / CALLS_PER_CYCLE requests.
+      callsPerSecond: Math.round((rate * CALLS_PER_CYCLE) / STEPS_PER_CYCLE),
+      duration: surgeSeconds,
+      runId: `${runId}-kalata-${loads}`,
+      phoneBase: loads * 100_000,
+      maxConnections: surgeConnections,
+      timeoutMs: 10_000,
+      cpuProbes: [{ name: 'server', pid: servers[0]!.proc.child.pid! }, ...(postgres ? [{ name: 'postgres', pid: postgres.pid, children: true }] : []), ...(redis ? [{ name: 'redis', pid: redis.pid }] : [])],
+    };
+    surge.rounds.push(await runJson<LoadResult>(['bench/load/surge-load.ts', JSON.stringify(surgeOpts)]));
     surge.offered = { rate, connections: surgeConnections };
     setups.push(surge);
     process.stdout.write(`  surge: ${rate} req/s asked, ${surge.rounds[0]!.requestsPerSecond} answered\n`);

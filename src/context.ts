@@ -369,6 +369,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       // Group commit: the turns and the call starts of concurrent requests share round trips.
       writeTurn: createBatcher((turns: TurnRecord[]) => recordTurns(database, turns), { isolate: isDataError, observe: metrics.observeTurnBatch }),
       callStartFacts: createBatcher((keys: CallStartKey[]) => callStartFacts(database, keys)),
+      maxInFlight: config.maxTurnsInFlight,
+      onShed: metrics.observeShed,
       ...(overrides.now ? { now: overrides.now } : {}),
       ...(overrides.mintReference ? { mintReference: overrides.mintReference } : {}),
     });

@@ -20,12 +20,6 @@ export interface LoadOptions {
   urls: string[];
   /** kalata: the realistic mix on the real flows; info: a plain 4-step information call; voice: the voice line's; menu: a three-level menu (the references) */
   mix: 'kalata' | 'info' | 'voice' | 'menu';
-  /**
-   * requests per second from all connections together, at a fixed pace
-   * whatever the answers' speed (the surge); unset: each connection sends
-   * its next request as soon as the last is answered
-   */
-  rate?: number;
   connections: number;
   /** seconds */
   duration: number;
@@ -56,6 +50,8 @@ export interface LoadResult {
   samplesOfWrongAnswers: string[];
   /** of the wrong answers, Kalata's apologies (overload, deadline); absent in older results */
   apologies?: number;
+  /** requests not sent because the caller had hung up on an early END (health-page requests took their place) */
+  hungUp?: number;
   durationSeconds: number;
   /** share of one core each probed process used while the load ran, percent; `load` is this generator */
   cpuPercent: Record<string, number>;
@@ -74,7 +70,7 @@ const MENU_TURNS: Turn[] = [0, 1, 2, 3].map((index) => ({
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const turns = opts.mix === 'kalata' ? TURNS : opts.mix === 'info' ? INFO_TURNS : opts.mix === 'voice' ? VOICE_TURNS : MENU_TURNS;
   let calls = 0;
-  const counts = { sent: 0, answered: 0, wrong: 0, apologies: 0, callsAnswered: 0, reports: 0 };
+  const counts = { sent: 0, answered: 0, wrong: 0, apologies: 0, hungUp: 0, callsAnswered: 0, reports: 0 };
   const samples: string[] = [];
   const path = new URL(opts.urls[0]!).pathname;
   const requests = turns.map((turn) => ({
@@ -87,6 +83,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         calls += 1;
         context.session = `${opts.runId}-${calls}`;
         context.phone = `+2237${String(opts.phoneBase + calls).padStart(7, '0')}`;
+        delete context.hungUp;
+      }
+      if (context.hungUp) {
+        // The caller got an END (an apology) before the end of the call: a person hangs up, and sends
+        // no more keys. The connection asks for the health page instead, counted apart, until the next call.
+        return { ...req, method: 'GET' as const, path: '/healthz', body: '', headers: {} };
       }
       counts.sent += 1;
       req.body = new URLSearchParams(
@@ -96,11 +98,17 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       ).toString();
       return req;
     },
-    onResponse: (status: number, body: string) => {
+    onResponse: (status: number, body: string, ctx: object) => {
+      const context = ctx as Record<string, string>;
+      if (context.hungUp) {
+        counts.hungUp += 1;
+        return;
+      }
       counts.answered += 1;
       const ok = status === 200 && turn.conversation.expect[turn.index]!.test(body);
       if (!ok) {
         counts.wrong += 1;
+        if (body.startsWith('END ') && turn.index < turn.conversation.expect.length - 1) context.hungUp = '1';
         if (status === 200 && APOLOGY.test(body)) counts.apologies += 1;
         if (samples.length < 5) samples.push(`${turn.conversation.name}#${turn.index} ${status}: ${body.slice(0, 120)}`);
         return;
@@ -119,7 +127,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     duration: opts.duration,
     pipelining: 1,
     timeout: 10,
-    ...(opts.rate ? { overallRate: opts.rate } : {}),
     requests,
   });
   const cpuPercent = countCpu();
@@ -127,7 +134,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   cpuPercent.load = Math.round((own.user + own.system) / 1e4 / Math.max(result.duration, 0.001));
   const l = result.latency;
   return {
-    requestsPerSecond: Math.round(result.requests.total / Math.max(result.duration, 0.001)),
+    requestsPerSecond: Math.round((result.requests.total - counts.hungUp) / Math.max(result.duration, 0.001)),
     latencyMs: { p50: l.p50, p90: l.p90, p99: l.p99, p999: l.p99_9, max: l.max, mean: l.average },
     sent: counts.sent,
     answered: counts.answered,
@@ -140,6 +147,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     reportsConfirmed: counts.reports,
     samplesOfWrongAnswers: samples,
     apologies: counts.apologies,
+    hungUp: counts.hungUp,
     durationSeconds: result.duration,
     cpuPercent,
   };

@@ -142,6 +142,8 @@ const envSchema = z.object({
   SESSION_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   // Web processes `npm run start:web` runs (node:cluster, one port); several need DATABASE_URL and REDIS_URL.
   WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  // Load shedding per web process (runtime/call-runtime.ts): turns served at once; above half, a new call gets the apology at once, above all, any turn. 0: no limit.
+  MAX_TURNS_IN_FLIGHT: z.coerce.number().int().min(0).max(100_000).default(512),
   PHONE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   RESUME_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
   // A call-back request nobody has claimed after this many minutes is flagged late in the console.
@@ -218,6 +220,8 @@ export interface Config {
   readonly sessionTtlSeconds: number;
   /** WEB_CONCURRENCY: web processes on one port (node:cluster) */
   readonly webConcurrency: number;
+  /** MAX_TURNS_IN_FLIGHT: load shedding per web process (runtime/call-runtime.ts); 0: none */
+  readonly maxTurnsInFlight: number;
   /** encrypted numbers are deleted this many days after their report or SMS */
   readonly phoneRetentionDays: number;
   /** how long a dropped call can be continued; 0: never */
@@ -347,6 +351,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimitPerIp: e.RATE_LIMIT_PER_IP,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     webConcurrency: e.WEB_CONCURRENCY,
+    maxTurnsInFlight: e.MAX_TURNS_IN_FLIGHT,
     resumeWindowSeconds: e.RESUME_WINDOW_SECONDS,
     callbackAnswerMinutes: e.CALLBACK_ANSWER_MINUTES,
     consoleTimeZone: e.CONSOLE_TIME_ZONE,

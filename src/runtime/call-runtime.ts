@@ -51,6 +51,8 @@ export interface CallTurn {
   marker: string;
   /** the address the request came from, for the per-address limit */
   address?: string;
+  /** this request opens a call (AT: empty text; Hubtel: Initiation): when the process is overloaded, these are turned away first */
+  opening?: boolean;
   /** the form this gateway shows text in (default: as written) */
   textForm?: TextForm;
   /**
@@ -94,6 +96,20 @@ export interface CallRuntimeDeps {
   mintReference?: () => string;
   /** the caller gets an apology after this long, whatever is still running (default 5 s) */
   deadlineMs?: number;
+  /**
+   * Load shedding: turns this process serves at once. Above half of it a
+   * call's first request gets the apology at once (the caller dials again
+   * later); above all of it any turn does (a call in progress can be
+   * continued within the resume window). Answering fast beats answering
+   * everyone late: a gateway gives up after a few seconds, and the caller
+   * then sees nothing. 0: no limit (the default here; the web process takes
+   * MAX_TURNS_IN_FLIGHT). The count, not the turns' speed: in the bench's
+   * surge the time is lost before a turn starts (connections waiting), and
+   * a slow turn (a database that hangs) is no reason to turn callers away.
+   */
+  maxInFlight?: number;
+  /** told of each turn turned away by the shedding above */
+  onShed?: (kind: 'opening' | 'continuing') => void;
   /** queues SMS once their rows are committed; the outbox relay catches up if this fails */
   enqueueSms?: (ids: readonly string[]) => Promise<void>;
   /**
@@ -387,7 +403,35 @@ export function createCallRuntime(deps: CallRuntimeDeps): CallRuntime {
     return turn.textForm && turn.textForm !== 'as_written' ? { ...reply, text: applyTextForm(reply.text, turn.textForm) } : reply;
   }
 
+  const maxInFlight = deps.maxInFlight ?? 0;
+  let inFlight = 0;
+  const shed = { opening: 0, continuing: 0, loggedAt: -Infinity };
+  /** Whether this turn is turned away; logged at most every 10 s, with the counts since. */
+  function overloaded(turn: CallTurn): boolean {
+    if (maxInFlight <= 0 || inFlight < (turn.opening ? maxInFlight / 2 : maxInFlight)) return false;
+    const kind = turn.opening ? 'opening' : 'continuing';
+    shed[kind] += 1;
+    deps.onShed?.(kind);
+    const at = performance.now();
+    if (at - shed.loggedAt >= 10_000) {
+      log.warn({ opening: shed.opening, continuing: shed.continuing, inFlight, maxInFlight }, 'overloaded: turns answered with the apology');
+      shed.opening = shed.continuing = 0;
+      shed.loggedAt = at;
+    }
+    return true;
+  }
+
   async function answer(turn: CallTurn): Promise<CallReply> {
+    if (overloaded(turn)) return apology();
+    inFlight += 1;
+    try {
+      return await answerAdmitted(turn);
+    } finally {
+      inFlight -= 1;
+    }
+  }
+
+  async function answerAdmitted(turn: CallTurn): Promise<CallReply> {
     const began = performance.now();
     const known = { lang: deps.defaultLanguage };
     // Two steps of one call never interleave; a concurrent replay waits, then gets the stored reply.

@@ -12,6 +12,8 @@ export interface Metrics {
   observeSend(outcome: string, seconds: number): void;
   /** one group commit of call records: how many turns, how long */
   observeTurnBatch(turns: number, seconds: number): void;
+  /** a turn answered with the apology because the process was overloaded (MAX_TURNS_IN_FLIGHT) */
+  observeShed(kind: 'opening' | 'continuing'): void;
   /** the SMPP bind, when SMS go by SMPP (src/sms/smpp): its state, the window in use, each submit_sm's answer time */
   readonly smpp: {
     bindState(state: string): void;
@@ -72,6 +74,12 @@ export function createMetrics(sources: { db: Db; smsQueue?: Queue }): Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
     registers: [registry],
   });
+  const shed = new Counter({
+    name: 'kalata_turns_shed_total',
+    help: 'Turns answered at once with the apology because the process was overloaded: a call opening, or one in progress',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
   const smppBind = new Gauge({ name: 'kalata_smpp_bind_state', help: 'The SMPP bind: 1 for its current state', labelNames: ['state'], registers: [registry] });
   const smppWindow = new Gauge({ name: 'kalata_smpp_window_in_use', help: 'submit_sm sent and not answered yet (the window in use)', registers: [registry] });
   const smppSubmit = new Histogram({
@@ -97,6 +105,9 @@ export function createMetrics(sources: { db: Db; smsQueue?: Queue }): Metrics {
     observeSend(outcome, seconds) {
       sends.inc({ outcome });
       latency.observe({ outcome }, seconds);
+    },
+    observeShed(kind) {
+      shed.inc({ kind });
     },
     observeTurnBatch(turns, seconds) {
       batchTurns.observe(turns);

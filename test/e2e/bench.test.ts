@@ -52,7 +52,7 @@ describe('npm run bench -- --smoke', () => {
     expect(report.verdicts!.filter((v) => v.fatal).every((v) => v.ok)).toBe(true);
     const surge = report.runs.find((r) => r.name === 's')!;
     expect(surge.offered!.rate).toBe(5 * report.runs.find((r) => r.name === 'c')!.result.requestsPerSecond);
-    expect(output).toMatch(/Surge \(s\): \d+ req\/s asked/);
+    expect(output).toMatch(/Surge \(s\), open loop: callers arriving at \d+ req\/s/);
     expect(report.engine!.stepsPerSecond).toBeGreaterThan(0);
     expect(report.sms!.sentRows).toBe(report.sms!.messages);
   }, 120_000);

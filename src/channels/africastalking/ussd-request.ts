@@ -46,6 +46,7 @@ export function toCallTurn(b: z.infer<typeof ussdBodySchema>, allowedServiceCode
       serviceCode,
       networkCode: b.networkCode?.trim() || null,
       marker: textMarker(markerKey, text),
+      opening: text === '',
       resolve: (previous) => resolveAgainstMarker(markerKey, previous, text),
     },
   };

@@ -192,6 +192,7 @@ export function toHubtelRequest(b: HubtelBody, allowedServiceCodes: readonly str
     serviceCode,
     networkCode: b.Operator?.trim() || null,
     marker: sequenceMarker(request),
+    opening: type === 'initiation',
     resolve: (previous) => resolveSequence(previous, request),
   };
   if (b.Type === 'release' || b.Type === 'timeout') {
