@@ -12,8 +12,8 @@ export default {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,
   // Two files at once: most of a file's time is spent waiting on PostgreSQL, Redis, Chromium or
-  // child processes, so on this 2-vCPU machine a second worker takes the suite well under 15 minutes
-  // (one worker is jest's default here: cores minus one).
+  // child processes. On this 2-vCPU machine jest took 816 s with one worker (its default here: cores
+  // minus one) and 583 s with two.
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/count-reporter.cjs'],
 };

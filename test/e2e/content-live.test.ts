@@ -28,10 +28,12 @@ const startProcess = (script: 'start:web' | 'start:worker', ready: RegExp) => st
 
 async function at(base: string, sessionId: string, text: string, phoneNumber = '+22376400001'): Promise<string> {
   const post = () => fetch(`${base}/ussd/africastalking`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ sessionId, serviceCode: '*384*123#', phoneNumber, text }).toString() });
-  // A kept-alive socket the server closed just as it was reused resets before the request is read: sent again,
-  // once, on a new socket. A process that died resets again, and says why.
-  const res = await post().catch((err: unknown) => ((err as { cause?: { code?: string } }).cause?.code === 'ECONNRESET' ? post() : Promise.reject(err))).catch((err: unknown) => {
-    throw new Error(`${(err as Error).message} (${base}); the processes said:\n${procs.map((p) => `[exit ${p.child.exitCode ?? p.child.signalCode}] ${p.output}`).join('\n')}`);
+  // A kept-alive socket the server closed just as it was reused resets (ECONNRESET) or is found closed
+  // (undici's UND_ERR_SOCKET) before the request is read: sent again, once, on a new socket (a replay
+  // of a step already taken gets its stored reply). A process that died fails again, and says why.
+  const cause = (err: unknown) => (err as { cause?: { code?: string } }).cause?.code;
+  const res = await post().catch((err: unknown) => (['ECONNRESET', 'UND_ERR_SOCKET'].includes(cause(err) ?? '') ? post() : Promise.reject(err))).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message} [${cause(err) ?? 'no code'}] (${base}); the processes said:\n${procs.map((p) => `[exit ${p.child.exitCode ?? p.child.signalCode}] ${p.output}`).join('\n')}`);
   });
   expect(res.status).toBe(200);
   return res.text();
