@@ -67,10 +67,18 @@ export const adviserNow = (flows: CompiledFlows, now: Date): boolean => advisers
  * const screen = replyScreen(options, reply); // { prompts: [{ say: '…', lang: 'fr' }], gather: { kind: 'key' } }
  */
 export function replyScreen(options: VoiceTurnOptions, reply: CallReply): VoiceScreen {
+  // Built once per reply: the runtime asks for it to store the position (markAfter), the channel to answer.
+  const built = screensOfReplies.get(reply);
+  if (built) return built;
   const flows = replyFlows(options.flows, reply);
-  if (!reply.view) return { prompts: [{ say: reply.text, lang: flows.languages[0]! }], gather: { kind: reply.end ? 'none' : 'key' } };
-  return voiceScreen(flows, reply.view, options.speaker, { adviser: adviserNow(flows, options.now()) });
+  const screen: VoiceScreen = !reply.view
+    ? { prompts: [{ say: reply.text, lang: flows.languages[0]! }], gather: { kind: reply.end ? 'none' : 'key' } }
+    : voiceScreen(flows, reply.view, options.speaker, { adviser: adviserNow(flows, options.now()) });
+  screensOfReplies.set(reply, screen);
+  return screen;
 }
+
+const screensOfReplies = new WeakMap<CallReply, VoiceScreen>();
 
 /** A short text of the voice line (goodbye, the silence notice), said in `lang` from the live content. */
 export function sayText(options: VoiceTurnOptions, lang: Lang, key: string): Spoken[] {
