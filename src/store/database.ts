@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { Kysely, Migrator, PostgresDialect, type CompiledQuery, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type CompiledQuery, type MigrationProvider, type Transaction } from 'kysely';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
 import type { Database } from './schema.js';
@@ -76,13 +76,35 @@ export function prepared<R>(query: CompiledQuery<R>): CompiledQuery<R> {
   return query;
 }
 
+/**
+ * A transaction that may run statements longer than the hotline's 2 s (a
+ * station import): raises PostgreSQL's statement timeout for this
+ * transaction, and the pool's client-side query timeout with it, until the
+ * transaction ends. Call it first in the transaction.
+ */
+export async function allowLongStatements(trx: Transaction<Database>, seconds: number): Promise<void> {
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error('allowLongStatements: a whole number of seconds');
+  await sql.raw(`set local statement_timeout = '${seconds}s'`).execute(trx);
+}
+
+const LONG_STATEMENTS = /^set local statement_timeout = '(\d+)s'$/;
+const TRANSACTION_END = /^(commit|rollback)$/i;
+
 function runPreparedByName(client: pg.PoolClient): void {
   type Query = (...args: unknown[]) => unknown;
   const query = client.query.bind(client) as Query;
+  /** set by allowLongStatements for the rest of its transaction: the client-side timeout, ms */
+  let longMs: number | undefined;
   // Kysely's driver calls query(text, values); a registered text goes as a named query.
   (client as unknown as { query: Query }).query = (text: unknown, ...rest: unknown[]) => {
-    const name = typeof text === 'string' && Array.isArray(rest[0]) ? preparedNames.get(text) : undefined;
-    return name ? query({ name, text, values: rest[0] }, ...rest.slice(1)) : query(text, ...rest);
+    if (typeof text !== 'string' || !Array.isArray(rest[0])) return query(text, ...rest);
+    const long = LONG_STATEMENTS.exec(text);
+    if (long) longMs = Number(long[1]) * 1000 + 500;
+    const name = preparedNames.get(text);
+    const timeout = longMs;
+    if (TRANSACTION_END.test(text)) longMs = undefined;
+    if (!name && timeout === undefined) return query(text, ...rest);
+    return query({ text, values: rest[0], ...(name ? { name } : {}), ...(timeout !== undefined ? { query_timeout: timeout } : {}) }, ...rest.slice(1));
   };
 }
 
