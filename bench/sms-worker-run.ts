@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import { createContext } from '../src/context.js';
 import { encryptText } from '../src/privacy/phone.js';
-import { startLocalPostgres } from '../src/store/local-postgres.js';
-import { startLocalRedis } from '../src/store/local-redis.js';
+import { startLocalPostgres } from '../src/local-servers/local-postgres.js';
+import { startLocalRedis } from '../src/local-servers/local-redis.js';
 import { insertSms } from '../src/store/sms-store.js';
 
 export async function runSmsWorker(options: { name: string; total: number; concurrency: number; env: Record<string, string> }): Promise<{ seconds: number; sentRows: number }> {

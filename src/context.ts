@@ -17,7 +17,7 @@ import type { Lookup } from './runtime/lookups.js';
 import { createCallRuntime, type CallRuntime } from './runtime/call-runtime.js';
 import { createDatabase, isDataError, migrateToLatest, type Db } from './store/database.js';
 import { callStartFacts, recordTurns, type CallStartKey, type TurnRecord } from './store/call-log-store.js';
-import { startLocalRedis } from './store/local-redis.js';
+import { startLocalRedis } from './local-servers/local-redis.js';
 import { createSessionStore } from './store/session-store.js';
 import { createTurnSpool, type TurnSpool } from './store/turn-spool.js';
 import { createAtSmsTransport } from './channels/africastalking/sms-transport.js';

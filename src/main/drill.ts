@@ -31,9 +31,9 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config/config.js';
 import { createContext, type AppContext } from '../context.js';
-import { startLocalPostgres } from '../store/local-postgres.js';
-import { startLocalRedis, type LocalRedis } from '../store/local-redis.js';
-import { startTcpProxy } from '../store/local-tcp-proxy.js';
+import { startLocalPostgres } from '../local-servers/local-postgres.js';
+import { startLocalRedis, type LocalRedis } from '../local-servers/local-redis.js';
+import { startTcpProxy } from '../local-servers/local-tcp-proxy.js';
 import { createApp } from '../web/app.js';
 import { runMain } from './run-main.js';
 

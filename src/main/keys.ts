@@ -19,7 +19,7 @@ import { checkKeys, KEY_NAMES, type KeyName } from '../privacy/key-fingerprints.
 import { rotateKeys, type RotationSummary } from '../privacy/key-rotation.js';
 import { loadSecrets, type Secrets } from '../privacy/secrets.js';
 import { openConfiguredDatabase, migrateToLatest, type Db } from '../store/database.js';
-import { startLocalRedis } from '../store/local-redis.js';
+import { startLocalRedis } from '../local-servers/local-redis.js';
 import { createTurnSpool } from '../store/turn-spool.js';
 import { runMain, UsageError } from './run-main.js';
 

@@ -14,7 +14,7 @@ import express from 'express';
 import { createHubtelSessionEnds } from '../../src/channels/hubtel/session-ends.js';
 import { hubtelUssdHandler, parseHubtelJson } from '../../src/channels/hubtel/ussd-handler.js';
 import type { HubtelReply } from '../../src/channels/hubtel/ussd-request.js';
-import { startTcpProxy, type TcpProxy } from '../../src/store/local-tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../../src/local-servers/local-tcp-proxy.js';
 import { createDatabase, migrateToLatest } from '../../src/store/database.js';
 import { hubtelReplyProblems, postHubtel, type HubtelBody } from '../support/channels.js';
 import { freshDatabase } from '../support/databases.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDatabase, migrateToLatest } from '../../src/store/database.js';
 import { freshDatabase } from '../support/databases.js';
 import { converse, startHarness, type Harness } from '../support/harness.js';
-import { startTcpProxy, type TcpProxy } from '../../src/store/local-tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../../src/local-servers/local-tcp-proxy.js';
 
 let proxy: TcpProxy;
 let h: Harness;

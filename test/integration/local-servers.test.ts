@@ -1,6 +1,6 @@
 /**
  * Starts and stops real redis-server and PostgreSQL processes through
- * src/store/local-redis.ts and local-postgres.ts (besides the pair that the
+ * src/local-servers/local-redis.ts and local-postgres.ts (besides the pair that the
  * global setup started), and checks the test setup's environment.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startLocalPostgres } from '../../src/store/local-postgres.js';
-import { ensureRedisServerBinary, startLocalRedis } from '../../src/store/local-redis.js';
+import { startLocalPostgres } from '../../src/local-servers/local-postgres.js';
+import { ensureRedisServerBinary, startLocalRedis } from '../../src/local-servers/local-redis.js';
 import { freshDatabase, freshRedisPrefix } from '../support/databases.js';
 
 let tmp: string;

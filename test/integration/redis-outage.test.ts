@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { startLocalRedis, type LocalRedis } from '../../src/store/local-redis.js';
-import { startTcpProxy, type TcpProxy } from '../../src/store/local-tcp-proxy.js';
+import { startLocalRedis, type LocalRedis } from '../../src/local-servers/local-redis.js';
+import { startTcpProxy, type TcpProxy } from '../../src/local-servers/local-tcp-proxy.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 let redis: LocalRedis;

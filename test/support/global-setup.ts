@@ -9,8 +9,8 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import Module from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import type { LocalPostgres } from '../../src/store/local-postgres.js';
-import type { LocalRedis } from '../../src/store/local-redis.js';
+import type { LocalPostgres } from '../../src/local-servers/local-postgres.js';
+import type { LocalRedis } from '../../src/local-servers/local-redis.js';
 
 declare global {
   /** Set here, called by global-teardown.ts (same process). */
@@ -23,8 +23,8 @@ export default async function globalSetup(): Promise<void> {
   if (!needRedis && !needPostgres) return;
 
   const { startLocalRedis, startLocalPostgres } = await withTsSpecifiers(async () => ({
-    ...(await import('../../src/store/local-redis.js')),
-    ...(await import('../../src/store/local-postgres.js')),
+    ...(await import('../../src/local-servers/local-redis.js')),
+    ...(await import('../../src/local-servers/local-postgres.js')),
   }));
 
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'kalata-test-'));
