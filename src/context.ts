@@ -3,7 +3,7 @@
  * factories. Tests pass overrides (their own database, Redis, clock, logger).
  */
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { ConfigError, type Config } from './config/config.js';
 import type { CompiledFlows } from './engine/types.js';
@@ -18,6 +18,7 @@ import { createCallRuntime, type CallRuntime } from './runtime/call-runtime.js';
 import { createDatabase, isDataError, migrateToLatest, type Db } from './store/database.js';
 import { callStartFacts, recordTurns, type CallStartKey, type TurnRecord } from './store/call-log-store.js';
 import { startLocalRedis } from './local-servers/local-redis.js';
+import { connectRedis, describeRedis, RedisClusterRefused, refuseRedisCluster, replicaAcknowledgement } from './store/redis-connection.js';
 import { createSessionStore } from './store/session-store.js';
 import { createTurnSpool, type TurnSpool } from './store/turn-spool.js';
 import { createAtSmsTransport } from './channels/africastalking/sms-transport.js';
@@ -50,6 +51,8 @@ export interface AppContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly db: Db;
+  /** the console's long reads (calls list, analytics): a standby where DATABASE_READ_URL is set, else `db`. Never the triage actions. */
+  readonly readDb: Db;
   readonly redis: Redis;
   readonly flows: FlowRegistry;
   readonly secrets: Secrets;
@@ -151,31 +154,33 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     const secrets = overrides.secrets ?? loadSecrets(config);
 
     let redis = overrides.redis;
-    let redisUrl = config.redisUrl;
+    let redisTarget = config.redis;
     if (!redis) {
-      let url = redisUrl;
-      if (!url) {
+      if (!redisTarget) {
         const local = await startLocalRedis({ dir: join(config.dataDir, 'redis'), persist: true });
         cleanups.push(() => local.stop());
-        url = local.url;
-        embedded.redis = url;
-        redisUrl = url;
+        redisTarget = { kind: 'url', url: local.url };
+        embedded.redis = local.url;
       }
+      const target = redisTarget;
       // Fail fast: a command waits at most 500 ms and is never queued while Redis is away,
-      // so a caller gets the apology at once; ioredis reconnects by itself.
+      // so a caller gets the apology at once; ioredis reconnects by itself (through the Sentinels, to the primary of now).
       // Auto-pipelining: the commands of concurrent requests issued in one tick share one write.
-      const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500, connectTimeout: 3000, enableAutoPipelining: true });
+      const client = connectRedis(target, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500, connectTimeout: 3000, enableAutoPipelining: true });
       client.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
       cleanups.push(async () => {
         await client.quit().catch(() => client.disconnect());
       });
       await new Promise<void>((resolve, reject) => {
         if (client.status === 'ready') return resolve();
-        const timer = setTimeout(() => reject(new Error(`Redis at ${url.replace(/\/\/[^@]*@/, '//')} did not answer within 10 s`)), 10_000);
+        const timer = setTimeout(() => reject(new Error(`Redis at ${describeRedis(target)} did not answer within 10 s`)), 10_000);
         client.once('ready', () => {
           clearTimeout(timer);
           resolve();
         });
+      });
+      await refuseRedisCluster(client, target).catch((err: unknown) => {
+        throw err instanceof RedisClusterRefused ? new ConfigError(err.message) : err;
       });
       redis = client;
     }
@@ -187,6 +192,12 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       if (!config.databaseUrl) embedded.database = pgliteDir;
       const created = db;
       cleanups.push(() => created.destroy());
+    }
+    let readDb = db;
+    if (config.databaseReadUrl && !overrides.db) {
+      const standby = await createDatabase({ url: config.databaseReadUrl, poolSize: 4 });
+      cleanups.push(() => standby.destroy());
+      readDb = standby;
     }
     if (overrides.migrate !== false) await migrateToLatest(db);
     // A key that is not the database's would silently break opt-outs, STATUT and reveals.
@@ -224,7 +235,10 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       cleanups.push(live.follow());
       liveContent = live;
     }
+    // With replicas (Sentinel), what a caller is answered on is on a replica first.
+    const confirm = replicaAcknowledgement(redis, { replicas: config.redisWaitReplicas, logger });
     const sessions = createSessionStore(redis, {
+      confirm,
       prefix,
       ttlSeconds: config.sessionTtlSeconds,
       resumeWindowSeconds: config.resumeWindowSeconds,
@@ -237,9 +251,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     // BullMQ: its own connections. The producer fails fast when Redis is away
     // (the outbox keeps the message); the worker waits for Redis forever.
     const bullConnection = () =>
-      redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: null }) : redisClient.duplicate({ maxRetriesPerRequest: null });
-    const producerConnection = redisUrl
-      ? new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+      redisTarget ? connectRedis(redisTarget, { maxRetriesPerRequest: null }) : redisClient.duplicate({ maxRetriesPerRequest: null });
+    const producerConnection = redisTarget
+      ? connectRedis(redisTarget, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
       : redisClient.duplicate({ maxRetriesPerRequest: 1, enableOfflineQueue: false });
     producerConnection.on('error', () => {});
     const smsOptions = { prefix: `${prefix}bull`, attempts: overrides.smsAttempts ?? 6, backoffMs: overrides.smsBackoffMs ?? 30_000 };
@@ -339,7 +353,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       });
     }
 
-    const spool = createTurnSpool({ redis: redisClient, db: database, prefix, key: secrets.dataEncryptionKey, logger });
+    const spool = createTurnSpool({ redis: redisClient, db: database, prefix, key: secrets.dataEncryptionKey, logger, confirm });
     let draining = false;
     const drainTimer = setInterval(() => {
       if (draining) return;
@@ -390,6 +404,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       config,
       logger,
       db: database,
+      readDb,
       redis: redisClient,
       flows: registry,
       secrets,

@@ -9,6 +9,8 @@ import { resolve } from 'node:path';
 import { getSupportedRegionCodes } from 'awesome-phonenumber';
 import { z } from 'zod';
 import { LANGUAGE_CODE } from '../i18n/languages.js';
+import { postgresHosts } from '../store/postgres-hosts.js';
+import type { RedisTarget } from '../store/redis-connection.js';
 
 /** What Express's `trust proxy` (proxy-addr) takes in a list: a name for a range, an address, or address/bits. */
 function isProxyAddress(item: string): boolean {
@@ -111,7 +113,20 @@ const envSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional()),
+  // A standby for the console's long reads (the calls list, analytics), where a few seconds of lag do no harm; never the triage actions.
+  DATABASE_READ_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional()),
   REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional()),
+  // Redis through Sentinel (store/redis-connection.ts), instead of REDIS_URL: the Sentinels, the group's name, credentials, TLS.
+  REDIS_SENTINELS: optionalString.pipe(
+    z.string().regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'host:port of each Sentinel, comma-separated (10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379)').optional(),
+  ),
+  REDIS_SENTINEL_NAME: optionalString.pipe(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'the name of `sentinel monitor <name>`: letters, digits and _ . -').optional()),
+  REDIS_SENTINEL_PASSWORD: optionalString,
+  REDIS_USERNAME: optionalString,
+  REDIS_PASSWORD: optionalString,
+  REDIS_TLS: z.enum(['true', 'false', '']).default('').transform((v) => v === 'true'),
+  // Replicas a saved session and a spooled turn wait for (WAIT, at most 100 ms) before the caller is answered. Default: 1 with Sentinel, 0 without.
+  REDIS_WAIT_REPLICAS: z.string().trim().default('').refine((v) => /^\d?$/.test(v), 'a number of replicas, 0 to 9').transform((v) => (v === '' ? undefined : Number(v))),
   DATA_DIR: z.string().default('./data'),
   AT_USERNAME: optionalString,
   AT_API_KEY: optionalString,
@@ -196,7 +211,12 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl?: string;
-  readonly redisUrl?: string;
+  /** the console's long reads (calls list, analytics) go there when set */
+  readonly databaseReadUrl?: string;
+  /** absent: a private redis-server (the embedded default) */
+  readonly redis?: RedisTarget;
+  /** replicas a saved session and a spooled turn wait for (store/redis-connection.ts) */
+  readonly redisWaitReplicas: number;
   readonly dataDir: string;
   readonly at?: { readonly username: string; readonly apiKey: string; readonly senderId?: string };
   readonly webhookSecret?: string;
@@ -321,8 +341,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       throw new ConfigError(`weak ${name}: ${weakness}, not a random value; in production use one such as $(openssl rand -hex 32)${move}`);
     }
   }
-  if (e.WEB_CONCURRENCY > 1 && (!e.DATABASE_URL || !e.REDIS_URL)) {
-    throw new ConfigError('WEB_CONCURRENCY above 1 needs DATABASE_URL and REDIS_URL: the embedded database and Redis belong to one process');
+  const redis = redisTarget(e);
+  for (const name of ['DATABASE_URL', 'DATABASE_READ_URL'] as const) {
+    try {
+      if (e[name]) postgresHosts(e[name]);
+    } catch (err) {
+      throw new ConfigError(`invalid ${name}: ${(err as Error).message}`);
+    }
+  }
+  if (e.DATABASE_READ_URL && !e.DATABASE_URL) throw new ConfigError('DATABASE_READ_URL is set without DATABASE_URL: the standby it names follows a primary that DATABASE_URL must name');
+  if (e.WEB_CONCURRENCY > 1 && (!e.DATABASE_URL || !redis)) {
+    throw new ConfigError('WEB_CONCURRENCY above 1 needs DATABASE_URL and REDIS_URL (or REDIS_SENTINELS): the embedded database and Redis belong to one process');
   }
   const smpp = smppSettings(e);
   const config: Config = {
@@ -331,7 +360,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     port: e.PORT,
     host: e.HOST,
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
-    ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
+    ...(e.DATABASE_READ_URL ? { databaseReadUrl: e.DATABASE_READ_URL } : {}),
+    ...(redis ? { redis } : {}),
+    redisWaitReplicas: e.REDIS_WAIT_REPLICAS ?? (redis?.kind === 'sentinel' ? 1 : 0),
     dataDir: resolve(e.DATA_DIR),
     ...(e.AT_USERNAME && e.AT_API_KEY
       ? { at: { username: e.AT_USERNAME, apiKey: e.AT_API_KEY, ...(e.AT_SENDER_ID ? { senderId: e.AT_SENDER_ID } : {}) } }
@@ -370,6 +401,34 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ...(smpp ? { smpp } : {}),
   };
   return deepFreeze(config);
+}
+
+/** REDIS_URL, or the Sentinel group; undefined for the embedded redis-server. */
+function redisTarget(e: Env): RedisTarget | undefined {
+  if (!e.REDIS_SENTINELS) {
+    if (e.REDIS_SENTINEL_NAME) throw new ConfigError('REDIS_SENTINEL_NAME is set without REDIS_SENTINELS: name the Sentinels too (host:port,host:port,host:port)');
+    for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD'] as const) {
+      if (e[name]) throw new ConfigError(`${name} is only read with REDIS_SENTINELS: with one server, put the credentials in REDIS_URL (redis://user:password@host:6379)`);
+    }
+    if (e.REDIS_TLS) throw new ConfigError('REDIS_TLS is only read with REDIS_SENTINELS: with one server, use a rediss:// REDIS_URL');
+    return e.REDIS_URL ? { kind: 'url', url: e.REDIS_URL } : undefined;
+  }
+  if (e.REDIS_URL) throw new ConfigError('REDIS_URL and REDIS_SENTINELS are both set: one Redis server, or the Sentinels that name the primary, not both');
+  if (!e.REDIS_SENTINEL_NAME) throw new ConfigError('missing REDIS_SENTINEL_NAME: the name the Sentinels monitor the primary under (sentinel monitor <name> ...)');
+  const sentinels = e.REDIS_SENTINELS.split(',').map((entry) => {
+    const [host, port] = entry.trim().split(':') as [string, string];
+    if (Number(port) < 1 || Number(port) > 65535) throw new ConfigError(`invalid REDIS_SENTINELS: port ${port} of ${host} is not a port`);
+    return { host, port: Number(port) };
+  });
+  return {
+    kind: 'sentinel',
+    sentinels,
+    name: e.REDIS_SENTINEL_NAME,
+    ...(e.REDIS_USERNAME ? { username: e.REDIS_USERNAME } : {}),
+    ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}),
+    ...(e.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: e.REDIS_SENTINEL_PASSWORD } : {}),
+    tls: e.REDIS_TLS,
+  };
 }
 
 /** The keys the data is under now, for `npm run keys -- rotate` (the new ones are the configured ones). */

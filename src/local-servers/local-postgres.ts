@@ -89,37 +89,97 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
   await prepareDataDir(dataDir, owner);
 
   try {
-    const initdb = await spawnManaged(
-      bins.initdb,
-      ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync'],
-      { cwd: path.dirname(dataDir), log: opts.log, stopSignal: 'SIGTERM', ...owner },
-    );
-    if ((await initdb.exited).code !== 0) {
-      const { how, output } = await initdb.describeExit();
-      throw new Error(`initdb failed (${how})${output ? `:\n${output}` : ''}`);
-    }
+    await runToEnd(bins.initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync'], 'initdb', dataDir, owner, opts.log);
 
-    const { proc, port } = await withFreePortRetry(opts.port, async (port) => {
-      const settings = {
-        listen_addresses: '127.0.0.1',
-        unix_socket_directories: '', // TCP only: no socket file, no socket path length limit
-        ...(opts.durable ? {} : { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
-        max_connections: '200',
-      };
-      const args = ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-      // SIGQUIT is an immediate shutdown (what `pg_ctl stop -m immediate` sends).
-      const proc = await spawnManaged(bins.postgres, args, {
-        cwd: path.dirname(dataDir),
-        log: opts.log,
-        stopSignal: 'SIGQUIT',
-        ...owner,
-      });
-      const url = databaseUrl(port, 'postgres');
-      await waitUntilReady(proc, () => isOurServer(url, dataDir), READY_TIMEOUT_MS, `postgres on 127.0.0.1:${port}`);
-      proc.unref();
-      return { proc, port };
-    });
+    const { proc, port } = await serve(bins, dataDir, owner, opts);
     return localPostgresHandle(proc, port, dataDir);
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Runs `postgres` on an initialized data directory, on a free port (or opts.port), until it answers as ours. */
+async function serve(bins: PostgresBinaries, dataDir: string, owner: UnixOwner | undefined, opts: Pick<LocalPostgresOptions, 'port' | 'log' | 'durable'>) {
+  return withFreePortRetry(opts.port, async (port) => {
+    const settings = {
+      listen_addresses: '127.0.0.1',
+      unix_socket_directories: '', // TCP only: no socket file, no socket path length limit
+      ...(opts.durable ? {} : { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
+      max_connections: '200',
+    };
+    const args = ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+    // SIGQUIT is an immediate shutdown (what `pg_ctl stop -m immediate` sends).
+    const proc = await spawnManaged(bins.postgres, args, {
+      cwd: path.dirname(dataDir),
+      log: opts.log,
+      stopSignal: 'SIGQUIT',
+      ...owner,
+    });
+    const url = databaseUrl(port, 'postgres');
+    await waitUntilReady(proc, () => isOurServer(url, dataDir), READY_TIMEOUT_MS, `postgres on 127.0.0.1:${port}`);
+    proc.unref();
+    return { proc, port };
+  });
+}
+
+/** Runs a PostgreSQL tool (as the data directory's owner) and throws with its output unless it exits 0. */
+async function runToEnd(binary: string, args: string[], what: string, dataDir: string, owner: UnixOwner | undefined, log: ((line: string) => void) | undefined): Promise<void> {
+  const child = await spawnManaged(binary, args, { cwd: path.dirname(dataDir), log, stopSignal: 'SIGTERM', ...owner });
+  if ((await child.exited).code !== 0) {
+    const { how, output } = await child.describeExit();
+    throw new Error(`${what} failed (${how})${output ? `:\n${output}` : ''}`);
+  }
+}
+
+export interface LocalStandby extends LocalPostgres {
+  /** `pg_ctl promote`: the standby leaves recovery and takes writes; resolves once it does. */
+  promote(): Promise<void>;
+}
+
+/**
+ * A streaming standby of a local primary, as a deployment makes one:
+ * `pg_basebackup -R` (a copy, with standby.signal and the primary's address),
+ * then `postgres` on the copy. Hot standby: it answers reads.
+ */
+export async function startLocalStandby(opts: {
+  dir: string;
+  primary: LocalPostgres;
+  log?: (line: string) => void;
+  /** the primary's commits wait for this standby (synchronous_standby_names): a failover loses no committed write. The primary must be durable (synchronous_commit on). */
+  synchronous?: boolean;
+}): Promise<LocalStandby> {
+  const bins = await ensurePostgresBinaries();
+  const dataDir = path.resolve(opts.dir);
+  const owner = isRoot() ? await postgresUser() : undefined;
+  await prepareDataDir(dataDir, owner);
+  const run = (binary: string, args: string[], what: string) => runToEnd(path.join(bins.binDir, binary), args, what, dataDir, owner, opts.log);
+  try {
+    await run('pg_basebackup', ['-h', '127.0.0.1', '-p', String(opts.primary.port), '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync'], 'pg_basebackup');
+    const { proc, port } = await serve(bins, dataDir, owner, {});
+    const handle = localPostgresHandle(proc, port, dataDir);
+    if (opts.synchronous) {
+      const client = new pg.Client({ connectionString: opts.primary.url });
+      await client.connect();
+      try {
+        await client.query(`alter system set synchronous_standby_names = '*'`);
+        await client.query('select pg_reload_conf()');
+        for (let i = 0; ; i++) {
+          const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from pg_stat_replication where sync_state in ('sync', 'quorum')`);
+          if (rows[0]!.n > 0) break;
+          if (i > 100) throw new Error('the standby did not become synchronous within 10 s');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      } finally {
+        await client.end();
+      }
+    }
+    return {
+      ...handle,
+      async promote() {
+        await run('pg_ctl', ['promote', '-w', '-D', dataDir], 'pg_ctl promote');
+      },
+    };
   } catch (error) {
     await rm(dataDir, { recursive: true, force: true });
     throw error;

@@ -16,6 +16,10 @@ export interface LocalRedisOptions {
   persist: boolean;
   /** Receives every line the server prints. */
   log?: (line: string) => void;
+  /** a replica of the Redis on this local port */
+  replicaOf?: number;
+  /** more `--name value` settings (a test's Redis Cluster node) */
+  extraArgs?: string[];
 }
 
 export interface LocalRedis {
@@ -57,6 +61,8 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<LocalRed
       '--daemonize', 'no',
       '--dir', dir,
       ...(opts.persist ? ['--appendonly', 'yes'] : ['--save', '', '--appendonly', 'no']),
+      ...(opts.replicaOf ? ['--replicaof', '127.0.0.1', String(opts.replicaOf)] : []),
+      ...(opts.extraArgs ?? []),
     ];
     const proc = await spawnManaged(binary, args, {
       cwd: dir,
@@ -73,10 +79,10 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<LocalRed
 }
 
 /**
- * Sends PING and INFO server over raw RESP. Resolves the server's process id
+ * Sends PING and INFO server over raw RESP (a Sentinel answers both too). Resolves the server's process id
  * once it answers PONG; undefined while it refuses, is loading, or is silent.
  */
-function probeRedis(port: number, timeoutMs = 1000): Promise<number | undefined> {
+export function probeRedis(port: number, timeoutMs = 1000): Promise<number | undefined> {
   return new Promise((resolve) => {
     let received = Buffer.alloc(0);
     const socket = net.connect({ host: '127.0.0.1', port });

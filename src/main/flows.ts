@@ -12,7 +12,8 @@ import { userInfo } from 'node:os';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../store/redis-connection.js';
 import { loadConfig } from '../config/config.js';
 import { dirsOf, isRecordingPath, readContentDirs, recordedWordsOf, RECORDED_WORDS_FILE, writeContentDir, ContentError, type RecordingSources } from '../content/content-files.js';
 import { createMediaReader, storeRecordings } from '../content/media-store.js';
@@ -42,7 +43,7 @@ runMain(async () => {
   const options = flowOptions(config);
   const db = await openConfiguredDatabase(config);
   // Announcements are a shortcut: without Redis, every process still sees the change at its next check.
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true }) : undefined;
+  const redis = config.redis ? connectRedis(config.redis, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true }) : undefined;
   redis?.on('error', () => {});
   try {
     await migrateToLatest(db);

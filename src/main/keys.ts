@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../store/redis-connection.js';
 import { loadConfig, loadOldKeys, type Config } from '../config/config.js';
 import { createLogger } from '../logger.js';
 import { checkKeys, KEY_NAMES, type KeyName } from '../privacy/key-fingerprints.js';
@@ -42,16 +42,16 @@ async function check(db: Db, secrets: Secrets): Promise<boolean> {
 
 /** How many turns wait in the spool, from Redis (a private one is started on its data when REDIS_URL is unset). */
 async function withSpool<T>(config: Config, db: Db, secrets: Secrets, use: (spool: { size(): Promise<number> } | undefined) => Promise<T>): Promise<T> {
-  let url = config.redisUrl;
+  let target = config.redis;
   let stopLocal: (() => Promise<void>) | undefined;
-  if (!url) {
+  if (!target) {
     const dir = join(config.dataDir, 'redis');
     if (!existsSync(dir)) return use(undefined); // no private Redis ever ran: nothing can be spooled
     const local = await startLocalRedis({ dir, persist: true });
-    url = local.url;
+    target = { kind: 'url', url: local.url };
     stopLocal = () => local.stop();
   }
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 5000, lazyConnect: true });
+  const redis = connectRedis(target, { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 5000, lazyConnect: true });
   redis.on('error', () => {});
   try {
     await redis.connect().catch((err: Error) => {

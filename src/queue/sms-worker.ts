@@ -5,11 +5,12 @@
  * worker.
  */
 import { Worker, type ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { Db } from '../store/database.js';
-import { failStaleSending, forgetOldNumbers, pendingSmsIds } from '../store/sms-store.js';
+import { failStaleSending, forgetOldNumbers, pendingSmsIds, queuedSmsIdsSince } from '../store/sms-store.js';
 import { createSmsProcessor, type SmsProcessorDeps } from './sms-processor.js';
-import { SMS_QUEUE, type SmsJobData, type SmsQueue } from './sms-queue.js';
+import { SMS_QUEUE, smsJobId, type SmsJobData, type SmsQueue } from './sms-queue.js';
 
 export interface SmsWorkerOptions extends SmsProcessorDeps {
   connection: ConnectionOptions;
@@ -24,6 +25,8 @@ export interface SmsWorkerOptions extends SmsProcessorDeps {
   staleSendingMs?: number;
   /** a message `queued`/`retrying` this long without news lost its job: queued again (default 15 min) */
   lostJobAfterMs?: number;
+  /** after Redis comes back (a restart, a failover), messages queued this long before are checked for their job (default 60 s) */
+  lostJobWindowMs?: number;
   /** encrypted numbers older than this are deleted (default 30 days) */
   retentionDays?: number;
 }
@@ -32,6 +35,8 @@ export interface SmsWorker {
   readonly worker: Worker<SmsJobData>;
   /** one relay pass, for tests and shutdown */
   relay(): Promise<number>;
+  /** looks up the jobs of messages queued from shortly before `since` on; queues the missing ones again; resolves how many */
+  requeueLostJobs(since: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -49,8 +54,34 @@ export function startSmsWorker(options: SmsWorkerOptions): SmsWorker {
     if (job) log.info({ message: job.data.messageId, attempt: job.attemptsMade, reason: err.message }, 'SMS job failed');
   });
 
+  // A Redis that comes back may not have every job it took: a restart without the last writes on disk, or a
+  // replica promoted before it had them. The messages queued just before are looked up, and a missing job is queued again.
+  let reconnectedAt: number | undefined;
+  if (options.connection instanceof Redis) {
+    let seenReady = options.connection.status === 'ready';
+    options.connection.on('ready', () => {
+      if (seenReady) reconnectedAt = Date.now();
+      seenReady = true;
+    });
+  }
+  const requeueLostJobs = async (db: Db, since: number): Promise<number> => {
+    const candidates = await queuedSmsIdsSince(db, new Date(since - (options.lostJobWindowMs ?? 60_000)));
+    const missing: string[] = [];
+    for (const id of candidates) if (!(await options.queue.queue.getJob(smsJobId(id)))) missing.push(id);
+    if (missing.length) {
+      await options.queue.enqueue(db, missing);
+      log.warn({ count: missing.length, checked: candidates.length }, 'SMS jobs missing after Redis came back: queued again');
+    }
+    return missing.length;
+  };
+
   let lastRetention = 0;
   const relay = async (db: Db = options.db): Promise<number> => {
+    if (reconnectedAt !== undefined) {
+      const since = reconnectedAt;
+      await requeueLostJobs(db, since);
+      if (reconnectedAt === since) reconnectedAt = undefined;
+    }
     await failStaleSending(db, options.staleSendingMs ?? 120_000);
     if (Date.now() - lastRetention > 10 * 60_000) {
       lastRetention = Date.now();
@@ -79,6 +110,7 @@ export function startSmsWorker(options: SmsWorkerOptions): SmsWorker {
   return {
     worker,
     relay: () => relay(),
+    requeueLostJobs: (since) => requeueLostJobs(options.db, since),
     async close() {
       clearInterval(timer);
       await worker.close();

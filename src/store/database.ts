@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Kysely, Migrator, PostgresDialect, sql, type CompiledQuery, type MigrationProvider, type Transaction } from 'kysely';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
+import { createMultiHostPool, postgresHosts } from './postgres-hosts.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -26,8 +27,7 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
 export async function createDatabase(options: DatabaseOptions): Promise<Db> {
   if (options.url) {
-    const pool = new pg.Pool({
-      connectionString: options.url,
+    const settings: pg.PoolConfig = {
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 2000,
       idleTimeoutMillis: 30000,
@@ -35,16 +35,21 @@ export async function createDatabase(options: DatabaseOptions): Promise<Db> {
       // step's deadline; the turn is then spooled.
       query_timeout: 2500,
       statement_timeout: 2000,
-    });
+    };
     // A client losing its server must not crash the process: idle ones report
     // to the pool, and a checked-out one (mid-transaction when PostgreSQL
     // goes away) would emit an unhandled 'error'. The query in flight fails
     // on its own, and the caller's turn is spooled.
-    pool.on('error', () => {});
-    pool.on('connect', (client) => {
+    const onClient = (client: pg.PoolClient) => {
       client.on('error', () => {});
       runPreparedByName(client);
-    });
+    };
+    // Several hosts (a primary and its standbys): connections go to the one that answers as asked (postgres-hosts.ts).
+    const hosts = postgresHosts(options.url);
+    if (hosts) return new Kysely<Database>({ dialect: new PostgresDialect({ pool: createMultiHostPool(hosts, settings, onClient) }) });
+    const pool = new pg.Pool({ ...settings, connectionString: options.url });
+    pool.on('error', () => {});
+    pool.on('connect', onClient);
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   const { PGlite } = await import('@electric-sql/pglite');

@@ -67,7 +67,7 @@ export interface SessionStore {
    * caller's resume record. Throws RateLimitedError or SessionBusyError.
    */
   lockAndLoad(channel: string, gatewaySessionId: string, phoneHash: string, address?: string): Promise<SessionLock>;
-  /** Saves the session (and the caller's resume record) and releases the lock, if still held; false when the lock was lost. */
+  /** Saves the session (and the caller's resume record) and releases the lock; false when another step holds the lock, or saved the call further on. */
   saveAndUnlock(lock: SessionLock, call: StoredCall, resume: ResumeUpdate): Promise<boolean>;
   /** Releases the lock without saving. */
   unlock(lock: SessionLock): Promise<void>;
@@ -97,12 +97,19 @@ end
 return {0, '', ''}`;
 
 // ARGV[4]: '-' keeps the resume record, '' deletes it, anything else replaces it.
+// The lock is ours (ARGV[1]), or nobody's: expired, or lost with a Redis primary that failed over before
+// its replica had it. Then the save is still right unless the session stored is as far on (ARGV[6], its seq).
 const SAVE_AND_UNLOCK = `
-if redis.call('get', KEYS[2]) ~= ARGV[1] then return 0 end
+local holder = redis.call('get', KEYS[2])
+if holder ~= ARGV[1] then
+  if holder then return 0 end
+  local current = redis.call('get', KEYS[1])
+  if current and cjson.decode(current).seq >= tonumber(ARGV[6]) then return 0 end
+end
 redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3])
 if ARGV[4] == '' then redis.call('del', KEYS[3])
 elseif ARGV[4] ~= '-' then redis.call('set', KEYS[3], ARGV[4], 'EX', ARGV[5]) end
-redis.call('del', KEYS[2])
+if holder then redis.call('del', KEYS[2]) end
 return 1`;
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -119,11 +126,13 @@ export interface SessionStoreOptions {
   /** requests per minute per number and per address; 0: no limit */
   perPhoneLimit?: number;
   perAddressLimit?: number;
+  /** after a save, waits for the replicas to have it (store/redis-connection.ts: replicaAcknowledgement) */
+  confirm?: () => Promise<boolean>;
 }
 
 type ScriptedRedis = Redis & {
   kalataLockAndLoad(session: string, lock: string, resume: string, phoneRate: string, addressRate: string, token: string, lockMs: number, phoneLimit: number, addressLimit: number, count: string): Promise<[number, string, string]>;
-  kalataSaveAndUnlock(session: string, lock: string, resume: string, token: string, json: string, ttl: number, resumeJson: string, window: number): Promise<number>;
+  kalataSaveAndUnlock(session: string, lock: string, resume: string, token: string, json: string, ttl: number, resumeJson: string, window: number, seq: number): Promise<number>;
   kalataRelease(lock: string, token: string): Promise<number>;
 };
 
@@ -181,7 +190,9 @@ export function createSessionStore(redis: Redis, options: SessionStoreOptions): 
     async saveAndUnlock(lock, call, resume) {
       const sessionKey = key(lock.channel, lock.gatewaySessionId);
       const resumeJson = 'keep' in resume || window <= 0 ? '-' : 'clear' in resume ? '' : JSON.stringify(resume.set);
-      const saved = await r.kalataSaveAndUnlock(sessionKey, `${sessionKey}:lock`, resumeKey(lock.phoneHash), lock.token, JSON.stringify(call), options.ttlSeconds, resumeJson, Math.max(window, 1));
+      const saved = await r.kalataSaveAndUnlock(sessionKey, `${sessionKey}:lock`, resumeKey(lock.phoneHash), lock.token, JSON.stringify(call), options.ttlSeconds, resumeJson, Math.max(window, 1), call.seq);
+      // Not confirmed (no replica, or Redis gone right after the save): the caller is answered all the same.
+      if (saved === 1) await options.confirm?.().catch(() => false);
       return saved === 1;
     },
     async unlock(lock) {

@@ -171,6 +171,12 @@ export async function pendingSmsIds(db: Db, pendingForMs: number, lostJobAfterMs
   return rows.map((r) => r.id);
 }
 
+/** Messages waiting for their job (queued or retrying) whose last change is `from` or later, oldest first. */
+export async function queuedSmsIdsSince(db: Db, from: Date, limit = 5000): Promise<string[]> {
+  const rows = await db.selectFrom('sms_outbox').select('id').where('status', 'in', ['queued', 'retrying']).where('updated_at', '>=', from).orderBy('id').limit(limit).execute();
+  return rows.map((r) => r.id);
+}
+
 export async function markQueued(db: Db, ids: readonly string[]): Promise<void> {
   if (!ids.length) return;
   await db.updateTable('sms_outbox').set({ status: 'queued', updated_at: new Date() }).where('id', 'in', [...ids]).where('status', '=', 'pending').execute();

@@ -30,12 +30,21 @@ function revive(turn: TurnRecord): TurnRecord {
   };
 }
 
-export function createTurnSpool(deps: { redis: Redis; db: Db; prefix: string; key: string; logger: Logger }): TurnSpool {
+export function createTurnSpool(deps: {
+  redis: Redis;
+  db: Db;
+  prefix: string;
+  key: string;
+  logger: Logger;
+  /** after a push, waits for the replicas to have it (store/redis-connection.ts: replicaAcknowledgement) */
+  confirm?: () => Promise<boolean>;
+}): TurnSpool {
   const stream = `${deps.prefix}spool:turns`;
   const log = deps.logger.child({ subsystem: 'spool' });
   return {
     async push(turn) {
       await deps.redis.xadd(stream, '*', 'turn', encryptText(deps.key, JSON.stringify(turn)));
+      await deps.confirm?.().catch(() => false);
     },
     async drain() {
       let written = 0;

@@ -39,6 +39,8 @@ export interface HarnessOptions {
   redisPrefix?: string;
   /** let the app make its own Redis client from REDIS_URL (with its production settings) */
   redisUrl?: string;
+  /** let the app make its own Redis clients from its env (REDIS_SENTINELS) */
+  ownRedis?: boolean;
 }
 
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
@@ -61,7 +63,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const db = await createDatabase(databaseUrl ? { url: databaseUrl } : {});
   const ctx = await createContext(config, {
     logger: createLogger('info', sink),
-    ...(options.redisUrl ? {} : { redis }),
+    ...(options.redisUrl || options.ownRedis ? {} : { redis }),
     db,
     redisPrefix: options.redisPrefix ?? `${freshRedisPrefix(name)}:`,
     ...options.context,

@@ -15,7 +15,7 @@ describe('config', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ port: 3000, defaultLanguage: 'fr', defaultCountry: 'ML', bambaraSpelling: 'standard', limits: { gsm7: 182, ucs2: 80 }, serviceCodes: [], production: false });
     expect(c.databaseUrl).toBeUndefined();
-    expect(c.redisUrl).toBeUndefined();
+    expect(c.redis).toBeUndefined();
     expect(c.at).toBeUndefined();
   });
 
@@ -148,5 +148,36 @@ describe('config', () => {
     expect(loadOldKeys({ OLD_PHONE_HASH_KEY: 'k'.repeat(32), OLD_DATA_ENCRYPTION_KEY: '0'.repeat(64) })).toEqual({ phoneHashKey: 'k'.repeat(32), dataEncryptionKey: '0'.repeat(64) });
     expect(() => loadOldKeys({ OLD_DATA_ENCRYPTION_KEY: 'not-a-key' })).toThrow(/^invalid OLD_DATA_ENCRYPTION_KEY: must be 32 bytes/);
     expect(() => loadOldKeys({ OLD_PHONE_HASH_KEY: 'short' })).toThrow(/^invalid OLD_PHONE_HASH_KEY: must be at least 32 characters$/);
+  });
+
+  it('reads Redis as one URL, or as a Sentinel group with its credentials; waits for one replica with Sentinel unless told', () => {
+    expect(loadConfig({ REDIS_URL: 'rediss://:pw@cache:6380' })).toMatchObject({ redis: { kind: 'url', url: 'rediss://:pw@cache:6380' }, redisWaitReplicas: 0 });
+    const c = loadConfig({ REDIS_SENTINELS: ' 10.0.0.1:26379, 10.0.0.2:26379,sentinel-3:26380', REDIS_SENTINEL_NAME: 'kalata', REDIS_PASSWORD: 'p', REDIS_SENTINEL_PASSWORD: 's', REDIS_TLS: 'true' });
+    expect(c.redis).toEqual({
+      kind: 'sentinel',
+      sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }, { host: 'sentinel-3', port: 26380 }],
+      name: 'kalata',
+      password: 'p',
+      sentinelPassword: 's',
+      tls: true,
+    });
+    expect(c.redisWaitReplicas).toBe(1);
+    expect(loadConfig({ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_NAME: 'k', REDIS_WAIT_REPLICAS: '0' }).redisWaitReplicas).toBe(0);
+    expect(loadConfig({ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_NAME: 'k', DATABASE_URL: 'postgres://x/y', WEB_CONCURRENCY: '2' }).webConcurrency).toBe(2);
+  });
+
+  it('refuses a Sentinel setting that cannot work, in one line that never shows a password', () => {
+    expect(() => loadConfig({ REDIS_SENTINELS: 'a:26379' })).toThrow(/^missing REDIS_SENTINEL_NAME: /);
+    expect(() => loadConfig({ REDIS_SENTINEL_NAME: 'kalata' })).toThrow(/^REDIS_SENTINEL_NAME is set without REDIS_SENTINELS/);
+    expect(() => loadConfig({ REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'k', REDIS_URL: 'redis://r:6379' })).toThrow(/^REDIS_URL and REDIS_SENTINELS are both set/);
+    expect(() => loadConfig({ REDIS_SENTINELS: 'a', REDIS_SENTINEL_NAME: 'k' })).toThrow(/^invalid REDIS_SENTINELS="a": host:port of each Sentinel/);
+    expect(() => loadConfig({ REDIS_SENTINELS: 'a:70000', REDIS_SENTINEL_NAME: 'k' })).toThrow(/^invalid REDIS_SENTINELS: port 70000 of a is not a port$/);
+    expect(() => loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_PASSWORD: 'secret-pw' })).toThrow(/^REDIS_PASSWORD is only read with REDIS_SENTINELS: with one server, put the credentials in REDIS_URL/);
+    expect(() => loadConfig({ REDIS_TLS: 'true' })).toThrow(/^REDIS_TLS is only read with REDIS_SENTINELS/);
+    expect(() => loadConfig({ REDIS_TLS: 'yes' })).toThrow(/^invalid REDIS_TLS="yes"/);
+    expect(() => loadConfig({ REDIS_WAIT_REPLICAS: 'two' })).toThrow(/^invalid REDIS_WAIT_REPLICAS="two": a number of replicas, 0 to 9$/);
+    for (const bad of [{ REDIS_PASSWORD: 'secret-pw' }, { REDIS_SENTINEL_PASSWORD: 'secret-pw' }]) {
+      expect(() => loadConfig({ REDIS_URL: 'redis://r:6379', ...bad })).toThrow(/^(?!.*secret-pw)/);
+    }
   });
 });

@@ -131,11 +131,12 @@ function periodOf(q: Request['query'], now = new Date()): { f: PeriodFilter; per
 
 export function createAnalyticsRoutes(ctx: AppContext): Router {
   const router = express.Router();
-  const { db } = ctx;
+  // The lists read from a standby where one is set (DATABASE_READ_URL); the audit log is written to the primary.
+  const { db, readDb } = ctx;
   const operator = requireRole('operator');
   router.get('/analytics', operator, async (req, res) => {
     const { f, period, label } = periodOf(req.query);
-    const charts = buildCharts(await analytics(db, period), ctx.flows.live());
+    const charts = buildCharts(await analytics(readDb, period), ctx.flows.live());
     const query = queryOf({ ...f });
     const json = JSON.stringify({
       charts: charts.map((c) => ({ key: c.key, kind: c.kind, horizontal: c.horizontal, wide: c.wide, counted: c.counted, rows: c.rows.map((r) => ({ label: r.label, n: r.n })) })),
@@ -146,7 +147,7 @@ export function createAnalyticsRoutes(ctx: AppContext): Router {
     const key = /^([a-z0-9_-]{1,60})\.csv$/.exec(String(req.params.file))?.[1];
     if (!key) return next();
     const { f, period } = periodOf(req.query);
-    const chart = buildCharts(await analytics(db, period), ctx.flows.live(), true).find((c) => c.key === key);
+    const chart = buildCharts(await analytics(readDb, period), ctx.flows.live(), true).find((c) => c.key === key);
     if (!chart) return next();
     await audit(db, signedIn(res), 'export_analytics', key, queryOf({ ...f }) || undefined);
     res.type('text/csv; charset=utf-8').attachment(`kalata-analyses-${key}.csv`);

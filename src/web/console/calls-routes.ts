@@ -30,17 +30,18 @@ function callFilters(q: Request['query']): CallFilters {
 
 export function createCallRoutes(ctx: AppContext): Router {
   const router = express.Router();
-  const { db } = ctx;
+  // The lists read from a standby where one is set (DATABASE_READ_URL); the audit log is written to the primary.
+  const { db, readDb } = ctx;
   const operator = requireRole('operator');
 
   router.get('/calls', operator, async (req, res) => {
     const f = callFilters(req.query);
-    const list = await listCalls(db, f);
+    const list = await listCalls(readDb, f);
     page(res, 'calls', t('Appels'), 'calls', { ...list, f, query: queryOf({ ...f }), ...flowWords(ctx.flows.live()), outcomes: CALL_OUTCOME_LABELS, languages: LANGUAGE_LABELS });
   });
   router.get('/calls.csv', operator, async (req, res) => {
     const f = callFilters(req.query);
-    const { rows } = await listCalls(db, { ...f, page: 1 }, 10_000);
+    const { rows } = await listCalls(readDb, { ...f, page: 1 }, 10_000);
     await audit(db, signedIn(res), 'export_calls', undefined, queryOf({ ...f }));
     res.type('text/csv; charset=utf-8').attachment(t('kalata-appels.csv'));
     let out = csvRow(['started_at', 'phone', 'language', 'network', 'service_code', 'steps', 'last_node', 'outcome', 'duration_s']);
@@ -52,7 +53,7 @@ export function createCallRoutes(ctx: AppContext): Router {
   });
   router.get('/calls/:id', operator, async (req, res) => {
     const id = String(req.params.id);
-    const found = UUID.test(id) ? await callTranscript(db, id) : undefined;
+    const found = UUID.test(id) ? await callTranscript(readDb, id) : undefined;
     if (!found) return messagePage(res, 404, t('Appel introuvable'), t('Aucun appel ne porte cet identifiant : il a pu être effacé à la fin de sa durée de conservation.'));
     await audit(db, signedIn(res), 'view_call', id);
     page(res, 'call', t('Appel'), 'calls', { ...found, hidden: PRIVATE_INPUT, ...flowWords(ctx.flows.live()) });
