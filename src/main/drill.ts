@@ -1,5 +1,5 @@
 /**
- * `npm run drill`: the outage drill. Starts its own redis-server and
+ * `npm run drill`: the outage drill (`npm run drill -- --ha`: the failover drill, drill-ha.ts). Starts its own redis-server and
  * PostgreSQL, runs the hotline in this process, and sends bursts of callers
  * filing fraud reports while it takes the dependencies down in turn:
  *
@@ -35,38 +35,16 @@ import { startLocalPostgres } from '../local-servers/local-postgres.js';
 import { startLocalRedis, type LocalRedis } from '../local-servers/local-redis.js';
 import { startTcpProxy } from '../local-servers/local-tcp-proxy.js';
 import { createApp } from '../web/app.js';
+import { burst, midBurst, newPhase, newTally, patiently, REF, sleep, type PhaseFigures } from './drill-callers.js';
 import { runMain } from './run-main.js';
 
 /** The command's size; the test runs fewer. */
 export const CALLERS_PER_PHASE = 40;
-// nock 15 (which answers the SMS gateway) breaks the POSTs that global fetch
-// lets through to real servers: the callers use the fetch from before nock
-// (this module is loaded before nock is).
-const realFetch = globalThis.fetch;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const REF = /KA-[0-9A-Z]{7}/;
-/** A French caller filing a vote-buying report with a discreet SMS (language, report, SMS, type, region, place, description, send). */
-const REPORT_INPUTS = ['1', '2', '1', '1', '1', '5', 'Marché de Kati', 'Des billets distribués', '1'];
-
 export interface DrillOptions {
   /** callers started in each phase, 15 ms apart (the command: CALLERS_PER_PHASE) */
   callersPerPhase: number;
   /** progress lines ("Phase 1: baseline"); default none */
   log?: (line: string) => void;
-}
-
-/** How the callers of one phase ended. */
-export interface PhaseFigures {
-  phase: 'baseline' | 'redis' | 'postgres' | 'sms';
-  callers: number;
-  /** ended with "Merci. Votre référence: KA-…" */
-  references: number;
-  /** ended with the apology ("Service indisponible…"): what a caller gets when Redis is away or too slow */
-  apologies: number;
-  /** ended any other way (another END, or still a menu after the last input): the drill no longer files a report */
-  otherEndings: number;
-  /** stopped on a request that got no CON/END */
-  unanswered: number;
 }
 
 export interface DrillFigures {
@@ -147,82 +125,6 @@ export function formatDrill(f: DrillFigures): string {
     `  turns still spooled              ${f.turnsStillSpooled} (${f.spooledWhileCut} while PostgreSQL was cut)`,
     `  gateway answers 503              ${f.gatewayRefusals}`,
   ].join('\n');
-}
-
-interface Tally {
-  requests: number;
-  answered: number;
-  improper: string[];
-  strangeEndings: string[];
-  refs: Set<string>;
-  referencesWhileCut: number;
-  /** PostgreSQL is cut right now */
-  cut: boolean;
-  /** the END a caller gets when something failed (French) */
-  apology: string;
-}
-
-/** One caller filing a report; stops at the first answer that is not CON. */
-async function caller(base: string, id: string, phone: string, tally: Tally, phase: PhaseFigures): Promise<void> {
-  const typed: string[] = [];
-  let body = '';
-  for (let i = 0; i <= REPORT_INPUTS.length; i++) {
-    if (i > 0) typed.push(REPORT_INPUTS[i - 1]!);
-    tally.requests += 1;
-    let status = 0;
-    try {
-      const res = await realFetch(`${base}/ussd/africastalking`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ sessionId: id, phoneNumber: phone, serviceCode: '*384*123#', text: typed.join('*') }).toString(),
-        signal: AbortSignal.timeout(10_000),
-      });
-      status = res.status;
-      body = await res.text();
-    } catch (err) {
-      body = `(${(err as Error).name})`;
-    }
-    const proper = status === 200 && /^(CON|END) /.test(body);
-    if (proper) tally.answered += 1;
-    else if (tally.improper.length < 5) tally.improper.push(`${status} ${body.slice(0, 60)}`);
-    if (!proper) {
-      phase.unanswered += 1;
-      return;
-    }
-    if (body.startsWith('END')) break;
-    await sleep(20);
-  }
-  const ref = REF.exec(body)?.[0];
-  if (ref && body.startsWith('END Merci')) {
-    tally.refs.add(ref);
-    phase.references += 1;
-    if (tally.cut) tally.referencesWhileCut += 1;
-  } else if (body === `END ${tally.apology}`) {
-    phase.apologies += 1;
-  } else {
-    phase.otherEndings += 1;
-    if (tally.strangeEndings.length < 5) tally.strangeEndings.push(`${phase.phase}, after ${typed.length} inputs: ${body.slice(0, 80)}`);
-  }
-}
-
-async function burst(base: string, phase: PhaseFigures, size: number, tally: Tally, during?: () => Promise<void>): Promise<void> {
-  const digit = ['baseline', 'redis', 'postgres', 'sms'].indexOf(phase.phase) + 1;
-  const calls = Array.from({ length: size }, (_, i) =>
-    sleep(i * 15).then(() => caller(base, `drill-${phase.phase}-${i}`, `+2237${digit}${String(100_000 + i).padStart(6, '0')}`, tally, phase)),
-  );
-  await Promise.all([...calls, during?.() ?? Promise.resolve()]);
-}
-
-/** The drill's own reads of Redis: a command timed out on a busy machine is asked again (the hotline's are not). */
-async function patiently<T>(read: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await read();
-    } catch (err) {
-      if (attempt >= 20) throw err;
-      await sleep(250);
-    }
-  }
 }
 
 /** Waits until the hotline reaches Redis and PostgreSQL again by itself, so that an outage ends before the next phase begins. */
@@ -306,22 +208,14 @@ export async function runOutageDrill(options: DrillOptions): Promise<DrillFigure
     });
     await new Promise<void>((r) => server.once('listening', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const tally: Tally = { requests: 0, answered: 0, improper: [], strangeEndings: [], refs: new Set(), referencesWhileCut: 0, cut: false, apology: ctx.calls.apology('fr').text };
-    const phase = (name: PhaseFigures['phase']): PhaseFigures => ({ phase: name, callers: options.callersPerPhase, references: 0, apologies: 0, otherEndings: 0, unanswered: 0 });
-    const phases = [phase('baseline'), phase('redis'), phase('postgres'), phase('sms')] as const;
-    const size = options.callersPerPhase;
+    const tally = newTally(ctx.calls.apology('fr').text);
+    const phases = [newPhase('baseline', options.callersPerPhase), newPhase('redis', options.callersPerPhase), newPhase('postgres', options.callersPerPhase), newPhase('sms', options.callersPerPhase)] as const;
 
     log('Phase 1: baseline');
-    await burst(base, phases[0], size, tally);
-    // Mid-burst: once the phase's callers have sent three requests each on average, every call is under way.
-    const midBurst = async (phase: PhaseFigures) => {
-      const until = tally.requests + 3 * size;
-      const ended = () => phase.references + phase.apologies + phase.otherEndings + phase.unanswered === size;
-      while (tally.requests < until && !ended()) await sleep(5);
-    };
+    await burst([base], phases[0], 1, tally);
     log('Phase 2: Redis stopped mid-burst, then restarted');
-    await burst(base, phases[1], size, tally, async () => {
-      await midBurst(phases[1]);
+    await burst([base], phases[1], 2, tally, async () => {
+      await midBurst(phases[1], tally);
       redisProxy.cut();
       await redis.stop();
       await sleep(1500);
@@ -332,8 +226,8 @@ export async function runOutageDrill(options: DrillOptions): Promise<DrillFigure
     });
     log('Phase 3: PostgreSQL cut mid-burst, then restored');
     let spooledWhileCut = 0;
-    await burst(base, phases[2], size, tally, async () => {
-      await midBurst(phases[2]);
+    await burst([base], phases[2], 3, tally, async () => {
+      await midBurst(phases[2], tally);
       pgProxy.cut();
       tally.cut = true;
       await sleep(2500);
@@ -343,7 +237,7 @@ export async function runOutageDrill(options: DrillOptions): Promise<DrillFigure
       await untilReady(ctx);
     });
     log('Phase 4: SMS gateway answering 503, then back');
-    await burst(base, phases[3], size, tally, async () => {
+    await burst([base], phases[3], 4, tally, async () => {
       gatewayUp = false;
       await sleep(3000);
       gatewayUp = true;
@@ -402,6 +296,16 @@ export async function runOutageDrill(options: DrillOptions): Promise<DrillFigure
 // Run as a command; imported, it only exports the drill.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   runMain(async () => {
+    if (process.argv.includes('--ha')) {
+      // The failover drill (drill-ha.ts): Sentinel and a PostgreSQL standby, real processes.
+      const { formatHaDrill, haDrillProblems, runHaDrill } = await import('./drill-ha.js');
+      const figures = await runHaDrill({ callersPerPhase: CALLERS_PER_PHASE, log: (line) => console.log(line) });
+      console.log(formatHaDrill(figures));
+      const problems = haDrillProblems(figures);
+      console.log(problems.length ? `FAIL: ${problems.join('; ')}` : 'PASS: every call answered, every report and SMS exactly once, through both failovers');
+      if (problems.length) process.exitCode = 1;
+      return;
+    }
     const figures = await runOutageDrill({ callersPerPhase: CALLERS_PER_PHASE, log: (line) => console.log(line) });
     console.log(formatDrill(figures));
     const problems = drillProblems(figures);
