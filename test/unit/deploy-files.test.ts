@@ -52,6 +52,8 @@ interface ComposeService {
 const compose = () => parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, ComposeService> };
 /** Settings compose fixes for the containers (their paths, ports and services), rather than passing through. */
 const FIXED_IN_COMPOSE = ['NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL', 'DATA_DIR', 'FLOWS_DIR', 'LOCALES_DIR'];
+/** Services of the `ha` profile, with no application settings of their own. */
+const HA_SERVICES = ['redis-replica', 'sentinel-1', 'sentinel-2', 'sentinel-3', 'postgres-standby'];
 
 describe('docker-compose.yml defaults', () => {
   it('publishes the web port on this host\'s loopback only, for a TLS proxy on the host', () => {
@@ -76,6 +78,26 @@ describe('docker-compose.yml defaults', () => {
     // The one deliberate difference: the host's proxy arrives from the compose network's gateway, a private address.
     expect(appDefault).toBe('loopback');
     expect(trustProxy).toBe('uniquelocal');
+  });
+
+  it('by default reaches the compose Redis and PostgreSQL; the `ha` profile adds the replica, three Sentinels and the standby', () => {
+    const { services } = compose();
+    const env = services.web!.environment!;
+    expect(env.DATABASE_URL).toBe('${DATABASE_URL:-postgres://kalata:${POSTGRES_PASSWORD}@postgres:5432/kalata}');
+    // `-`, not `:-`: the ha profile's REDIS_URL= (empty) leaves Redis to REDIS_SENTINELS.
+    expect(env.REDIS_URL).toBe('${REDIS_URL-redis://redis:6379}');
+    const profiles = Object.fromEntries(Object.entries(services).map(([name, s]) => [name, (s as { profiles?: string[] }).profiles ?? []]));
+    expect(Object.keys(profiles).filter((n) => profiles[n]!.includes('ha'))).toEqual(HA_SERVICES);
+    for (const file of ['sentinel.sh', 'postgres-standby.sh', 'postgres-replication.sh', 'ha.env.example']) expect(existsSync(join('deploy/ha', file))).toBe(true);
+    // What the example .env sets is what Kalata reads.
+    const example = Object.fromEntries(
+      readFileSync('deploy/ha/ha.env.example', 'utf8')
+        .split('\n')
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    const config = loadConfig({ ...example, DATABASE_URL: example.DATABASE_URL!.replace('PASSWORD', 'pw'), DATABASE_READ_URL: example.DATABASE_READ_URL!.replace('PASSWORD', 'pw') });
+    expect(config.redis).toMatchObject({ kind: 'sentinel', name: 'kalata', sentinels: [{ host: 'sentinel-1', port: 26379 }, { host: 'sentinel-2', port: 26379 }, { host: 'sentinel-3', port: 26379 }] });
   });
 
   it('gives the worker the same environment', () => {
