@@ -110,6 +110,6 @@ describe('WEB_CONCURRENCY=2', () => {
     const args = await builtScriptArgs('start:web');
     const run = spawnSync(process.execPath, args, { env: { ...process.env, WEB_CONCURRENCY: '2', DATABASE_URL: '', REDIS_URL: '', DATA_DIR: mkdtempSync(join(tmpdir(), 'kalata-cluster-')) }, encoding: 'utf8', timeout: 30_000 });
     expect(run.status).toBe(1);
-    expect(run.stderr.trim()).toBe('kalata: WEB_CONCURRENCY above 1 needs DATABASE_URL and REDIS_URL: the embedded database and Redis belong to one process');
+    expect(run.stderr.trim()).toBe('kalata: WEB_CONCURRENCY above 1 needs DATABASE_URL and REDIS_URL (or REDIS_SENTINELS): the embedded database and Redis belong to one process');
   }, 60_000);
 });
