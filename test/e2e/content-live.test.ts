@@ -7,7 +7,7 @@
  * keeps the version it started on, whichever process serves it. An invalid
  * publish changes nothing; a rollback reaches every process.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,19 +29,33 @@ const startProcess = (script: 'start:web' | 'start:worker', ready: RegExp) => st
 async function at(base: string, sessionId: string, text: string, phoneNumber = '+22376400001'): Promise<string> {
   const post = () => fetch(`${base}/ussd/africastalking`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ sessionId, serviceCode: '*384*123#', phoneNumber, text }).toString() });
   // A kept-alive socket the server closed just as it was reused resets (ECONNRESET) or is found closed
-  // (undici's UND_ERR_SOCKET) before the request is read: sent again, once, on a new socket (a replay
-  // of a step already taken gets its stored reply). A process that died fails again, and says why.
+  // (undici's UND_ERR_SOCKET) before the request is read: sent again, once, after 50 ms (time for this
+  // process to see any other socket the server closed), on a new socket; a replay of a step already
+  // taken gets its stored reply. A process that died fails again, and says why.
   const cause = (err: unknown) => (err as { cause?: { code?: string } }).cause?.code;
-  const res = await post().catch((err: unknown) => (['ECONNRESET', 'UND_ERR_SOCKET'].includes(cause(err) ?? '') ? post() : Promise.reject(err))).catch((err: unknown) => {
+  const again = () => new Promise((resolve) => setTimeout(resolve, 50)).then(post);
+  const res = await post().catch((err: unknown) => (['ECONNRESET', 'UND_ERR_SOCKET'].includes(cause(err) ?? '') ? again() : Promise.reject(err))).catch((err: unknown) => {
     throw new Error(`${(err as Error).message} [${cause(err) ?? 'no code'}] (${base}); the processes said:\n${procs.map((p) => `[exit ${p.child.exitCode ?? p.child.signalCode}] ${p.output}`).join('\n')}`);
   });
   expect(res.status).toBe(200);
   return res.text();
 }
 
-/** `npm run flows -- …` as an admin types it on one of the servers. */
-function flowsCommand(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/main/flows.ts', ...args], { env: { ...process.env, ...env, KALATA_AUTHOR: 'fatou' }, encoding: 'utf8', timeout: 60_000 });
+/**
+ * `npm run flows -- …` as an admin types it on one of the servers. Run without blocking this process: a
+ * spawnSync froze the test's event loop for seconds, long enough for the web processes to close their
+ * idle kept-alive sockets unseen, and the next requests then went out on dead sockets (ECONNRESET, twice).
+ */
+function flowsCommand(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/flows.ts', ...args], { env: { ...process.env, ...env, KALATA_AUTHOR: 'fatou' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 /** The home screen a new caller sees on `base` after choosing French. */
@@ -94,12 +108,12 @@ describe('a publish on the command line, in a deployment of three processes', ()
     // A caller is on the language screen when the admin publishes.
     await at(webA, 'ATUid_content_spanning', '');
     const dir = mkdtempSync(join(tmpdir(), 'kalata-edit-'));
-    expect(flowsCommand(['export', '1', dir]).status).toBe(0);
+    expect((await flowsCommand(['export', '1', dir])).status).toBe(0);
     const main = join(dir, 'locales', 'fr', 'main.json');
     writeFileSync(main, readFileSync(main, 'utf8').replace('"title": "Kalata: infos sur le vote"', '"title": "Kalata: tout sur le vote"'));
     const report = join(dir, 'locales', 'fr', 'report.json');
     writeFileSync(report, readFileSync(report, 'utf8').replace('Kalata: message {{ref}} enregistré.', 'Kalata: message {{ref}} bien reçu.'));
-    const published = flowsCommand(['publish', '--dir', dir, '--note', 'titre et accusé de réception']);
+    const published = await flowsCommand(['publish', '--dir', dir, '--note', 'titre et accusé de réception']);
     expect([published.status, published.stderr]).toEqual([0, '']);
     const at0 = Date.now();
     await waitFor('web A to show the edit', () => homeScreen(webA), (s) => s.startsWith('CON Kalata: tout sur le vote'), 3000);
@@ -120,10 +134,10 @@ describe('a publish on the command line, in a deployment of three processes', ()
 
   it('refuses an invalid publish: file:line:col, exit 1, every process unchanged', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kalata-bad-'));
-    expect(flowsCommand(['export', '2', dir]).status).toBe(0);
+    expect((await flowsCommand(['export', '2', dir])).status).toBe(0);
     const flow = join(dir, 'flows', 'main.yaml');
     writeFileSync(flow, readFileSync(flow, 'utf8').replace(/next: (\w+)/, 'next: nowhere_at_all'));
-    const refused = flowsCommand(['publish', '--dir', dir]);
+    const refused = await flowsCommand(['publish', '--dir', dir]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/^flows\/main\.yaml:\d+:\d+ /m);
     expect((await client.query('select count(*)::int as n from content_versions')).rows[0].n).toBe(2);
@@ -131,11 +145,11 @@ describe('a publish on the command line, in a deployment of three processes', ()
   }, 60_000);
 
   it('rolls back on every process', async () => {
-    const rolledBack = flowsCommand(['rollback', '1']);
+    const rolledBack = await flowsCommand(['rollback', '1']);
     expect(rolledBack.status).toBe(0);
     await waitFor('web A back on version 1', () => homeScreen(webA), (s) => s.startsWith('CON Kalata: infos sur le vote'), 3000);
     await waitFor('web B back on version 1', () => homeScreen(webB), (s) => s.startsWith('CON Kalata: infos sur le vote'), 3000);
-    const versions = flowsCommand(['versions']).stdout.trimEnd().split('\n');
+    const versions = (await flowsCommand(['versions'])).stdout.trimEnd().split('\n');
     expect(versions[0]).toMatch(/^ {5}2 .* fatou \(ligne de commande\) {2}titre et accusé de réception$/);
     expect(versions[1]).toMatch(/^\* {4}1 .* fichiers au démarrage {2}import des fichiers flows\/ et locales\/$/);
   }, 60_000);
